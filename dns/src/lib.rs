@@ -1,0 +1,1 @@
+//! `stack-dns`: the embedded DNS server answering container names per network.

@@ -1,0 +1,1 @@
+//! `stack-engine`: the container engine behind the `stack daemon`.
