@@ -79,6 +79,46 @@ pub fn parse_dotenv(
     lookup: &Environment,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<(String, String)>, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let vars = parse_into(IndexMap::new(), text, file, lookup, warnings, &mut errors);
+    if errors.is_empty() {
+        Ok(vars.into_iter().collect())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses several `.env` files given in order (`--env-file a --env-file b`)
+/// as `(name, text)` pairs, the way Compose chains them: a later file
+/// overrides an earlier one and its values can refer to the earlier files'
+/// variables (after `lookup`, which still comes first). Errors of every file
+/// are collected.
+pub fn parse_dotenv_files(
+    files: &[(Arc<str>, String)],
+    lookup: &Environment,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<(String, String)>, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut vars = IndexMap::new();
+    for (file, text) in files {
+        vars = parse_into(vars, text, file, lookup, warnings, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(vars.into_iter().collect())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses `text` on top of `vars` (what earlier files defined).
+fn parse_into(
+    vars: IndexMap<String, String>,
+    text: &str,
+    file: &Arc<str>,
+    lookup: &Environment,
+    warnings: &mut Vec<Warning>,
+    errors: &mut Vec<LoadError>,
+) -> IndexMap<String, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut dotenv = Dotenv {
         scan: Scanner {
@@ -89,16 +129,12 @@ pub fn parse_dotenv(
         },
         file,
         lookup,
-        vars: IndexMap::new(),
-        errors: Vec::new(),
+        vars,
+        errors,
         warnings,
     };
     dotenv.parse();
-    if dotenv.errors.is_empty() {
-        Ok(dotenv.vars.into_iter().collect())
-    } else {
-        Err(dotenv.errors)
-    }
+    dotenv.vars
 }
 
 /// A position in the text, with the line and column users see.
@@ -186,7 +222,7 @@ struct Dotenv<'a, 'w> {
     file: &'a Arc<str>,
     lookup: &'a Environment,
     vars: IndexMap<String, String>,
-    errors: Vec<LoadError>,
+    errors: &'w mut Vec<LoadError>,
     warnings: &'w mut Vec<Warning>,
 }
 
@@ -857,6 +893,40 @@ mod tests {
             errors("A=\"x\\")[0].location.as_ref().map(|l| l.column),
             Some(3)
         );
+    }
+
+    #[test]
+    fn several_files_chain_like_compose() {
+        let files = [
+            (Arc::from(".env"), "WHO=world\nA=1\n".to_string()),
+            (
+                Arc::from("dev.env"),
+                "WHO=mars\nGREETING=hello $WHO\nB=$A\n".to_string(),
+            ),
+        ];
+        let vars = parse_dotenv_files(&files, &Environment::new(), &mut Vec::new()).unwrap();
+        assert_eq!(
+            vars,
+            pairs(&[
+                ("WHO", "mars"),
+                ("A", "1"),
+                ("GREETING", "hello mars"),
+                ("B", "1")
+            ])
+        );
+        let process: Environment = [("WHO", "shell")].into_iter().collect();
+        let vars = parse_dotenv_files(&files, &process, &mut Vec::new()).unwrap();
+        assert_eq!(vars[2], ("GREETING".to_string(), "hello shell".to_string()));
+        let bad = [
+            (Arc::from("a.env"), "x y\n".to_string()),
+            (Arc::from("b.env"), "OK=1\n'\n".to_string()),
+        ];
+        let errors = parse_dotenv_files(&bad, &Environment::new(), &mut Vec::new()).unwrap_err();
+        let files: Vec<String> = errors
+            .iter()
+            .filter_map(|e| e.location.as_ref().map(|l| l.to_string()))
+            .collect();
+        assert_eq!(files, vec!["a.env:1:2", "b.env:2:1"]);
     }
 
     #[test]

@@ -139,6 +139,29 @@ mod tests {
     }
 
     #[test]
+    fn every_scalar_style_is_interpolated() {
+        // Unlike in `.env` files, YAML single quotes do not stop interpolation
+        // in Compose: the YAML parser has already removed them.
+        let mut doc = tree("a: '${TAG}'\nb: |\n  tag ${TAG}\n  port $PORT\nc: >\n  ${TAG}\n  x\n");
+        let errors = interpolate(&mut doc, &env(), &KeyPath::root(), &mut Vec::new());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(doc.get("a").and_then(Node::as_str), Some("1.2"));
+        assert_eq!(
+            doc.get("b").and_then(Node::as_str),
+            Some("tag 1.2\nport 8080\n")
+        );
+        assert_eq!(doc.get("c").and_then(Node::as_str), Some("1.2 x\n"));
+    }
+
+    #[test]
+    fn plain_scalar_columns_count_characters() {
+        let mut doc = tree("k: héllo ${X:?}\n");
+        let errors = interpolate(&mut doc, &env(), &KeyPath::root(), &mut Vec::new());
+        let at = errors[0].location.clone().unwrap();
+        assert_eq!((at.line, at.column), (1, 10));
+    }
+
+    #[test]
     fn substituted_scalars_keep_their_style() {
         let mut doc = tree("a: ${PORT}\nb: \"${PORT}\"\nc: ${EMPTY}\nd: 'x$$y'\n");
         let errors = interpolate(&mut doc, &env(), &KeyPath::root(), &mut Vec::new());
