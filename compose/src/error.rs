@@ -39,7 +39,11 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    pub fn new(location: Option<Location>, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        location: Option<Location>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         LoadError {
             location,
             path: path.into(),

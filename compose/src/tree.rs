@@ -188,7 +188,11 @@ mod tests {
 
     #[test]
     fn key_path_renders_like_compose() {
-        let p = KeyPath::root().key("services").key("web").key("ports").index(1);
+        let p = KeyPath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(1);
         assert_eq!(p.to_string(), "services.web.ports[1]");
         assert_eq!(KeyPath::root().to_string(), "");
     }

@@ -86,7 +86,9 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let node_tag = node_tag(tag.as_deref(), &location)?;
-                let forced_string = tag.as_deref().is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let forced_string = tag
+                    .as_deref()
+                    .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
                 let kind = if style == ScalarStyle::Plain && !forced_string && is_null(&text) {
                     Kind::Null
                 } else {
@@ -187,62 +189,70 @@ impl Builder {
                 merges,
                 key,
                 ..
-            }) => match key.take() {
-                None => {
-                    let (text, plain) = match &node.kind {
-                        Kind::Scalar(s) => (s.text.clone(), s.style == Style::Plain),
-                        Kind::Null => (String::new(), true),
-                        _ => {
-                            return Err(LoadError::new(
-                                Some(node.location.clone()),
-                                "",
-                                format!("a mapping key must be a scalar, found {}", node.kind_name()),
-                            )
-                            .with_hint("use a plain string as the key"))
-                        }
-                    };
-                    *key = Some((text, node.location, plain));
-                    Ok(())
-                }
-                Some((k, _, true)) if k == "<<" => {
-                    match &node.kind {
-                        Kind::Map(_) => merges.push(node),
-                        Kind::Seq(items) if items.iter().all(|i| i.as_map().is_some()) => {
-                            merges.extend(items.iter().cloned())
-                        }
-                        _ => {
-                            return Err(LoadError::new(
+            }) => {
+                match key.take() {
+                    None => {
+                        let (text, plain) = match &node.kind {
+                            Kind::Scalar(s) => (s.text.clone(), s.style == Style::Plain),
+                            Kind::Null => (String::new(), true),
+                            _ => {
+                                return Err(LoadError::new(
+                                    Some(node.location.clone()),
+                                    "",
+                                    format!(
+                                        "a mapping key must be a scalar, found {}",
+                                        node.kind_name()
+                                    ),
+                                )
+                                .with_hint("use a plain string as the key"))
+                            }
+                        };
+                        *key = Some((text, node.location, plain));
+                        Ok(())
+                    }
+                    Some((k, _, true)) if k == "<<" => {
+                        match &node.kind {
+                            Kind::Map(_) => merges.push(node),
+                            Kind::Seq(items) if items.iter().all(|i| i.as_map().is_some()) => {
+                                merges.extend(items.iter().cloned())
+                            }
+                            _ => return Err(LoadError::new(
                                 Some(node.location.clone()),
                                 "<<",
-                                format!("a merge key needs a mapping or a list of mappings, found {}", node.kind_name()),
+                                format!(
+                                    "a merge key needs a mapping or a list of mappings, found {}",
+                                    node.kind_name()
+                                ),
                             )
-                            .with_hint("write `<<: *anchor` or `<<: [*a, *b]` with anchors of mappings"))
+                            .with_hint(
+                                "write `<<: *anchor` or `<<: [*a, *b]` with anchors of mappings",
+                            )),
                         }
+                        Ok(())
                     }
-                    Ok(())
-                }
-                Some((k, key_location, _)) => {
-                    if let Some(previous) = entries.get(&k) {
-                        return Err(LoadError::new(
-                            Some(key_location),
-                            "",
-                            format!(
-                                "duplicate key `{k}`, already defined at line {}",
-                                previous.key_location.line
-                            ),
-                        )
-                        .with_hint("remove one of the two keys"));
+                    Some((k, key_location, _)) => {
+                        if let Some(previous) = entries.get(&k) {
+                            return Err(LoadError::new(
+                                Some(key_location),
+                                "",
+                                format!(
+                                    "duplicate key `{k}`, already defined at line {}",
+                                    previous.key_location.line
+                                ),
+                            )
+                            .with_hint("remove one of the two keys"));
+                        }
+                        entries.insert(
+                            k,
+                            Entry {
+                                key_location,
+                                value: node,
+                            },
+                        );
+                        Ok(())
                     }
-                    entries.insert(
-                        k,
-                        Entry {
-                            key_location,
-                            value: node,
-                        },
-                    );
-                    Ok(())
                 }
-            },
+            }
         }
     }
 }
@@ -286,11 +296,17 @@ mod tests {
     #[test]
     fn keeps_line_and_column() {
         let n = doc("services:\n  web:\n    image: nginx\n");
-        let image = n.get("services").and_then(|s| s.get("web")).and_then(|w| w.get("image"));
+        let image = n
+            .get("services")
+            .and_then(|s| s.get("web"))
+            .and_then(|w| w.get("image"));
         let image = image.expect("image");
         assert_eq!(image.as_str(), Some("nginx"));
         assert_eq!((image.location.line, image.location.column), (3, 12));
-        let web = n.get("services").and_then(|s| s.as_map()).and_then(|m| m.get("web"));
+        let web = n
+            .get("services")
+            .and_then(|s| s.as_map())
+            .and_then(|m| m.get("web"));
         let web = web.expect("web");
         assert_eq!((web.key_location.line, web.key_location.column), (2, 3));
     }
@@ -321,10 +337,22 @@ mod tests {
         let n = doc("a:\nb: ~\nc: 'null'\nd: 80\ne: \"80\"\nf: !!str 80\n");
         assert!(n.get("a").is_some_and(Node::is_null));
         assert!(n.get("b").is_some_and(Node::is_null));
-        assert_eq!(n.get("c").and_then(Node::as_scalar).map(|s| s.style), Some(Style::Quoted));
-        assert_eq!(n.get("d").and_then(Node::as_scalar).map(|s| s.style), Some(Style::Plain));
-        assert_eq!(n.get("e").and_then(Node::as_scalar).map(|s| s.style), Some(Style::Quoted));
-        assert_eq!(n.get("f").and_then(Node::as_scalar).map(|s| s.style), Some(Style::Quoted));
+        assert_eq!(
+            n.get("c").and_then(Node::as_scalar).map(|s| s.style),
+            Some(Style::Quoted)
+        );
+        assert_eq!(
+            n.get("d").and_then(Node::as_scalar).map(|s| s.style),
+            Some(Style::Plain)
+        );
+        assert_eq!(
+            n.get("e").and_then(Node::as_scalar).map(|s| s.style),
+            Some(Style::Quoted)
+        );
+        assert_eq!(
+            n.get("f").and_then(Node::as_scalar).map(|s| s.style),
+            Some(Style::Quoted)
+        );
     }
 
     #[test]
@@ -333,7 +361,11 @@ mod tests {
         assert_eq!(n.get("a").map(|a| a.tag), Some(NodeTag::Reset));
         assert_eq!(n.get("b").map(|b| b.tag), Some(NodeTag::Override));
         let err = parse("a: !foo 1\n", &Arc::from("f.yaml")).expect_err("unknown tag");
-        assert!(err.to_string().starts_with("f.yaml:1:4: unsupported YAML tag `!foo`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("f.yaml:1:4: unsupported YAML tag `!foo`"),
+            "{err}"
+        );
     }
 
     #[test]
