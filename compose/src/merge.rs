@@ -110,8 +110,15 @@ fn rule_for(path: &[String]) -> Option<Rule> {
 /// Merges `over` onto `base` (`base` from an earlier file, document or
 /// `extends` base). Returns every conflict found, each naming the key path.
 pub fn merge(base: Node, over: Node) -> Result<Node, Vec<LoadError>> {
+    merge_at(base, over, &[])
+}
+
+/// Merges two values that both sit at `path` (`["services", "web"]` for
+/// `extends`), so that the rules for that place apply.
+pub fn merge_at(base: Node, over: Node, path: &[&str]) -> Result<Node, Vec<LoadError>> {
+    let path = path.iter().map(|s| s.to_string()).collect();
     let mut m = Merger {
-        path: Vec::new(),
+        path,
         errors: Vec::new(),
     };
     let merged = m.node(clean(base), over);

@@ -367,4 +367,4 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
