@@ -41,7 +41,9 @@ pub type Prepare<'a> = dyn Fn(Node, &Scope<'_>) -> Result<Node, Vec<LoadError>> 
 
 /// How the tree stages read and prepare the files they discover.
 pub struct Loader<'a> {
+    /// Reads included files and `extends.file` bases.
     pub fs: &'a dyn FileSystem,
+    /// Called once per YAML document, before anything else looks at it.
     pub prepare: &'a Prepare<'a>,
 }
 

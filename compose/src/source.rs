@@ -75,12 +75,14 @@ pub struct Source {
     pub path: Option<PathBuf>,
     /// How errors name it: the path as the user wrote it, or as found.
     pub name: Arc<str>,
+    /// The file's content.
     pub text: String,
 }
 
 /// The files of a project, in merge order, and where the project lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectSources {
+    /// The files to merge, in order.
     pub files: Vec<Source>,
     /// `--project-directory`, or the directory of the first file.
     pub project_dir: PathBuf,
@@ -123,14 +125,19 @@ pub fn resolve(
     };
     let mut files = Vec::new();
     if named.is_empty() {
-        match lookup(wd, fs, &mut warnings) {
+        // Compose looks from --project-directory when it is given.
+        let start = match &options.project_directory {
+            Some(dir) => normalize(&wd.join(dir)),
+            None => wd.clone(),
+        };
+        match lookup(&start, fs, &mut warnings) {
             Some(found) => {
                 for path in found {
                     let name = display_name(&path, wd);
                     read(fs, path, name, "", &mut files, &mut errors);
                 }
             }
-            None => errors.push(not_found(wd)),
+            None => errors.push(not_found(&start)),
         }
     } else {
         for (name, origin) in named {

@@ -169,11 +169,16 @@ fn compose_file_is_split_on_the_path_separator() {
 
 #[test]
 fn project_directory_option_wins() {
-    let fs = FakeFs::with(&[("/p/a/compose.yaml", "a")]);
+    let fs = FakeFs::with(&[
+        ("/p/a/compose.yaml", "a"),
+        ("/p/My Project/compose.yaml", "b"),
+    ]);
     let mut o = options("/p/a", &[]);
     o.project_directory = Some(PathBuf::from("../My Project"));
     let s = resolve(&o, &Environment::new(), &fs).unwrap();
     assert_eq!(s.project_dir, PathBuf::from("/p/My Project"));
+    // The lookup starts in the project directory.
+    assert_eq!(s.files[0].text, "b");
     assert_eq!(s.project_name(&empty_tree()).unwrap(), "myproject");
 }
 
