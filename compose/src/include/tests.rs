@@ -212,3 +212,31 @@ fn a_top_level_that_is_not_a_mapping_is_an_error() {
         ]
     );
 }
+
+#[test]
+fn from_lookup_to_one_tree_and_a_name() {
+    let fs = FakeFs::with(&[
+        ("/p/app/compose.yaml", "name: Demo\ninclude: [db/compose.yaml]\nservices:\n  web: {extends: base, image: w}\n  base: {environment: [A=1]}\n"),
+        ("/p/app/compose.override.yaml", "services:\n  web: {environment: {B: 2}}\n"),
+        ("/p/app/db/compose.yaml", "services:\n  db: {image: pg, env_file: db.env}\n"),
+    ]);
+    let options = crate::source::SourceOptions {
+        working_dir: PathBuf::from("/p/app"),
+        ..Default::default()
+    };
+    let sources = crate::source::resolve(&options, &crate::env::Environment::new(), &fs).unwrap();
+    let prepare = |n: Node, _: &Scope<'_>| Ok(n);
+    let loader = Loader {
+        fs: &fs,
+        prepare: &prepare,
+    };
+    let tree = load_project(&sources.files, &sources.project_dir, &loader).unwrap();
+    assert_eq!(
+        render(&tree),
+        expect(
+            "{name: Demo, services: {web: {environment: {A: '1', B: 2}, image: w}, base: {environment: [A=1]},
+              db: {image: pg, env_file: /p/app/db/db.env}}}"
+        )
+    );
+    assert_eq!(sources.project_name(&tree).unwrap(), "demo");
+}
