@@ -13,7 +13,8 @@
 //! - `resolve`: one question → local answer, NXDOMAIN, REFUSED or "forward",
 //!   scoped to the networks the asker is attached to. No I/O.
 //! - `upstream`: forwarding to upstream resolvers with timeouts (UDP, TCP on
-//!   truncation), and [`parse_resolv_conf`] for the host's resolv.conf.
+//!   truncation); [`parse_resolv_conf`] for the host's resolv.conf and
+//!   [`container_resolv_conf`] for a container's.
 //! - `server`: sockets, wire format (hickory-proto), the swappable snapshot.
 //!
 //! ```no_run
@@ -52,4 +53,4 @@ pub use records::{
     RecordSetBuilder,
 };
 pub use server::{BindError, DnsServer, Listener, ServerOptions, TTL};
-pub use upstream::{parse_resolv_conf, HostResolvConf};
+pub use upstream::{container_resolv_conf, parse_resolv_conf, HostResolvConf};

@@ -20,6 +20,7 @@ use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tracing::{debug, warn};
@@ -37,6 +38,12 @@ const EDNS_PAYLOAD: u16 = 1232;
 
 /// Largest query read over UDP; real queries are far smaller.
 const MAX_UDP_QUERY: usize = 4096;
+
+/// Queries being forwarded at once, over all listeners; each holds a socket,
+/// so a flood of unknown names must not exhaust the daemon's file
+/// descriptors. Beyond this the server answers SERVFAIL at once (Docker caps
+/// at 100 per container the same way).
+const MAX_FORWARDS: usize = 512;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop
 /// does not spin.
@@ -112,11 +119,6 @@ impl Listener {
     pub fn local_addr(&self) -> Result<SocketAddr, io::Error> {
         self.udp.local_addr()
     }
-
-    /// The network this listener serves.
-    pub fn network(&self) -> &NetworkName {
-        &self.network
-    }
 }
 
 /// A listener could not be bound.
@@ -149,6 +151,8 @@ struct Shared {
     options: ServerOptions,
     /// Round-robin position for multi-address answers.
     rotation: AtomicUsize,
+    /// Permits for queries being forwarded.
+    forwards: Semaphore,
 }
 
 /// What to do with one received message.
@@ -169,6 +173,7 @@ impl DnsServer {
                 records: ArcSwap::from_pointee(records),
                 options,
                 rotation: AtomicUsize::new(0),
+                forwards: Semaphore::new(MAX_FORWARDS),
             }),
         }
     }
@@ -327,6 +332,10 @@ impl DnsServer {
         upstreams: Arc<[SocketAddr]>,
         udp: bool,
     ) -> Vec<u8> {
+        let Ok(_permit) = self.shared.forwards.try_acquire() else {
+            debug!("too many queries being forwarded; answering SERVFAIL");
+            return encode(&response(&request, ResponseCode::ServFail), None);
+        };
         let options = &self.shared.options;
         let limits = ForwardLimits {
             per_upstream: options.upstream_timeout,

@@ -203,6 +203,25 @@ pub fn parse_resolv_conf(text: &str) -> HostResolvConf {
     conf
 }
 
+/// The `/etc/resolv.conf` of a container on a user-defined network: this
+/// server (the network's gateway) as the only nameserver, then the search
+/// domains and options (the host's, or the container's `dns_search` and
+/// `dns_opt`). `ndots:0` is added unless an `ndots` option is given, as
+/// Docker does, so single-label names such as `db` go to this server as they
+/// are instead of through the search list first.
+pub fn container_resolv_conf(nameserver: IpAddr, search: &[String], options: &[String]) -> String {
+    let mut text = format!("nameserver {nameserver}\n");
+    if !search.is_empty() {
+        text.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    let mut options = options.to_vec();
+    if !options.iter().any(|option| option.starts_with("ndots:")) {
+        options.push("ndots:0".to_owned());
+    }
+    text.push_str(&format!("options {}\n", options.join(" ")));
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +272,20 @@ mod tests {
         assert!(conf.upstreams().is_empty());
         assert_eq!(conf.skipped_loopback.len(), 2);
         assert_eq!(parse_resolv_conf(""), HostResolvConf::default());
+    }
+
+    #[test]
+    fn container_resolv_conf_points_at_the_gateway() {
+        let gateway: IpAddr = "172.30.0.1".parse().unwrap();
+        let host = parse_resolv_conf("nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
+        assert_eq!(
+            container_resolv_conf(gateway, &host.search, &host.options),
+            "nameserver 172.30.0.1\nsearch corp.example\noptions edns0 ndots:0\n"
+        );
+        assert_eq!(
+            container_resolv_conf(gateway, &[], &["ndots:2".to_owned()]),
+            "nameserver 172.30.0.1\noptions ndots:2\n"
+        );
     }
 
     #[test]

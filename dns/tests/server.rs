@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Message, MessageType, Query, ResponseCode};
+use hickory_proto::op::{Edns, Message, MessageType, Query, ResponseCode};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use stack_dns::{
@@ -78,22 +78,27 @@ async fn serve(server: &DnsServer, network: &str, address: Ipv4Addr) -> Running 
     }
 }
 
-fn query_bytes(qname: &str, kind: RecordType) -> Vec<u8> {
+fn query_message(qname: &str, kind: RecordType) -> Message {
     let mut message = Message::new();
     message
         .set_id(0x5a5a)
         .set_message_type(MessageType::Query)
         .set_recursion_desired(true)
         .add_query(Query::query(Name::from_ascii(qname).unwrap(), kind));
-    message.to_vec().unwrap()
+    message
+}
+
+fn query_bytes(qname: &str, kind: RecordType) -> Vec<u8> {
+    query_message(qname, kind).to_vec().unwrap()
 }
 
 async fn ask_udp(from: Ipv4Addr, server: SocketAddr, qname: &str, kind: RecordType) -> Message {
+    ask_udp_bytes(from, server, &query_bytes(qname, kind)).await
+}
+
+async fn ask_udp_bytes(from: Ipv4Addr, server: SocketAddr, query: &[u8]) -> Message {
     let socket = UdpSocket::bind((from, 0)).await.unwrap();
-    socket
-        .send_to(&query_bytes(qname, kind), server)
-        .await
-        .unwrap();
+    socket.send_to(query, server).await.unwrap();
     let mut buffer = vec![0u8; 65535];
     let (length, _) = timeout(PATIENCE, socket.recv_from(&mut buffer))
         .await
@@ -473,6 +478,38 @@ async fn tcp_answers_and_truncated_replies_move_to_tcp() {
     assert_eq!(addresses(&reply).len(), 40);
     // Each forward of big.example went to the upstream over UDP, then TCP.
     assert_eq!(upstream.queries(), 4);
+    front.stop().await;
+}
+
+#[tokio::test]
+async fn many_replicas_fit_edns_or_move_to_tcp() {
+    let test = 10;
+    let mut builder = RecordSet::builder();
+    for host in 11..=70 {
+        builder.endpoint(
+            Endpoint::new(net("front"), name(&format!("shop-worker-{host}")))
+                .alias(name("worker"))
+                .ipv4(ip(test, host)),
+        );
+    }
+    let server = DnsServer::new(builder.build().unwrap(), fast_options());
+    let front = serve(&server, "front", ip(test, 1)).await;
+
+    // 60 A records are about 1 KB: too big for plain 512-byte UDP...
+    let reply = ask_udp(ip(test, 11), front.address, "worker.", RecordType::A).await;
+    assert!(reply.truncated());
+    assert!(reply.answers().is_empty());
+    // ...but fine with EDNS, or over TCP.
+    let mut query = query_message("worker.", RecordType::A);
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    query.set_edns(edns);
+    let reply = ask_udp_bytes(ip(test, 11), front.address, &query.to_vec().unwrap()).await;
+    assert!(!reply.truncated());
+    assert_eq!(addresses(&reply).len(), 60);
+    assert!(reply.extensions().is_some());
+    let reply = ask_tcp(ip(test, 11), front.address, "worker.", RecordType::A).await;
+    assert_eq!(addresses(&reply).len(), 60);
     front.stop().await;
 }
 
