@@ -43,6 +43,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod records;
 mod resolve;
 mod server;

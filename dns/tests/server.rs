@@ -3,7 +3,7 @@
 //! sent from the loopback addresses the record set gives the "containers".
 //! No packet leaves 127.0.0.0/8.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -252,7 +252,8 @@ fn fake_reply(query: &[u8], answer: Ipv4Addr, udp: bool) -> Option<Vec<u8>> {
     Some(reply.to_vec().unwrap())
 }
 
-/// `front`: web replicas at .11 and .12, `both` at .13; `back`: db at .21,
+/// `front`: web replicas at .11 and .12, `both` at .13 and fd00:53::13 (an
+/// address only served as data, never sent to); `back`: db at .21,
 /// `both` at .22. Listeners: front on .1, back on .2.
 fn two_networks(test: u8, upstreams: Vec<SocketAddr>) -> RecordSet {
     let mut builder = RecordSet::builder();
@@ -268,7 +269,11 @@ fn two_networks(test: u8, upstreams: Vec<SocketAddr>) -> RecordSet {
                 .alias(name("web"))
                 .ipv4(ip(test, 12)),
         )
-        .endpoint(Endpoint::new(net("front"), name("both")).ipv4(ip(test, 13)))
+        .endpoint(
+            Endpoint::new(net("front"), name("both"))
+                .ipv4(ip(test, 13))
+                .ipv6(Ipv6Addr::new(0xfd00, 0x53, 0, 0, 0, 0, 0, 0x13)),
+        )
         .endpoint(
             Endpoint::new(net("back"), name("shop-db-1"))
                 .alias(name("db"))
@@ -303,6 +308,12 @@ async fn answers_names_of_the_askers_network_with_every_replica() {
         assert_eq!(addresses(&reply), vec![IpAddr::V4(ip(test, 11))], "{qname}");
         assert_eq!(reply.queries()[0].name().to_ascii(), qname);
     }
+
+    let reply = ask_udp(ip(test, 11), front.address, "both.", RecordType::AAAA).await;
+    assert_eq!(
+        addresses(&reply),
+        vec![IpAddr::V6("fd00:53::13".parse().unwrap())]
+    );
 
     // No IPv6 address: NODATA, not NXDOMAIN.
     let reply = ask_udp(ip(test, 13), front.address, "web.", RecordType::AAAA).await;
