@@ -2,6 +2,8 @@
 //! `trusted.` xattrs need root; those tests skip cleanly without it.
 
 mod extract;
+mod load;
+mod store;
 
 use std::collections::BTreeSet;
 use std::fs;
