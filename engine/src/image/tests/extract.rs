@@ -293,3 +293,35 @@ fn a_broken_stream_midway_leaves_nothing() {
     assert!(matches!(err, ImageError::Archive { .. }), "{err}");
     fixture.assert_empty();
 }
+
+#[test]
+fn zstd_layers_unpack() {
+    if !root_or_skip() {
+        return;
+    }
+    let fixture = Fixture::new();
+    let tar = tar_of(&[E::File("etc/motd", b"compressed with zstd")]);
+    let zstd =
+        ruzstd::encoding::compress_to_vec(&tar[..], ruzstd::encoding::CompressionLevel::Fastest);
+    fixture.import_tar(&zstd, Some("z")).unwrap();
+    let dir = layer_dir(&fixture, "z");
+    assert_eq!(
+        fs::read(dir.join("etc/motd")).unwrap(),
+        b"compressed with zstd"
+    );
+    let details = fixture.store.inspect("z").unwrap();
+    let manifest = fixture
+        .store
+        .blobs
+        .read(&crate::image::digest::Sha256::parse(&details.manifest_digest).unwrap())
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    assert_eq!(
+        details.layers[0].diff_id,
+        crate::image::digest::Sha256::of(&tar).to_string()
+    );
+}

@@ -190,3 +190,26 @@ fn tag_resolve_remove_and_prune() {
     fixture.assert_empty();
     assert_eq!(count(&fixture, "images"), 0);
 }
+
+#[test]
+fn reopening_discards_what_a_crash_left_behind() {
+    if !root_or_skip() {
+        return;
+    }
+    let fixture = Fixture::new();
+    let id = fixture
+        .import_tar(&tar_of(&[E::File("kept", b"1")]), Some("kept"))
+        .unwrap();
+    let store_dir = fixture.path().join("store");
+    let orphan_layer = store_dir.join("layers").join("a".repeat(64));
+    fs::create_dir_all(orphan_layer.join("diff/etc")).unwrap();
+    let orphan_blob = store_dir.join("blobs/sha256").join("b".repeat(64));
+    fs::write(&orphan_blob, b"half a load").unwrap();
+    fs::create_dir_all(store_dir.join("tmp/layer-123/diff")).unwrap();
+    let reopened = ImageStore::open(&store_dir).unwrap();
+    assert!(!orphan_layer.exists());
+    assert!(!orphan_blob.exists());
+    assert_eq!(fs::read_dir(store_dir.join("tmp")).unwrap().count(), 0);
+    let layer = &reopened.layer_dirs(&id).unwrap()[0];
+    assert_eq!(fs::read(layer.join("kept")).unwrap(), b"1");
+}
