@@ -3,6 +3,7 @@
 
 mod extract;
 mod load;
+mod overlay;
 mod store;
 
 use std::collections::BTreeSet;
