@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{symlink, MetadataExt};
 
 use super::{root_or_skip, tar_of, Fixture, E};
 use crate::image::{ImageError, ImageId, ImageStore, ImportSource, Removed};
@@ -44,6 +44,7 @@ fn directory_import_with_changes_survives_reopening() {
             .unwrap(),
     }
     symlink("busybox", rootfs.join("bin/sh")).unwrap();
+    fs::hard_link(rootfs.join("bin/busybox"), rootfs.join("bin/ls")).unwrap();
     let changes = [
         "CMD [\"sh\"]",
         "ENV PATH=/bin",
@@ -66,6 +67,9 @@ fn directory_import_with_changes_survives_reopening() {
         fs::read_link(layer.join("bin/sh")).unwrap().to_str(),
         Some("busybox")
     );
+    let busybox = fs::metadata(layer.join("bin/busybox")).unwrap();
+    let ls = fs::metadata(layer.join("bin/ls")).unwrap();
+    assert_eq!(busybox.ino(), ls.ino(), "hard links stay hard links");
     let details = fixture.store.inspect("busybox").unwrap();
     let config = details.config.config().clone().unwrap();
     assert_eq!(config.cmd(), &Some(vec!["sh".to_string()]));
