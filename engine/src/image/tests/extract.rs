@@ -125,6 +125,7 @@ fn later_entries_replace_earlier_ones() {
         return;
     }
     let fixture = Fixture::new();
+    let victim = fixture.path().join("victim/passwd").display().to_string();
     let tar = tar_of(&[
         E::Symlink("a", "/etc"),
         E::Dir("a/"),
@@ -132,9 +133,23 @@ fn later_entries_replace_earlier_ones() {
         E::Dir("d/"),
         E::File("d/x", b""),
         E::File("d", b"now a file"),
+        // A file over a symlink replaces the symlink, never writes through it.
+        E::Symlink("p", &victim),
+        E::File("p", b"pwned"),
+        E::Symlink("q", &victim),
+        E::Char("q", 1, 3),
+        E::Symlink("r", &victim),
+        E::HardLink("r", "d"),
     ]);
     fixture.import_tar(&tar, Some("replace")).unwrap();
     let dir = layer_dir(&fixture, "replace");
+    assert_eq!(fs::read(dir.join("p")).unwrap(), b"pwned");
+    assert!(fs::symlink_metadata(dir.join("q"))
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert_eq!(fs::read(dir.join("r")).unwrap(), b"now a file");
+    fixture.assert_untouched();
     assert!(fs::symlink_metadata(dir.join("a")).unwrap().is_dir());
     assert_eq!(fs::read(dir.join("a/f")).unwrap(), b"inside");
     assert_eq!(fs::read(dir.join("d")).unwrap(), b"now a file");
