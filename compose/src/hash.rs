@@ -2,11 +2,13 @@
 //! containers must be recreated, so `up` can keep what did not change.
 //!
 //! The hash is the sha256 of a canonical JSON rendering of the serialized
-//! service: object keys sorted at every depth, `null`s and empty lists or
-//! mappings left out (an unset field and an empty one create the same
-//! container, and a field added to the model later must not recreate every
-//! container of an existing project), and the fields that do not shape the
-//! container removed first, as Docker Compose does (`pkg/compose/hash.go`).
+//! service: object keys sorted at every depth and `null` members left out
+//! (an unset field must hash like an absent one, so that a field added to
+//! the model later does not recreate every container of an existing
+//! project), with the fields that do not shape the container removed first,
+//! as Docker Compose does (`pkg/compose/hash.go`). Empty lists and mappings
+//! are kept: the model only prints them when they mean something
+//! (`command: []` clears the image's `CMD`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -42,54 +44,50 @@ pub fn config_hash<T: Serialize + ?Sized>(object: &T) -> Result<String, serde_js
 }
 
 fn digest(value: &Value) -> String {
-    let text = canonical(value).map_or_else(String::new, |v| v.to_string());
+    let text = canonical(value).to_string();
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
-/// Removes the key at `path` (a chain of object keys), if present.
+/// Removes the key at `path` (a chain of object keys), if present, and the
+/// objects on the way that it leaves empty: `deploy: {replicas: 3}` must
+/// hash like no `deploy` at all.
 fn remove_path(value: &mut Value, path: &[&str]) {
+    let Value::Object(map) = value else { return };
     match path {
         [] => {}
         [last] => {
-            if let Value::Object(map) = value {
-                map.remove(*last);
-            }
+            map.remove(*last);
         }
         [first, rest @ ..] => {
-            if let Some(child) = value.get_mut(*first) {
+            if let Some(child) = map.get_mut(*first) {
                 remove_path(child, rest);
+                if child.as_object().is_some_and(Map::is_empty) {
+                    map.remove(*first);
+                }
             }
         }
     }
 }
 
-/// `value` with object keys sorted at every depth and `null`s and empty
-/// collections dropped; `None` when nothing is left of it. List order is
-/// kept: it is meaningful (`command`, `ports`, ...).
-fn canonical(value: &Value) -> Option<Value> {
+/// `value` with object keys sorted at every depth and `null` members left
+/// out. List order is kept: it is meaningful (`command`, `ports`, ...), and
+/// so are nulls inside lists (dropping one would shift the items after it).
+fn canonical(value: &Value) -> Value {
     match value {
-        Value::Null => None,
-        Value::Array(items) => {
-            // Inside a list, a null is kept: dropping it would shift the
-            // positions of the items that follow.
-            let items: Vec<Value> = items
-                .iter()
-                .map(|v| canonical(v).unwrap_or(Value::Null))
-                .collect();
-            (!items.is_empty()).then_some(Value::Array(items))
-        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
             // serde_json preserves insertion order here, so inserting in
             // sorted order renders sorted keys.
-            let sorted: Map<String, Value> = keys
-                .into_iter()
-                .filter_map(|k| Some((k.clone(), canonical(&map[k])?)))
-                .collect();
-            (!sorted.is_empty()).then_some(Value::Object(sorted))
+            Value::Object(
+                keys.into_iter()
+                    .filter(|k| !map[k.as_str()].is_null())
+                    .map(|k| (k.clone(), canonical(&map[k.as_str()])))
+                    .collect(),
+            )
         }
-        scalar => Some(scalar.clone()),
+        scalar => scalar.clone(),
     }
 }
 
@@ -115,17 +113,17 @@ mod tests {
     fn canonical_rendering_sorts_keys_at_every_depth() {
         let value = json!({"b": {"z": 1, "a": [{"y": 2, "x": null}]}, "a": true});
         assert_eq!(
-            canonical(&value).unwrap().to_string(),
+            canonical(&value).to_string(),
             r#"{"a":true,"b":{"a":[{"y":2}],"z":1}}"#
         );
     }
 
     #[test]
-    fn canonical_rendering_drops_nulls_and_empty_collections_but_not_list_slots() {
+    fn canonical_rendering_drops_null_members_only() {
         let value = json!({"a": null, "b": [], "c": {}, "d": {"e": null}, "f": [null, 1], "g": ""});
         assert_eq!(
-            canonical(&value).unwrap().to_string(),
-            r#"{"f":[null,1],"g":""}"#
+            canonical(&value).to_string(),
+            r#"{"b":[],"c":{},"d":{},"f":[null,1],"g":""}"#
         );
     }
 
@@ -210,10 +208,27 @@ mod tests {
     }
 
     #[test]
-    fn unset_and_empty_fields_hash_alike() {
-        let a = json!({"image": "redis", "labels": {}, "volumes": [], "user": null});
-        let b = json!({"image": "redis"});
+    fn unset_fields_hash_like_absent_ones() {
+        let a = json!({"image": "redis", "user": null, "environment": {"A": null}});
+        let b = json!({"image": "redis", "environment": {}});
         assert_eq!(hash(&a), hash(&b));
+    }
+
+    #[test]
+    fn an_empty_list_is_not_an_absent_one() {
+        // `command: []` clears the image's CMD: another container.
+        let a = json!({"image": "redis", "command": []});
+        let b = json!({"image": "redis"});
+        assert_ne!(hash(&a), hash(&b));
+    }
+
+    #[test]
+    fn removing_replicas_keeps_the_rest_of_deploy() {
+        let a = json!({"deploy": {"replicas": 3, "mode": "replicated"}});
+        let b = json!({"deploy": {"mode": "replicated"}});
+        let c = json!({});
+        assert_eq!(hash(&a), hash(&b));
+        assert_ne!(hash(&a), hash(&c));
     }
 
     #[test]
