@@ -10,6 +10,7 @@
 //! are assigned alphabetically), so levels, lists and errors read the same on
 //! every run.
 
+use crate::model::{DependsOn, Project, ServiceCondition};
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -17,23 +18,11 @@ use petgraph::Direction::{Incoming, Outgoing};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// What a dependent waits for before it starts (`depends_on.<name>.condition`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Condition {
-    /// `service_started`: the dependency's containers are running.
-    #[default]
-    Started,
-    /// `service_healthy`: the dependency's health check passes.
-    Healthy,
-    /// `service_completed_successfully`: the dependency ran to exit code 0.
-    CompletedSuccessfully,
-}
-
 /// The attributes of one `depends_on` entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Edge {
-    /// What the dependent waits for.
-    pub condition: Condition,
+    /// What the dependent waits for before it starts.
+    pub condition: ServiceCondition,
     /// `required: false` lets the dependent start when the dependency is
     /// missing or fails; an undefined optional dependency is dropped.
     pub required: bool,
@@ -42,11 +31,22 @@ pub struct Edge {
 }
 
 impl Default for Edge {
+    /// What `depends_on: [name]` means.
     fn default() -> Self {
         Edge {
-            condition: Condition::Started,
+            condition: ServiceCondition::ServiceStarted,
             required: true,
             restart: false,
+        }
+    }
+}
+
+impl From<&DependsOn> for Edge {
+    fn from(on: &DependsOn) -> Self {
+        Edge {
+            condition: on.condition,
+            required: on.required,
+            restart: on.restart,
         }
     }
 }
@@ -162,6 +162,17 @@ impl ServiceGraph {
         } else {
             Err(errors)
         }
+    }
+
+    /// The graph of a project's services.
+    pub fn from_project(project: &Project) -> Result<Self, Vec<GraphError>> {
+        ServiceGraph::new(project.services.iter().map(|(name, service)| {
+            let deps = service
+                .depends_on
+                .iter()
+                .map(|(dep, on)| (dep.as_str(), Edge::from(on)));
+            (name.as_str(), deps)
+        }))
     }
 
     /// Optional dependencies on undefined services that were left out.
@@ -617,7 +628,7 @@ mod tests {
     #[test]
     fn dependencies_and_dependents_are_sorted_with_their_edges() {
         let healthy = Edge {
-            condition: Condition::Healthy,
+            condition: ServiceCondition::ServiceHealthy,
             ..Edge::default()
         };
         let g = ServiceGraph::new([
@@ -639,6 +650,36 @@ mod tests {
         assert_eq!(
             g.dependencies("nope").unwrap_err(),
             GraphError::UnknownService("nope".into())
+        );
+    }
+
+    #[test]
+    fn graph_of_a_project_follows_its_depends_on() {
+        use crate::model::Service;
+        let mut project = Project::default();
+        let mut web = Service::default();
+        web.depends_on.insert(
+            "db".into(),
+            DependsOn {
+                condition: ServiceCondition::ServiceHealthy,
+                restart: true,
+                ..DependsOn::started()
+            },
+        );
+        project.services.insert("web".into(), web);
+        project.services.insert("db".into(), Service::default());
+        let g = ServiceGraph::from_project(&project).unwrap();
+        assert_eq!(g.start_levels(), vec![vec!["db"], vec!["web"]]);
+        assert_eq!(
+            g.dependencies("web").unwrap(),
+            [(
+                "db",
+                Edge {
+                    condition: ServiceCondition::ServiceHealthy,
+                    required: true,
+                    restart: true
+                }
+            )]
         );
     }
 

@@ -254,6 +254,33 @@ mod tests {
     }
 
     #[test]
+    fn model_services_hash_by_what_shapes_their_containers() {
+        use crate::model::{Deploy, Service};
+        let base = Service {
+            image: Some("redis:7".into()),
+            ..Service::default()
+        };
+        let scaled = Service {
+            scale: Some(3),
+            deploy: Some(Deploy {
+                replicas: Some(3),
+                ..Deploy::default()
+            }),
+            profiles: vec!["cache".into()],
+            ..base.clone()
+        };
+        let cleared = Service {
+            command: Some(Vec::new()),
+            ..base.clone()
+        };
+        assert_eq!(service_hash(&base).unwrap(), service_hash(&scaled).unwrap());
+        assert_ne!(
+            service_hash(&base).unwrap(),
+            service_hash(&cleared).unwrap()
+        );
+    }
+
+    #[test]
     fn config_hash_covers_every_field() {
         let a = json!({"driver": "local", "labels": {"b": "1", "a": "2"}});
         let b = json!({"labels": {"a": "2", "b": "1"}, "driver": "local"});
