@@ -118,8 +118,71 @@ fn dependencies(project: &Project, check: &mut Check<'_>) {
     }
 }
 
-/// `links`, `volumes_from` and the `service:NAME` forms of `network_mode`,
-/// `ipc` and `pid`: each names another service of the project.
+/// How one service names another outside `depends_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// `links: [db]` or `[db:alias]`.
+    Link,
+    /// `volumes_from: [db]` or `[db:ro]`.
+    VolumesFrom,
+    /// `service:db` as `network_mode`, `ipc` or `pid` (the key).
+    Namespace(&'static str),
+}
+
+/// A reference from a service to another service of the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ServiceRef<'a> {
+    pub path: KeyPath,
+    pub target: &'a str,
+    pub via: Via,
+}
+
+/// Every service `service` (at `path`) names through `links`,
+/// `volumes_from` and the `service:NAME` forms of `network_mode`, `ipc` and
+/// `pid`, in that order.
+pub(crate) fn service_refs<'a>(path: &KeyPath, service: &'a Service) -> Vec<ServiceRef<'a>> {
+    let before_colon = |s: &'a str| s.split_once(':').map_or(s, |(name, _)| name);
+    let mut refs = Vec::new();
+    for (i, link) in service.links.iter().enumerate() {
+        refs.push(ServiceRef {
+            path: path.key("links").index(i),
+            target: before_colon(link),
+            via: Via::Link,
+        });
+    }
+    for (i, from) in service.volumes_from.iter().enumerate() {
+        // `container:NAME[:ro]` names a container outside the project.
+        if !from.starts_with("container:") {
+            refs.push(ServiceRef {
+                path: path.key("volumes_from").index(i),
+                target: before_colon(from),
+                via: Via::VolumesFrom,
+            });
+        }
+    }
+    let network_mode = match &service.network_mode {
+        Some(NetworkMode::Service(target)) => Some(target.as_str()),
+        _ => None,
+    };
+    let shared = |v: &'a Option<String>| v.as_deref().and_then(|v| v.strip_prefix("service:"));
+    let namespaces = [
+        ("network_mode", network_mode),
+        ("ipc", shared(&service.ipc)),
+        ("pid", shared(&service.pid)),
+    ];
+    for (key, target) in namespaces {
+        if let Some(target) = target {
+            refs.push(ServiceRef {
+                path: path.key(key),
+                target,
+                via: Via::Namespace(key),
+            });
+        }
+    }
+    refs
+}
+
+/// References to services the project does not define.
 fn service_references(
     project: &Project,
     name: &str,
@@ -127,73 +190,36 @@ fn service_references(
     path: &KeyPath,
     check: &mut Check<'_>,
 ) {
-    let services = &project.services;
-    let mut undefined = |path: KeyPath, target: &str, message: String, otherwise: String| {
-        if !services.contains_key(target) {
-            let hint = suggest_or(target, services.keys(), || otherwise);
-            check.error(path, message, hint);
-        }
-    };
-    for (i, link) in service.links.iter().enumerate() {
-        // `db` or `db:alias`.
-        let target = link.split_once(':').map_or(link.as_str(), |(s, _)| s);
-        undefined(
-            path.key("links").index(i),
-            target,
-            format!("service \"{name}\" links to undefined service \"{target}\""),
-            format!("define service \"{target}\", or remove the link"),
-        );
-    }
-    for (i, from) in service.volumes_from.iter().enumerate() {
-        // `db`, `db:ro`; `container:NAME[:ro]` is outside the project.
-        if from.starts_with("container:") {
+    for r in service_refs(path, service) {
+        let target = r.target;
+        if project.services.contains_key(target) {
             continue;
         }
-        let target = from.split_once(':').map_or(from.as_str(), |(s, _)| s);
-        undefined(
-            path.key("volumes_from").index(i),
-            target,
-            format!("service \"{name}\" mounts volumes from undefined service \"{target}\""),
-            format!(
-                "define service \"{target}\", or write container:{target} for a container \
-                 outside the project"
+        let (message, otherwise) = match r.via {
+            Via::Link => (
+                format!("service \"{name}\" links to undefined service \"{target}\""),
+                format!("define service \"{target}\", or remove the link"),
             ),
-        );
-    }
-    let namespaces = [
-        (
-            "network_mode",
-            match &service.network_mode {
-                Some(NetworkMode::Service(target)) => Some(target.as_str()),
-                _ => None,
-            },
-        ),
-        (
-            "ipc",
-            service
-                .ipc
-                .as_deref()
-                .and_then(|v| v.strip_prefix("service:")),
-        ),
-        (
-            "pid",
-            service
-                .pid
-                .as_deref()
-                .and_then(|v| v.strip_prefix("service:")),
-        ),
-    ];
-    for (key, target) in namespaces {
-        let Some(target) = target else { continue };
-        undefined(
-            path.key(key),
-            target,
-            format!("service \"{name}\" uses {key} service:{target}, but service \"{target}\" is not defined"),
-            format!(
-                "define service \"{target}\", or write container:{target} for a container \
-                 outside the project"
+            Via::VolumesFrom => (
+                format!("service \"{name}\" mounts volumes from undefined service \"{target}\""),
+                format!(
+                    "define service \"{target}\", or write container:{target} for a container \
+                     outside the project"
+                ),
             ),
-        );
+            Via::Namespace(key) => (
+                format!(
+                    "service \"{name}\" uses {key} service:{target}, but service \"{target}\" \
+                     is not defined"
+                ),
+                format!(
+                    "define service \"{target}\", or write container:{target} for a container \
+                     outside the project"
+                ),
+            ),
+        };
+        let hint = suggest_or(target, project.services.keys(), || otherwise);
+        check.error(r.path, message, hint);
     }
 }
 
