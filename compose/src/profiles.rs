@@ -118,7 +118,15 @@ pub fn select<S: AsRef<str>>(
 
     for (name, service) in &mut project.services {
         let path = KeyPath::root().key("services").key(name);
-        for r in service_refs(&path, service) {
+        let refs = service_refs(&path, service);
+        // Targets reported at a link, volumes_from or service: reference
+        // are not reported again at their implicit depends_on entry.
+        let reported: BTreeSet<String> = refs
+            .iter()
+            .filter(|r| disabled.contains_key(r.target))
+            .map(|r| r.target.to_owned())
+            .collect();
+        for r in refs {
             if let Some(target) = disabled.get(r.target) {
                 let message = match r.via {
                     Via::Link => format!(
@@ -143,7 +151,7 @@ pub fn select<S: AsRef<str>>(
             let Some(target) = disabled.get(dependency) else {
                 return true;
             };
-            if on.required {
+            if on.required && !reported.contains(dependency) {
                 let path = path.key("depends_on").key(dependency);
                 let message = format!(
                     "service \"{dependency}\" is required by \"{name}\" but is disabled by profiles"
@@ -345,6 +353,11 @@ mod tests {
         web.links.push("db:database".into());
         web.volumes_from.push("db:ro".into());
         web.network_mode = Some(NetworkMode::Service("vpn".into()));
+        // The conversion adds these implicit dependencies; they are not
+        // reported a second time.
+        for implicit in ["db", "vpn"] {
+            web.depends_on.insert(implicit.into(), DependsOn::started());
+        }
         let p = project(vec![
             ("web", web),
             ("db", service(&["data", "full"])),

@@ -90,6 +90,9 @@ fn dependencies(project: &Project, check: &mut Check<'_>) {
                         service,
                         dependency,
                     } => {
+                        if names_otherwise(project, service, dependency) {
+                            continue;
+                        }
                         let hint = suggest_or(dependency, project.services.keys(), || {
                             format!(
                                 "define service \"{dependency}\", or set `required: false` \
@@ -116,6 +119,18 @@ fn dependencies(project: &Project, check: &mut Check<'_>) {
             }
         }
     }
+}
+
+/// Whether `service` also names `target` through a link, `volumes_from` or a
+/// `service:` namespace. The conversion adds an implicit `depends_on` entry
+/// for each of those (as Compose does); a problem with the target is then
+/// reported once, at the reference the user wrote.
+pub(crate) fn names_otherwise(project: &Project, service: &str, target: &str) -> bool {
+    project.services.get(service).is_some_and(|s| {
+        service_refs(&KeyPath::root(), s)
+            .iter()
+            .any(|r| r.target == target)
+    })
 }
 
 /// How one service names another outside `depends_on`.

@@ -181,6 +181,8 @@ fn self_dependency_is_located_at_itself() {
 fn links_to_undefined_services() {
     let mut web = image("web");
     web.links = vec!["db:database".into(), "cache".into()];
+    // The conversion's implicit dependency on the link is not reported twice.
+    web.depends_on.insert("cache".into(), DependsOn::started());
     let p = project(vec![("web", web), ("db", image("postgres"))]);
     assert_eq!(
         errors(&p),
@@ -212,6 +214,9 @@ fn namespaces_shared_with_undefined_services() {
     web.network_mode = Some(NetworkMode::Service("vpn".into()));
     web.ipc = Some("service:shm".into());
     web.pid = Some("service:web".into());
+    for implicit in ["vpn", "shm"] {
+        web.depends_on.insert(implicit.into(), DependsOn::started());
+    }
     let mut sidecar = image("sidecar");
     sidecar.network_mode = Some(NetworkMode::Container("vpn".into()));
     sidecar.ipc = Some("shareable".into());
