@@ -3,9 +3,12 @@
 //! references to undefined services, networks, volumes, secrets and configs;
 //! `depends_on` cycles; duplicate container names; host ports published
 //! twice; `container_name` on a scaled service; `network_mode` together
-//! with `networks`. Nothing is changed.
+//! with `networks`; and the per-service checks Compose makes on the loaded
+//! project (image or build, scale against replicas, mount targets, build
+//! contexts naming services). Nothing is changed.
 
 mod ports;
+mod service;
 mod spans;
 
 pub use spans::Spans;
@@ -30,8 +33,7 @@ pub fn validate(project: &Project, spans: &Spans) -> Result<Vec<Warning>, LoadEr
         let path = KeyPath::root().key("services").key(name);
         service_references(project, name, service, &path, &mut check);
         resource_references(project, name, service, &path, &mut check);
-        network_mode_with_networks(service, &path, &mut check);
-        container_name_with_scale(service, &path, &mut check);
+        service::check(project, name, service, &path, &mut check);
     }
     container_names(project, &mut check);
     ports::check(project, &mut check);
@@ -318,39 +320,6 @@ fn undeclared<T>(
         format!("service \"{service}\" refers to undefined {kind} \"{key}\""),
         hint,
     );
-}
-
-fn network_mode_with_networks(service: &Service, path: &KeyPath, check: &mut Check<'_>) {
-    if let (Some(mode), false) = (&service.network_mode, service.networks.is_empty()) {
-        check.error(
-            path.key("networks"),
-            "network_mode and networks cannot be used together",
-            format!(
-                "network_mode \"{mode}\" already decides the service's network: remove networks"
-            ),
-        );
-    }
-}
-
-/// A container name is unique on the host, so a service that sets one
-/// cannot run more than one container.
-fn container_name_with_scale(service: &Service, path: &KeyPath, check: &mut Check<'_>) {
-    let Some(container_name) = &service.container_name else {
-        return;
-    };
-    let replicas = service.deploy.as_ref().and_then(|d| d.replicas);
-    let (key, count) = match (service.scale, replicas) {
-        (Some(scale), _) => ("scale", scale),
-        (None, Some(replicas)) => ("deploy.replicas", replicas),
-        (None, None) => return,
-    };
-    if count > 1 {
-        check.error(
-            path.key("container_name"),
-            format!("container_name \"{container_name}\" cannot be used with {key} {count}"),
-            format!("a container name must be unique: remove container_name, or set {key} to 1"),
-        );
-    }
 }
 
 /// Each `container_name` used a second time (in file order) is an error

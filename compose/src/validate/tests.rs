@@ -59,11 +59,11 @@ fn publishing(ports: Vec<Port>) -> Service {
     }
 }
 
-fn mount(kind: VolumeType, source: Option<&str>) -> Mount {
+fn mount(kind: VolumeType, source: Option<&str>, target: &str) -> Mount {
     Mount {
         kind,
         source: source.map(Into::into),
-        target: "/data".into(),
+        target: target.into(),
         read_only: false,
         consistency: None,
         bind: None,
@@ -91,9 +91,12 @@ fn a_consistent_project_passes() {
     p.volumes.insert("data".into(), Volume::default());
     let db = &mut p.services["db"];
     db.networks.insert("default".into(), None);
-    db.volumes.push(mount(VolumeType::Volume, Some("data")));
-    db.volumes.push(mount(VolumeType::Volume, None));
-    db.volumes.push(mount(VolumeType::Bind, Some("/srv/db")));
+    db.volumes
+        .push(mount(VolumeType::Volume, Some("data"), "/data"));
+    db.volumes.push(mount(VolumeType::Volume, None, "/cache"));
+    db.volumes
+        .push(mount(VolumeType::Bind, Some("/srv/db"), "/srv"));
+    db.tmpfs.push("/run:size=64m".into());
     db.links.push("web:frontend".into());
     db.volumes_from.push("container:legacy".into());
     assert_eq!(validate(&p, &Spans::default()), Ok(Vec::new()));
@@ -242,7 +245,8 @@ fn undeclared_networks_volumes_secrets_and_configs() {
     let web = &mut p.services["web"];
     web.networks.insert("fronts".into(), None);
     web.networks.insert("back".into(), None);
-    web.volumes.push(mount(VolumeType::Volume, Some("data")));
+    web.volumes
+        .push(mount(VolumeType::Volume, Some("data"), "/data"));
     web.secrets.push(file_ref("token"));
     web.secrets.push(file_ref("password"));
     web.configs.push(file_ref("nginx"));
@@ -311,10 +315,6 @@ fn container_name_with_more_than_one_container() {
     let single = Service {
         container_name: Some("three".into()),
         scale: Some(1),
-        deploy: Some(Deploy {
-            replicas: Some(4),
-            ..Deploy::default()
-        }),
         ..image("app")
     };
     let p = project(vec![("a", scaled), ("b", replicated), ("c", single)]);
@@ -326,6 +326,110 @@ fn container_name_with_more_than_one_container() {
             "services.b.container_name: container_name \"two\" cannot be used with \
              deploy.replicas 2 (a container name must be unique: remove container_name, or set \
              deploy.replicas to 1)",
+        ]
+    );
+}
+
+#[test]
+fn a_service_needs_an_image_or_a_build() {
+    let mut provided = Service::default();
+    provided
+        .unsupported
+        .insert("provider".into(), serde_json::json!({"type": "model"}));
+    let built = Service {
+        build: Some(Build::default()),
+        ..Service::default()
+    };
+    let p = project(vec![
+        ("empty", Service::default()),
+        ("provided", provided),
+        ("built", built),
+    ]);
+    assert_eq!(
+        errors(&p),
+        [
+            "services.empty: service \"empty\" has neither an image nor a build context \
+          (set `image:` to run an existing image, or `build:` to build one)"
+        ]
+    );
+}
+
+#[test]
+fn scale_and_replicas_must_agree() {
+    let replicated = |scale, replicas| Service {
+        scale: Some(scale),
+        deploy: Some(Deploy {
+            replicas: Some(replicas),
+            ..Deploy::default()
+        }),
+        ..image("app")
+    };
+    let p = project(vec![
+        ("same", replicated(2, 2)),
+        ("apart", replicated(1, 4)),
+    ]);
+    assert_eq!(
+        errors(&p),
+        ["services.apart.scale: scale 1 and deploy.replicas 4 disagree (set only one of them)"]
+    );
+}
+
+#[test]
+fn one_mount_per_container_path() {
+    let mut web = image("web");
+    web.tmpfs = vec!["/run".into(), "/tmp:size=1m".into()];
+    web.volumes = vec![
+        mount(VolumeType::Bind, Some("/srv/run"), "/run/"),
+        mount(VolumeType::Volume, None, "/cache"),
+        mount(VolumeType::Bind, Some("/srv/tmp"), "/tmp"),
+        mount(VolumeType::Volume, None, "/cache"),
+    ];
+    assert_eq!(
+        errors(&project(vec![("web", web)])),
+        [
+            "services.web.volumes[0]: target /run is already mounted by services.web.tmpfs[0] \
+             (mount one thing per container path)",
+            "services.web.volumes[2]: target /tmp is already mounted by services.web.tmpfs[1] \
+             (mount one thing per container path)",
+            "services.web.volumes[3]: target /cache is already mounted by \
+             services.web.volumes[1] (mount one thing per container path)",
+        ]
+    );
+}
+
+#[test]
+fn build_contexts_naming_services() {
+    let building = |contexts: &[(&str, &str)]| Service {
+        build: Some(Build {
+            additional_contexts: contexts
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Build::default()
+        }),
+        ..Service::default()
+    };
+    let p = project(vec![
+        (
+            "app",
+            building(&[
+                ("base", "service:base"),
+                ("db", "service:db"),
+                ("cache", "service:bsae"),
+                ("docs", "./docs"),
+            ]),
+        ),
+        ("base", building(&[])),
+        ("db", image("postgres")),
+    ]);
+    assert_eq!(
+        errors(&p),
+        [
+            "services.app.build.additional_contexts.cache: service \"app\" uses undefined \
+             service \"bsae\" as build context \"cache\" (did you mean \"base\"?)",
+            "services.app.build.additional_contexts.db: service \"app\" uses service \"db\" as \
+             build context \"db\", but \"db\" is not built (add a `build:` section to \"db\", \
+             or name its image with docker-image://)",
         ]
     );
 }
