@@ -56,7 +56,12 @@ impl From<&DependsOn> for Edge {
 pub enum GraphError {
     /// A required `depends_on` entry names a service that is not defined.
     #[error("service \"{service}\" depends on undefined service \"{dependency}\"")]
-    UndefinedDependency { service: String, dependency: String },
+    UndefinedDependency {
+        /// The service whose `depends_on` names it.
+        service: String,
+        /// The name that is not a service.
+        dependency: String,
+    },
     /// A dependency cycle; see [`Cycle`] for its order.
     #[error("dependency cycle detected: {0}")]
     Cycle(Cycle),
@@ -85,7 +90,9 @@ impl fmt::Display for Cycle {
 /// out of the graph. The caller reports it as a warning.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IgnoredDependency {
+    /// The service whose `depends_on` names it.
     pub service: String,
+    /// The name that is not a service.
     pub dependency: String,
 }
 

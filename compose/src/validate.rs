@@ -149,8 +149,11 @@ pub(crate) enum Via {
 /// A reference from a service to another service of the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ServiceRef<'a> {
+    /// Where the reference is written (`services.web.links[0]`).
     pub path: KeyPath,
+    /// The service it names.
     pub target: &'a str,
+    /// Which attribute names it.
     pub via: Via,
 }
 
