@@ -95,15 +95,22 @@ pub(super) fn check(project: &Project, check: &mut Check<'_>) {
                 protocol: port.protocol,
             };
             if let Some(theirs) = seen.iter().find(|p| p.overlaps(&mine)) {
+                // Where the other one is: its position when known (a port
+                // expanded from a short-syntax range has no key path of
+                // its own in the file), else its key path.
+                let there = check
+                    .spans
+                    .locate(&theirs.path)
+                    .map_or_else(|| theirs.path.to_string(), |l| l.to_string());
                 let message = if mine.same_ports(theirs) {
                     format!(
-                        "host port {mine} is already published by service \"{}\" ({})",
-                        theirs.service, theirs.path
+                        "host port {mine} is already published by service \"{}\" ({there})",
+                        theirs.service
                     )
                 } else {
                     format!(
-                        "host port {mine} overlaps {theirs} published by service \"{}\" ({})",
-                        theirs.service, theirs.path
+                        "host port {mine} overlaps {theirs} published by service \"{}\" ({there})",
+                        theirs.service
                     )
                 };
                 check.error(

@@ -567,3 +567,72 @@ fn every_error_is_reported_in_key_path_order() {
         ]
     );
 }
+
+/// The tree → model → profiles → validation path the loader runs, on a
+/// file with one of each problem, to check positions end to end.
+#[test]
+fn converted_projects_are_located_in_their_file() {
+    let file: Arc<str> = Arc::from("compose.yaml");
+    let text = "\
+services:
+  web:
+    image: nginx
+    depends_on: [api, ghost]
+    links: [phantom]
+    ports: ['8080:80', '9000-9001:9000-9001']
+    networks: [front]
+  api:
+    image: api
+    ports:
+      - 8080:81
+    volumes:
+      - data:/data
+  admin:
+    image: admin
+    ports: ['9001:9001']
+    profiles: [debug]
+";
+    let tree = crate::yaml::parse(text, &file).unwrap();
+    let env = crate::env::Environment::new();
+    let ctx = crate::convert::ConvertContext {
+        project_name: "demo".into(),
+        project_dir: "/srv/demo".into(),
+        env: &env,
+    };
+    let converted = crate::convert::project(&tree[0], &ctx);
+    assert_eq!(converted.errors, []);
+    let spans = Spans::from_tree(&tree[0]);
+    let profiles = crate::profiles::Profiles::new(["debug"]);
+    let selection =
+        crate::profiles::select(converted.project, &profiles, &[] as &[&str], &spans).unwrap();
+    let errors: Vec<String> = validate(&selection.project, &spans)
+        .unwrap_err()
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "compose.yaml:4:23: services.web.depends_on.ghost: service \"web\" depends on \
+             undefined service \"ghost\" (define service \"ghost\", or set `required: false` on \
+             this dependency)",
+            "compose.yaml:5:13: services.web.links[0]: service \"web\" links to undefined \
+             service \"phantom\" (define service \"phantom\", or remove the link)",
+            "compose.yaml:7:16: services.web.networks.front: service \"web\" refers to undefined \
+             network \"front\" (declare network \"front\" under the top-level `networks:` key)",
+            "compose.yaml:11:9: services.api.ports[0]: host port 8080/tcp is already published \
+             by service \"web\" (compose.yaml:6:13) (two containers cannot listen on the same \
+             host port: publish another one, or leave `published` out to let the engine choose)",
+            "compose.yaml:13:9: services.api.volumes[0]: service \"api\" refers to undefined \
+             volume \"data\" (declare volume \"data\" under the top-level `volumes:` key, or \
+             write a path such as ./data for a bind mount)",
+            // The range's second port has no key path of its own in the
+            // file: it is located at `ports`.
+            "compose.yaml:16:13: services.admin.ports[0]: host port 9001/tcp is already \
+             published by service \"web\" (compose.yaml:6:5) (two containers cannot listen on \
+             the same host port: publish another one, or leave `published` out to let the \
+             engine choose)",
+        ]
+    );
+}
