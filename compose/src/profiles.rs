@@ -21,7 +21,7 @@ use crate::env::Environment;
 use crate::error::{LoadError, LoadErrors};
 use crate::model::{Project, Service};
 use crate::tree::KeyPath;
-use crate::validate::{service_refs, Spans, Via};
+use crate::validate::{service_refs, suggest_or, Spans, Via};
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
 
@@ -182,16 +182,9 @@ fn disabled_error(spans: &Spans, path: &KeyPath, message: String, target: &Servi
 }
 
 fn unknown_target(target: &str, project: &Project) -> LoadError {
-    let closest = project
-        .services
-        .keys()
-        .map(|name| (strsim::levenshtein(target, name), name))
-        .filter(|(distance, _)| *distance <= 2 && *distance < target.chars().count())
-        .min();
-    let hint = match closest {
-        Some((_, name)) => format!("did you mean \"{name}\"?"),
-        None => "`stack config --services` lists the services".to_owned(),
-    };
+    let hint = suggest_or(target, project.services.keys(), || {
+        "`stack config --services` lists the services".to_owned()
+    });
     LoadError::new(None, "", format!("no such service: {target}")).with_hint(hint)
 }
 

@@ -353,7 +353,7 @@ fn container_names(project: &Project, check: &mut Check<'_>) {
 
 /// `did you mean "x"?` for the closest of `candidates` to a misspelt `name`
 /// (at most two edits away, ties broken by name), or `otherwise`.
-fn suggest_or<'a>(
+pub(crate) fn suggest_or<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a String>,
     otherwise: impl FnOnce() -> String,
