@@ -110,10 +110,24 @@ fn dependencies(project: &Project, check: &mut Check<'_>) {
                             [from, to, ..] => (from, to),
                             [] => continue,
                         };
+                        // An edge the conversion inferred from a link or a
+                        // `service:` namespace is not written under
+                        // depends_on: point at what the user wrote.
+                        let written = depends_on(from, to);
+                        let inferred = project.services.get(from.as_str()).and_then(|s| {
+                            let path = KeyPath::root().key("services").key(from);
+                            service_refs(&path, s)
+                                .into_iter()
+                                .find(|r| r.target == to.as_str())
+                        });
+                        let at = match inferred {
+                            Some(r) if !check.spans.contains(&written) => r.path,
+                            _ => written,
+                        };
                         check.error(
-                            depends_on(from, to),
+                            at,
                             error.to_string(),
-                            "remove one of these depends_on entries to break the cycle",
+                            "remove one of these dependencies to break the cycle",
                         );
                     }
                     GraphError::UnknownService(_) => {}

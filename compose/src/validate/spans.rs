@@ -54,6 +54,11 @@ impl Spans {
         self.0.insert(path.to_string(), location);
     }
 
+    /// Whether `path` itself (not an ancestor) was recorded.
+    pub fn contains(&self, path: &KeyPath) -> bool {
+        self.0.contains_key(&path.to_string())
+    }
+
     /// The position of `path`, or of its nearest recorded ancestor.
     pub fn locate(&self, path: &KeyPath) -> Option<Location> {
         let mut prefix = KeyPath::root();
@@ -108,6 +113,8 @@ mod tests {
         let s = spans("services:\n  web:\n    ports:\n      - 8000-8001:8000-8001\n");
         let ports = KeyPath::root().key("services").key("web").key("ports");
         assert_eq!(at(&s, &ports.index(1)), "compose.yaml:3:5");
+        assert!(s.contains(&ports.index(0)));
+        assert!(!s.contains(&ports.index(1)));
         let nowhere = Spans::default();
         assert_eq!(nowhere.locate(&ports), None);
     }

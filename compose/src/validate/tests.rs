@@ -163,7 +163,23 @@ fn dependency_cycle_is_located_at_its_first_edge() {
         errors(&p),
         [
             "services.a.depends_on.b: dependency cycle detected: a -> b -> c -> a \
-          (remove one of these depends_on entries to break the cycle)"
+          (remove one of these dependencies to break the cycle)"
+        ]
+    );
+}
+
+#[test]
+fn cycle_through_an_inferred_dependency_is_located_at_the_reference() {
+    // a links b (the conversion adds depends_on.b), b depends on a.
+    let mut a = image("app");
+    a.links.push("b".into());
+    a.depends_on.insert("b".into(), DependsOn::started());
+    let p = project(vec![("a", a), ("b", depending_on(&["a"]))]);
+    assert_eq!(
+        errors(&p),
+        [
+            "services.a.links[0]: dependency cycle detected: a -> b -> a \
+          (remove one of these dependencies to break the cycle)"
         ]
     );
 }
@@ -175,7 +191,7 @@ fn self_dependency_is_located_at_itself() {
         errors(&p),
         [
             "services.a.depends_on.a: dependency cycle detected: a -> a \
-          (remove one of these depends_on entries to break the cycle)"
+          (remove one of these dependencies to break the cycle)"
         ]
     );
 }
