@@ -8,8 +8,8 @@ use super::reader::{
 use super::volumes::{file_mode, resolve_path};
 use crate::model::{
     Build, DependsOn, Deploy, DeployRestartPolicy, Device, EnvFile, Environment, Extensions,
-    FileRef, Healthcheck, Logging, Resource, Resources, RestartCondition, ServiceCondition,
-    ServiceNetwork, Ulimit,
+    FileMode, FileRef, Healthcheck, Logging, Resource, Resources, RestartCondition,
+    ServiceCondition, ServiceNetwork, Ulimit,
 };
 use crate::tree::{KeyPath, Kind, Node};
 use indexmap::IndexMap;
@@ -437,7 +437,7 @@ pub(super) fn file_refs(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<
             target: m.read(sink, "target", string),
             uid: m.read(sink, "uid", string),
             gid: m.read(sink, "gid", string),
-            mode: m.read(sink, "mode", file_mode),
+            mode: m.read(sink, "mode", file_mode).map(FileMode),
             extensions: m.finish(sink, true),
         };
         match source {

@@ -201,7 +201,7 @@ fn restart(text: &str) -> Result<RestartPolicy, (String, String)> {
         )
     };
     Ok(match text {
-        "no" | "\"no\"" => RestartPolicy::No,
+        "no" => RestartPolicy::No,
         "always" => RestartPolicy::Always,
         "unless-stopped" => RestartPolicy::UnlessStopped,
         "on-failure" => RestartPolicy::OnFailure(None),

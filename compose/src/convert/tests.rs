@@ -562,7 +562,7 @@ configs:
     let web = &v["services"]["web"];
     assert_eq!(
         web["secrets"],
-        json!([{"source": "token"}, {"source": "cert", "target": "/certs/c.pem", "mode": 288}])
+        json!([{"source": "token"}, {"source": "cert", "target": "/certs/c.pem", "mode": "0440"}])
     );
     assert_eq!(web["configs"], json!([{"source": "app"}]));
     assert_eq!(

@@ -6,7 +6,7 @@ use crate::model::{
     BindOptions, Extensions, ImageOptions, Mount, Propagation, SeLinux, TmpfsOptions,
     VolumeOptions, VolumeType,
 };
-use crate::tree::{KeyPath, Kind, Node};
+use crate::tree::{KeyPath, Kind, Node, Style};
 use std::path::{Component, Path, PathBuf};
 
 pub(super) fn mounts(sink: &mut Sink, node: &Node, path: &KeyPath) -> Vec<Mount> {
@@ -227,10 +227,13 @@ fn parse_kind(text: &str) -> Result<VolumeType, ParseError> {
     })
 }
 
-/// File mode bits; a leading `0` (or `0o`) means octal, as in `mode: 0755`.
+/// File mode bits. A quoted mode is octal (`"440"`); a plain one is octal
+/// with a leading `0` or `0o` (`0440`) and decimal otherwise, as YAML reads it.
 pub(super) fn file_mode(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<u32> {
     let text = string(sink, node, path)?;
+    let quoted = node.as_scalar().is_some_and(|s| s.style == Style::Quoted);
     let parsed = match text.strip_prefix("0o").or_else(|| text.strip_prefix('0')) {
+        _ if quoted => u32::from_str_radix(&text, 8).ok(),
         Some("") => Some(0),
         Some(octal) => u32::from_str_radix(octal, 8).ok(),
         None => text.parse::<u32>().ok(),

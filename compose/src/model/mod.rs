@@ -15,8 +15,8 @@ pub use service::{
     ServiceNetwork, StringMap, TmpfsOptions, Ulimit, VolumeOptions,
 };
 pub use values::{
-    Bytes, Duration, Extensions, NetworkMode, PortMode, Propagation, Protocol, PullPolicy,
-    RestartCondition, RestartPolicy, SeLinux, ServiceCondition, VolumeType,
+    Bytes, Duration, Extensions, FileMode, NetworkMode, PortMode, Propagation, Protocol,
+    PullPolicy, RestartCondition, RestartPolicy, SeLinux, ServiceCondition, VolumeType,
 };
 
 use indexmap::IndexMap;

@@ -1,8 +1,8 @@
 //! One service of a project, every attribute in its normalized (long) form.
 
 use super::values::{
-    Bytes, Duration, Extensions, NetworkMode, PortMode, Propagation, Protocol, PullPolicy,
-    RestartCondition, RestartPolicy, SeLinux, ServiceCondition, VolumeType,
+    Bytes, Duration, Extensions, FileMode, NetworkMode, PortMode, Propagation, Protocol,
+    PullPolicy, RestartCondition, RestartPolicy, SeLinux, ServiceCondition, VolumeType,
 };
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
@@ -517,7 +517,7 @@ pub struct FileRef {
     pub gid: Option<String>,
     /// File mode bits (written in octal in compose files: `0440`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<u32>,
+    pub mode: Option<FileMode>,
     #[serde(flatten)]
     pub extensions: Extensions,
 }

@@ -80,6 +80,17 @@ impl Serialize for Bytes {
     }
 }
 
+/// File mode bits of a mounted secret or config, printed in octal as
+/// Compose prints it (`"0440"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileMode(pub u32);
+
+impl Serialize for FileMode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("0{:o}", self.0))
+    }
+}
+
 /// `restart:` of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RestartPolicy {
@@ -284,6 +295,7 @@ mod tests {
             PullPolicy::Every("12h".into()),
             SeLinux::Private,
             Bytes(536_870_912),
+            FileMode(0o440),
         ))
         .unwrap();
         assert_eq!(
@@ -294,7 +306,8 @@ mod tests {
                 "service:db",
                 "every_12h",
                 "Z",
-                "536870912"
+                "536870912",
+                "0440"
             ])
         );
     }
