@@ -122,39 +122,36 @@ pub(super) fn depends_on(
     let mut out = IndexMap::new();
     for (name, entry) in map {
         let p = path.key(name);
+        if entry.value.is_null() {
+            sink.error(
+                &entry.key_location,
+                &p,
+                "expected a mapping, found null",
+                "write `condition: service_started` under it, or use the list form `depends_on: [name]`",
+            );
+            continue;
+        }
         let Some(mut m) = MapReader::new(sink, &entry.value, &p) else {
             continue;
         };
-        let condition = match m.get("condition") {
-            Some(_) => m.parse(sink, "condition", |t| match t {
-                "service_started" => Ok(ServiceCondition::ServiceStarted),
-                "service_healthy" => Ok(ServiceCondition::ServiceHealthy),
-                "service_completed_successfully" => {
-                    Ok(ServiceCondition::ServiceCompletedSuccessfully)
-                }
-                _ => Err((
-                    format!("unknown condition `{t}`"),
-                    "use service_started, service_healthy or service_completed_successfully".into(),
-                )),
-            }),
-            None => {
-                sink.error(
-                    &entry.value.location,
-                    &p,
-                    "missing `condition`",
-                    "add `condition: service_started` (or service_healthy, service_completed_successfully)",
-                );
-                None
-            }
-        };
+        let condition = m.parse(sink, "condition", |t| match t {
+            "service_started" => Ok(ServiceCondition::ServiceStarted),
+            "service_healthy" => Ok(ServiceCondition::ServiceHealthy),
+            "service_completed_successfully" => Ok(ServiceCondition::ServiceCompletedSuccessfully),
+            _ => Err((
+                format!("unknown condition `{t}`"),
+                "use service_started, service_healthy or service_completed_successfully".into(),
+            )),
+        });
+        let condition_given = entry.value.get("condition").is_some();
         let restart = m.read(sink, "restart", boolean).unwrap_or(false);
         let required = m.read(sink, "required", boolean).unwrap_or(true);
         let extensions = m.finish(sink, true);
-        if let Some(condition) = condition {
+        if condition.is_some() || !condition_given {
             out.insert(
                 name.clone(),
                 DependsOn {
-                    condition,
+                    condition: condition.unwrap_or(ServiceCondition::ServiceStarted),
                     restart,
                     required,
                     extensions,

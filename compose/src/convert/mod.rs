@@ -98,8 +98,8 @@ pub(crate) fn project(doc: &Node, ctx: &ConvertContext) -> Converted {
                 });
             }
         }
-        if let Some((n, p)) = m.get("models") {
-            sink.unsupported("models", n, &p);
+        if let (Some((n, p)), Some(at)) = (m.get("models"), m.key_location("models")) {
+            sink.unsupported("models", at, &p);
             project.extensions.insert("models".into(), to_json(n));
         }
         project.extensions.extend(m.finish(&mut sink, true));

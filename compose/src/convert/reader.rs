@@ -52,13 +52,13 @@ impl<'c> Sink<'c> {
     }
 
     /// Warns, once per attribute name, that `key` is kept but has no effect.
-    pub fn unsupported(&mut self, key: &'static str, node: &Node, path: &KeyPath) {
+    pub fn unsupported(&mut self, key: &'static str, at: &Location, path: &KeyPath) {
         if self.reported.contains(&key) {
             return;
         }
         self.reported.push(key);
         self.warn(
-            &node.location,
+            at,
             path,
             format!("`{key}` is not supported by stack yet; it is kept in the configuration but has no effect"),
         );
@@ -108,6 +108,11 @@ impl<'n> MapReader<'n> {
             return None;
         }
         Some((&entry.value, self.path.key(key)))
+    }
+
+    /// Where `key` is written, when present.
+    pub fn key_location(&self, key: &str) -> Option<&'n Location> {
+        self.map.get(key).map(|e| &e.key_location)
     }
 
     /// Reads `key` with `read` (one of the readers of this module).

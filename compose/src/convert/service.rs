@@ -10,7 +10,9 @@ use super::reader::{
     string_or_list, to_json, MapReader, Sink,
 };
 use super::volumes::mounts;
-use crate::model::{DependsOn, Environment, NetworkMode, PullPolicy, RestartPolicy, Service};
+use crate::model::{
+    DependsOn, Environment, FileRef, NetworkMode, PullPolicy, RestartPolicy, Service,
+};
 use crate::tree::{KeyPath, Node};
 
 /// Valid Compose attributes that `stack` keeps verbatim but does not act on.
@@ -106,7 +108,10 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         read_only: m.read(sink, "read_only", boolean).unwrap_or(false),
         restart: m.parse(sink, "restart", restart),
         scale: m.read(sink, "scale", integer),
-        secrets: m.read(sink, "secrets", file_refs).unwrap_or_default(),
+        secrets: m
+            .read(sink, "secrets", file_refs)
+            .map(default_secret_targets)
+            .unwrap_or_default(),
         security_opt: m
             .read(sink, "security_opt", string_list)
             .unwrap_or_default(),
@@ -131,19 +136,29 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
     // Resolved by the `extends` stage before conversion; nothing left to read.
     m.get("extends");
     for key in ["devices", "platform"] {
-        if let Some((n, p)) = m.get(key) {
-            sink.unsupported(key, n, &p);
+        if let (Some(_), Some(at)) = (m.get(key), m.key_location(key)) {
+            sink.unsupported(key, at, &path.key(key));
         }
     }
     for key in UNSUPPORTED {
-        if let Some((n, p)) = m.get(key) {
-            sink.unsupported(key, n, &p);
+        if let (Some((n, _)), Some(at)) = (m.get(key), m.key_location(key)) {
+            sink.unsupported(key, at, &path.key(key));
             s.unsupported.insert((*key).to_string(), to_json(n));
         }
     }
     s.extensions = m.finish(sink, true);
     implicit_dependencies(&mut s);
     Some(s)
+}
+
+/// A secret is mounted at `/run/secrets/<name>` unless a target is given.
+fn default_secret_targets(mut refs: Vec<FileRef>) -> Vec<FileRef> {
+    for r in &mut refs {
+        if r.target.is_none() {
+            r.target = Some(format!("/run/secrets/{}", r.source));
+        }
+    }
+    refs
 }
 
 /// `environment:`; a variable listed without a value takes its value from

@@ -562,7 +562,7 @@ configs:
     let web = &v["services"]["web"];
     assert_eq!(
         web["secrets"],
-        json!([{"source": "token"}, {"source": "cert", "target": "/certs/c.pem", "mode": "0440"}])
+        json!([{"source": "token", "target": "/run/secrets/token"}, {"source": "cert", "target": "/certs/c.pem", "mode": "0440"}])
     );
     assert_eq!(web["configs"], json!([{"source": "app"}]));
     assert_eq!(
@@ -675,10 +675,10 @@ services:
         warnings,
         vec![
             "compose.yaml:1:10: version: the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
-            "compose.yaml:4:15: services.a.platform: `platform` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:5:14: services.a.runtime: `runtime` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:6:19: services.a.blkio_config: `blkio_config` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:9:14: services.b.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
+            "compose.yaml:4:5: services.a.platform: `platform` is not supported by stack yet; it is kept in the configuration but has no effect",
+            "compose.yaml:5:5: services.a.runtime: `runtime` is not supported by stack yet; it is kept in the configuration but has no effect",
+            "compose.yaml:6:5: services.a.blkio_config: `blkio_config` is not supported by stack yet; it is kept in the configuration but has no effect",
+            "compose.yaml:9:5: services.b.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
         ]
     );
     let v = serde_json::to_value(&c.project).unwrap();
@@ -687,5 +687,111 @@ services:
     assert_eq!(
         v["services"]["b"]["devices"],
         json!([{"source": "/dev/fuse", "target": "/dev/fuse"}])
+    );
+}
+
+#[test]
+fn more_short_and_long_forms() {
+    let c = convert_env(
+        r#"
+name: ignored-here
+services:
+  web:
+    volumes: ["cache:/cache:z"]
+    depends_on:
+      db: {required: false}
+    extra_hosts:
+      db.local: 10.0.0.5
+      multi: ["10.0.0.6", "[::2]"]
+    env_file: .env
+    devices:
+      - source: /dev/sda
+        target: /dev/xvda
+        permissions: r
+    secrets:
+      - source: s
+        mode: "440"
+    networks:
+      front:
+    ulimits:
+      nofile: {soft: 10}
+  db:
+    image: postgres
+networks:
+  front:
+    external:
+      name: shared
+"#,
+        &[],
+    );
+    let errors: Vec<String> = c.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        vec!["compose.yaml:22:15: services.web.ulimits.nofile: a ulimit needs both `soft` and `hard` (add the missing one, or give a single number for both)"]
+    );
+    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "compose.yaml:5:15: services.web.volumes[0]: the volume option `z` does not apply here and is ignored",
+            "compose.yaml:12:5: services.web.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
+            "compose.yaml:28:7: networks.front.external: `external.name` is deprecated; use `name` next to `external: true`",
+        ]
+    );
+    let v = serde_json::to_value(&c.project).unwrap();
+    let web = &v["services"]["web"];
+    assert_eq!(
+        web["depends_on"],
+        json!({"db": {"condition": "service_started", "required": false}})
+    );
+    assert_eq!(
+        web["extra_hosts"],
+        json!(["db.local=10.0.0.5", "multi=10.0.0.6", "multi=::2"])
+    );
+    assert_eq!(
+        web["env_file"],
+        json!([{"path": "/proj/.env", "required": true}])
+    );
+    assert_eq!(
+        web["devices"],
+        json!([{"source": "/dev/sda", "target": "/dev/xvda", "permissions": "r"}])
+    );
+    assert_eq!(web["secrets"][0]["mode"], json!("0440"));
+    assert_eq!(web["networks"], json!({"front": null}));
+    assert_eq!(
+        v["networks"],
+        json!({"front": {"name": "shared", "external": true}, "default": {"name": "demo_default"}})
+    );
+    assert_eq!(v["name"], json!("demo"));
+}
+
+#[test]
+fn structural_errors() {
+    let e = errors(
+        r#"services:
+  web:
+    depends_on:
+      db:
+    pull_policy: sometimes
+    env_file:
+      - path: .env
+        requird: false
+    logging: [json-file]
+  list: [a]
+unknown: 1
+x-fine: 1
+include: []
+"#,
+    );
+    assert_eq!(
+        e,
+        vec![
+            "compose.yaml:4:7: services.web.depends_on.db: expected a mapping, found null (write `condition: service_started` under it, or use the list form `depends_on: [name]`)",
+            "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, daily, weekly or every_<duration>)",
+            "compose.yaml:8:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
+            "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:10:9: services.list: expected a mapping, found a list (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:11:1: unknown: unknown key `unknown` (remove it, or prefix it with `x-` to keep it as an extension)",
+        ]
     );
 }
