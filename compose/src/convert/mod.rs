@@ -12,6 +12,7 @@ mod attributes;
 mod ports;
 mod reader;
 mod service;
+mod text;
 mod volumes;
 
 #[cfg(test)]

@@ -195,9 +195,7 @@ fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {
         "daily" => PullPolicy::Daily,
         "weekly" => PullPolicy::Weekly,
         t => match t.strip_prefix("every_") {
-            Some(d) if super::reader::parse_duration(d).is_some() => {
-                PullPolicy::Every(d.to_string())
-            }
+            Some(d) if super::text::parse_duration(d).is_some() => PullPolicy::Every(d.to_string()),
             _ => {
                 return Err((
                     format!("unknown pull policy `{t}`"),
