@@ -116,7 +116,7 @@ pub(super) fn depends_on(
         );
     }
     let Some(map) = node.as_map() else {
-        sink.wrong_type(node, path, "a list or a mapping");
+        sink.wrong_type(node, path, "a mapping or a list");
         return None;
     };
     let mut out = IndexMap::new();
@@ -470,7 +470,7 @@ pub(super) fn service_networks(
         return Some(names.into_iter().map(|n| (n, None)).collect());
     }
     let Some(map) = node.as_map() else {
-        sink.wrong_type(node, path, "a list or a mapping");
+        sink.wrong_type(node, path, "a mapping or a list");
         return None;
     };
     let mut out = IndexMap::new();

@@ -48,7 +48,7 @@ impl<'c> Sink<'c> {
             &node.location,
             path,
             format!("expected {expected}, found {found}"),
-            "see the Compose specification for this attribute's syntax",
+            type_hint(expected),
         );
     }
 
@@ -71,6 +71,26 @@ impl<'c> Sink<'c> {
             path: path.to_string(),
             message: message.into(),
         });
+    }
+}
+
+/// What to write instead, for each kind of value the readers expect.
+fn type_hint(expected: &str) -> &'static str {
+    match expected {
+        "a list" => "write one `- item` per line, or `[a, b]`",
+        "a mapping" => "write indented `key: value` lines",
+        "a string" => {
+            "write a single value; quote it if it contains `: ` or starts with `{`, `[` or `*`"
+        }
+        "a string, a number or a boolean" => "write a single value, not a list or a mapping",
+        "`true` or `false`" => "write `true` or `false`",
+        "an integer" => "write a whole number, e.g. `3`",
+        "a number" => "write a number, e.g. `0.5`",
+        "a string or a list" => "write a single value, or a list of values",
+        "a mapping or a list" => {
+            "write indented `KEY: value` lines, or a list of `KEY=value` items"
+        }
+        _ => "write either a short string form or the long mapping form",
     }
 }
 

@@ -626,7 +626,7 @@ secrets:
         e,
         vec![
             "compose.yaml:4:5: services.web.prots: unknown key `prots` (did you mean `ports`?)",
-            "compose.yaml:5:18: services.web.environment: expected a mapping or a list, found `42` (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:5:18: services.web.environment: expected a mapping or a list, found `42` (write indented `KEY: value` lines, or a list of `KEY=value` items)",
             "compose.yaml:6:14: services.web.restart: unknown restart policy `sometimes` (use `no`, `always`, `on-failure[:max-retries]` or `unless-stopped`)",
             "compose.yaml:8:17: services.web.healthcheck.interval: invalid duration `10` (write a number with a unit, e.g. `30s`, `1m30s`, `500ms`)",
             "compose.yaml:9:13: services.web.healthcheck.test: a healthcheck test list must start with `CMD`, `CMD-SHELL` or `NONE` (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost\"], or write the command as a string)",
@@ -646,10 +646,10 @@ fn wrong_types_and_unknown_keys_without_suggestion() {
     assert_eq!(
         e,
         vec![
-            "compose.yaml:3:12: services.web.ports: expected a list, found a mapping (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:3:12: services.web.ports: expected a list, found a mapping (write one `- item` per line, or `[a, b]`)",
             "compose.yaml:4:5: services.web.zzz: unknown key `zzz` (remove it, or prefix it with `x-` to keep it as an extension)",
-            "compose.yaml:5:10: services.web.dns: expected a string or a list, found a mapping (see the Compose specification for this attribute's syntax)",
-            "compose.yaml:6:10: volumes: expected a mapping, found a list (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:5:10: services.web.dns: expected a string or a list, found a mapping (write a single value, or a list of values)",
+            "compose.yaml:6:10: volumes: expected a mapping, found a list (write indented `key: value` lines)",
         ]
     );
 }
@@ -789,8 +789,8 @@ include: []
             "compose.yaml:4:7: services.web.depends_on.db: expected a mapping, found null (write `condition: service_started` under it, or use the list form `depends_on: [name]`)",
             "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, daily, weekly or every_<duration>)",
             "compose.yaml:8:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
-            "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (see the Compose specification for this attribute's syntax)",
-            "compose.yaml:10:9: services.list: expected a mapping, found a list (see the Compose specification for this attribute's syntax)",
+            "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (write indented `key: value` lines)",
+            "compose.yaml:10:9: services.list: expected a mapping, found a list (write indented `key: value` lines)",
             "compose.yaml:11:1: unknown: unknown key `unknown` (remove it, or prefix it with `x-` to keep it as an extension)",
         ]
     );
