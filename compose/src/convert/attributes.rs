@@ -9,7 +9,7 @@ use super::volumes::{file_mode, resolve_path};
 use crate::model::{
     Build, DependsOn, Deploy, DeployRestartPolicy, Device, EnvFile, Environment, Extensions,
     FileMode, FileRef, Healthcheck, Logging, Resource, Resources, RestartCondition,
-    ServiceCondition, ServiceNetwork, Ulimit,
+    ServiceCondition, ServiceNetwork, StringMap, Ulimit,
 };
 use crate::tree::{KeyPath, Kind, Node};
 use indexmap::IndexMap;
@@ -60,7 +60,7 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
         cache_to: m.read(sink, "cache_to", string_list).unwrap_or_default(),
         no_cache: m.read(sink, "no_cache", boolean).unwrap_or(false),
         additional_contexts: m
-            .read(sink, "additional_contexts", string_map)
+            .read(sink, "additional_contexts", additional_contexts)
             .unwrap_or_default(),
         network: m.read(sink, "network", string),
         target: m.read(sink, "target", string),
@@ -76,6 +76,8 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
         entitlements: m
             .read(sink, "entitlements", string_list)
             .unwrap_or_default(),
+        provenance: m.read(sink, "provenance", string),
+        sbom: m.read(sink, "sbom", string),
         extensions: Extensions::new(),
     };
     b.extensions = m.finish(sink, true);
@@ -84,6 +86,29 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
     }
     b.context = ctx?;
     Some(b)
+}
+
+/// `build.additional_contexts`: directories become absolute; image,
+/// service and URL references are kept.
+fn additional_contexts(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<StringMap> {
+    let contexts = string_map(sink, node, path)?;
+    let mut out = StringMap::new();
+    for (name, value) in contexts {
+        let is_reference = ["docker-image://", "oci-layout://", "service:"]
+            .iter()
+            .any(|p| value.starts_with(p))
+            || is_remote(&value);
+        let value = if is_reference {
+            Some(value)
+        } else {
+            let at = node.get(&name).unwrap_or(node);
+            resolve_path(sink, &value, at, &path.key(&name))
+        };
+        if let Some(v) = value {
+            out.insert(name, v);
+        }
+    }
+    Some(out)
 }
 
 /// `build.args`: an argument without a value takes it from the environment,

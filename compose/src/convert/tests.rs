@@ -484,6 +484,10 @@ services:
         - FROM_ENV
         - UNSET
       labels: {a: b}
+      additional_contexts:
+        base: ../base
+        img: docker-image://alpine
+      provenance: false
   remote:
     build: https://github.com/docker/rootfs.git#main
   default:
@@ -497,7 +501,9 @@ services:
     assert_eq!(
         v["services"]["api"]["build"],
         json!({"context": "/proj/api", "dockerfile": "Dockerfile.dev", "args": {"VERSION": "1"},
-               "labels": {"a": "b"}, "target": "dev"})
+               "labels": {"a": "b"}, "target": "dev",
+               "additional_contexts": {"base": "/base", "img": "docker-image://alpine"},
+               "provenance": "false"})
     );
     assert_eq!(
         v["services"]["remote"]["build"]["context"],

@@ -194,6 +194,8 @@ pub struct Build {
     pub cache_to: Vec<String>,
     #[serde(skip_serializing_if = "is_false")]
     pub no_cache: bool,
+    /// Named contexts: absolute directories, or references kept as written
+    /// (`docker-image://`, `service:`, URLs).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub additional_contexts: StringMap,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,6 +225,12 @@ pub struct Build {
     pub pull: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entitlements: Vec<String>,
+    /// Provenance attestation: `true`, `false` or BuildKit's `mode=max` form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<String>,
+    /// SBOM attestation: `true`, `false` or a generator setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sbom: Option<String>,
     #[serde(flatten)]
     pub extensions: Extensions,
 }
