@@ -6,13 +6,14 @@
 //! names `<project>_<key>`). Serializing a [`Project`] gives the same keys and
 //! shape as `docker compose config --format json`.
 
+mod mount;
 mod service;
 mod values;
 
+pub use mount::{BindOptions, ImageOptions, Mount, TmpfsOptions, VolumeOptions};
 pub use service::{
-    BindOptions, Build, DependsOn, Deploy, DeployRestartPolicy, Device, EnvFile, Environment,
-    FileRef, Healthcheck, ImageOptions, Logging, Mount, Port, Resource, Resources, Service,
-    ServiceNetwork, StringMap, TmpfsOptions, Ulimit, VolumeOptions,
+    Build, DependsOn, Deploy, DeployRestartPolicy, Device, EnvFile, Environment, FileRef,
+    Healthcheck, Logging, Port, Resource, Resources, Service, ServiceNetwork, StringMap, Ulimit,
 };
 pub use values::{
     Bytes, Duration, Extensions, FileMode, NetworkMode, PortMode, Propagation, Protocol,

@@ -1,8 +1,9 @@
 //! One service of a project, every attribute in its normalized (long) form.
 
+use super::mount::Mount;
 use super::values::{
-    Bytes, Duration, Extensions, FileMode, NetworkMode, PortMode, Propagation, Protocol,
-    PullPolicy, RestartCondition, RestartPolicy, SeLinux, ServiceCondition, VolumeType,
+    Bytes, Duration, Extensions, FileMode, NetworkMode, PortMode, Protocol, PullPolicy,
+    RestartCondition, RestartPolicy, ServiceCondition,
 };
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
@@ -159,6 +160,35 @@ pub struct Service {
     /// `x-*` fields of the service.
     #[serde(flatten)]
     pub extensions: Extensions,
+}
+
+impl Service {
+    fn limit<T>(&self, pick: impl Fn(&Resource) -> Option<T>) -> Option<T> {
+        let deploy = self.deploy.as_ref()?.resources.as_ref()?.limits.as_ref()?;
+        pick(deploy)
+    }
+
+    /// How many containers run: `scale`, else `deploy.replicas`, else 1.
+    pub fn replicas(&self) -> u32 {
+        self.scale
+            .or_else(|| self.deploy.as_ref().and_then(|d| d.replicas))
+            .unwrap_or(1)
+    }
+
+    /// The memory limit: `mem_limit`, else `deploy.resources.limits.memory`.
+    pub fn memory_limit(&self) -> Option<Bytes> {
+        self.mem_limit.or_else(|| self.limit(|r| r.memory))
+    }
+
+    /// The CPU limit in CPUs: `cpus`, else `deploy.resources.limits.cpus`.
+    pub fn cpu_limit(&self) -> Option<f64> {
+        self.cpus.or_else(|| self.limit(|r| r.cpus))
+    }
+
+    /// The process limit: `pids_limit`, else `deploy.resources.limits.pids`.
+    pub fn pids_limit(&self) -> Option<i64> {
+        self.pids_limit.or_else(|| self.limit(|r| r.pids))
+    }
 }
 
 fn serialize_extra_hosts<S: Serializer>(
@@ -426,92 +456,6 @@ pub struct Port {
     pub extensions: Extensions,
 }
 
-/// One `volumes:` entry of a service, long form.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Mount {
-    #[serde(rename = "type")]
-    pub kind: VolumeType,
-    /// Absolute host path (bind), volume key (volume), absent for anonymous volumes and tmpfs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    pub target: String,
-    #[serde(skip_serializing_if = "is_false")]
-    pub read_only: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bind: Option<BindOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub volume: Option<VolumeOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<TmpfsOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageOptions>,
-    #[serde(flatten)]
-    pub extensions: Extensions,
-}
-
-/// `bind:` options of a mount.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BindOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<Propagation>,
-    /// Create the host directory when missing (Compose's default).
-    pub create_host_path: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub selinux: Option<SeLinux>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recursive: Option<String>,
-    #[serde(flatten)]
-    pub extensions: Extensions,
-}
-
-impl Default for BindOptions {
-    fn default() -> Self {
-        BindOptions {
-            propagation: None,
-            create_host_path: true,
-            selinux: None,
-            recursive: None,
-            extensions: Extensions::new(),
-        }
-    }
-}
-
-/// `volume:` options of a mount.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct VolumeOptions {
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub labels: StringMap,
-    #[serde(skip_serializing_if = "is_false")]
-    pub nocopy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subpath: Option<String>,
-    #[serde(flatten)]
-    pub extensions: Extensions,
-}
-
-/// `tmpfs:` options of a mount.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct TmpfsOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<Bytes>,
-    /// File mode bits, e.g. `0o1777`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<u32>,
-    #[serde(flatten)]
-    pub extensions: Extensions,
-}
-
-/// `image:` options of a mount.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ImageOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subpath: Option<String>,
-    #[serde(flatten)]
-    pub extensions: Extensions,
-}
-
 /// A service's reference to a top-level secret or config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FileRef {
@@ -536,4 +480,38 @@ pub struct FileRef {
 pub enum Ulimit {
     Single(i64),
     Range { soft: i64, hard: i64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_fall_back_to_deploy() {
+        let mut s = Service::default();
+        assert_eq!(
+            (s.replicas(), s.memory_limit(), s.cpu_limit()),
+            (1, None, None)
+        );
+        s.deploy = Some(Deploy {
+            replicas: Some(3),
+            resources: Some(Resources {
+                limits: Some(Resource {
+                    cpus: Some(0.5),
+                    memory: Some(Bytes(1024)),
+                    pids: Some(10),
+                    ..Resource::default()
+                }),
+                ..Resources::default()
+            }),
+            ..Deploy::default()
+        });
+        assert_eq!(s.replicas(), 3);
+        assert_eq!(s.memory_limit(), Some(Bytes(1024)));
+        assert_eq!(s.cpu_limit(), Some(0.5));
+        assert_eq!(s.pids_limit(), Some(10));
+        s.scale = Some(2);
+        s.mem_limit = Some(Bytes(2048));
+        assert_eq!((s.replicas(), s.memory_limit()), (2, Some(Bytes(2048))));
+    }
 }
