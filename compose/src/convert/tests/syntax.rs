@@ -1,58 +1,6 @@
-//! Conversion tests: YAML in, model / JSON / exact errors out.
+//! Every short and long syntax of a service, normalized.
 
-use super::{project, ConvertContext, Converted};
-use crate::env::Environment;
-use crate::model::{
-    NetworkMode, PortMode, Project, Protocol, RestartPolicy, ServiceCondition, Ulimit, VolumeType,
-};
-use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::sync::Arc;
-
-fn convert_env(yaml: &str, env: &[(&str, &str)]) -> Converted {
-    let docs = crate::yaml::parse(yaml, &Arc::from("compose.yaml")).unwrap();
-    let env: Environment = env.iter().copied().collect();
-    let ctx = ConvertContext {
-        project_name: "demo".into(),
-        project_dir: PathBuf::from("/proj"),
-        env: &env,
-    };
-    project(&docs[0], &ctx)
-}
-
-fn ok(yaml: &str) -> Project {
-    let c = convert_env(yaml, &[("HOME", "/home/me")]);
-    let errors: Vec<String> = c.errors.iter().map(ToString::to_string).collect();
-    assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
-    c.project
-}
-
-fn json_of(yaml: &str) -> Value {
-    serde_json::to_value(ok(yaml)).unwrap()
-}
-
-/// The JSON of service `web`.
-fn web(yaml: &str) -> Value {
-    json_of(yaml)["services"]["web"].clone()
-}
-
-fn errors(yaml: &str) -> Vec<String> {
-    let c = convert_env(yaml, &[]);
-    c.errors.iter().map(ToString::to_string).collect()
-}
-
-#[test]
-fn minimal_project_gets_the_default_network() {
-    let v = json_of("services:\n  web:\n    image: nginx\n");
-    assert_eq!(
-        v,
-        json!({
-            "name": "demo",
-            "services": {"web": {"image": "nginx", "networks": {"default": null}}},
-            "networks": {"default": {"name": "demo_default"}}
-        })
-    );
-}
+use super::*;
 
 #[test]
 fn ports_short_and_long() {
@@ -94,30 +42,6 @@ services:
     assert_eq!(
         (port.mode, port.protocol),
         (PortMode::Ingress, Protocol::Udp)
-    );
-}
-
-#[test]
-fn port_errors_are_precise() {
-    let e = errors(
-        r#"services:
-  web:
-    ports:
-      - "8080:80"
-      - 80/tpc
-      - "8000-8001:80-85"
-      - target: 0
-      - published: 80
-"#,
-    );
-    assert_eq!(
-        e,
-        vec![
-            "compose.yaml:5:9: services.web.ports[1]: unknown protocol `tpc` (use `tcp`, `udp` or `sctp`)",
-            "compose.yaml:6:9: services.web.ports[2]: the host range `8000-8001` and the container range `80-85` have different sizes (map ranges of the same size, or one container port to a host range)",
-            "compose.yaml:7:17: services.web.ports[3].target: invalid port `0` (a port is a number from 1 to 65535, or a range like `8000-8010`)",
-            "compose.yaml:8:9: services.web.ports[4]: missing `target` (add `target:` with the container port)",
-        ]
     );
 }
 
@@ -167,26 +91,6 @@ services:
     );
     let p = ok("services:\n  web:\n    volumes: [\"/a:/b\"]\n");
     assert_eq!(p.services["web"].volumes[0].kind, VolumeType::Bind);
-}
-
-#[test]
-fn volume_errors() {
-    let e = errors(
-        "services:\n  web:\n    volumes:\n      - ./x:data\n      - type: bind\n        target: /x\n      - type: disk\n        target: /y\n",
-    );
-    assert_eq!(
-        e,
-        vec![
-            "compose.yaml:4:9: services.web.volumes[0]: the container path `data` is not absolute (mount targets are absolute paths inside the container, e.g. `/data`)",
-            "compose.yaml:5:9: services.web.volumes[1]: a bind mount needs a `source` (add `source:` with the host path)",
-            "compose.yaml:7:15: services.web.volumes[2].type: unknown volume type `disk` (use `bind`, `volume`, `tmpfs`, `image`, `npipe` or `cluster`)",
-        ]
-    );
-    let c = convert_env("services:\n  web:\n    volumes: [\"~/x:/x\"]\n", &[]);
-    assert_eq!(
-        c.errors[0].to_string(),
-        "compose.yaml:3:15: services.web.volumes[0]: cannot expand `~` in `~/x`: HOME is not set (set HOME, or write the path relative to the project directory)"
-    );
 }
 
 #[test]
@@ -415,59 +319,6 @@ services:
 }
 
 #[test]
-fn networks_list_map_and_modes() {
-    let v = json_of(
-        r#"
-services:
-  web:
-    networks: [front, back]
-  api:
-    networks:
-      back:
-        aliases: [api.internal]
-        ipv4_address: 172.20.0.5
-        priority: 100
-      default:
-  host:
-    network_mode: host
-networks:
-  front:
-  back:
-    driver: bridge
-    internal: true
-    ipam:
-      config:
-        - subnet: 172.20.0.0/16
-          gateway: 172.20.0.1
-  outside:
-    external: true
-  named:
-    name: custom
-"#,
-    );
-    assert_eq!(
-        v["services"]["web"]["networks"],
-        json!({"front": null, "back": null})
-    );
-    assert_eq!(
-        v["services"]["api"]["networks"],
-        json!({"back": {"aliases": ["api.internal"], "ipv4_address": "172.20.0.5", "priority": 100}, "default": null})
-    );
-    assert_eq!(v["services"]["host"].get("networks"), None);
-    assert_eq!(
-        v["networks"],
-        json!({
-            "front": {"name": "demo_front"},
-            "back": {"name": "demo_back", "driver": "bridge", "internal": true,
-                     "ipam": {"config": [{"subnet": "172.20.0.0/16", "gateway": "172.20.0.1"}]}},
-            "outside": {"name": "outside", "external": true},
-            "named": {"name": "custom"},
-            "default": {"name": "demo_default"}
-        })
-    );
-}
-
-#[test]
 fn build_short_and_long() {
     let v = json_of(
         r#"
@@ -513,186 +364,16 @@ services:
 }
 
 #[test]
-fn top_level_resources_are_named() {
-    let v = json_of(
-        r#"
-services:
-  web:
-    secrets: [token, {source: cert, target: /certs/c.pem, mode: 0440}]
-    configs: [app]
-    env_file:
-      - .env
-      - path: ./extra.env
-        required: false
-volumes:
-  data:
-  ext:
-    external: true
-  legacy:
-    external:
-      name: old
-  opts:
-    driver: local
-    driver_opts: {type: none, o: bind, device: /srv}
-secrets:
-  token:
-    environment: TOKEN
-  cert:
-    file: ./cert.pem
-configs:
-  app:
-    content: "hello"
-"#,
-    );
-    assert_eq!(
-        v["volumes"],
-        json!({
-            "data": {"name": "demo_data"},
-            "ext": {"name": "ext", "external": true},
-            "legacy": {"name": "old", "external": true},
-            "opts": {"name": "demo_opts", "driver": "local",
-                     "driver_opts": {"type": "none", "o": "bind", "device": "/srv"}}
-        })
-    );
-    assert_eq!(
-        v["secrets"],
-        json!({
-            "token": {"name": "demo_token", "environment": "TOKEN"},
-            "cert": {"name": "demo_cert", "file": "/proj/cert.pem"}
-        })
-    );
-    assert_eq!(
-        v["configs"],
-        json!({"app": {"name": "demo_app", "content": "hello"}})
-    );
-    let web = &v["services"]["web"];
-    assert_eq!(
-        web["secrets"],
-        json!([{"source": "token", "target": "/run/secrets/token"}, {"source": "cert", "target": "/certs/c.pem", "mode": "0440"}])
-    );
-    assert_eq!(web["configs"], json!([{"source": "app"}]));
-    assert_eq!(
-        web["env_file"],
-        json!([{"path": "/proj/.env", "required": true}, {"path": "/proj/extra.env", "required": false}])
-    );
-}
-
-#[test]
-fn extensions_are_kept() {
-    let v = json_of(
-        r#"
-x-common: &common
-  restart: always
-services:
-  web:
-    image: nginx
-    x-team: web
-    ports:
-      - target: 80
-        x-note: main
-networks:
-  n:
-    x-color: blue
-"#,
-    );
-    assert_eq!(v["x-common"], json!({"restart": "always"}));
-    assert_eq!(v["services"]["web"]["x-team"], json!("web"));
-    assert_eq!(v["services"]["web"]["ports"][0]["x-note"], json!("main"));
-    assert_eq!(v["networks"]["n"]["x-color"], json!("blue"));
-}
-
-#[test]
-fn every_error_of_a_pass_is_reported() {
-    let e = errors(
-        r#"services:
-  web:
-    image: nginx
-    prots: ["80"]
-    environment: 42
-    restart: sometimes
-    healthcheck:
-      interval: 10
-      test: ["curl", "x"]
-    depends_on:
-      db:
-        condition: service_ready
-  db:
-    imagee: postgres
-    mem_limit: lots
-networks:
-  n:
-    drivr: bridge
-secrets:
-  s:
-    file: a
-    environment: B
-"#,
-    );
-    assert_eq!(
-        e,
-        vec![
-            "compose.yaml:4:5: services.web.prots: unknown key `prots` (did you mean `ports`?)",
-            "compose.yaml:5:18: services.web.environment: expected a mapping or a list, found `42` (write indented `KEY: value` lines, or a list of `KEY=value` items)",
-            "compose.yaml:6:14: services.web.restart: unknown restart policy `sometimes` (use `no`, `always`, `on-failure[:max-retries]` or `unless-stopped`)",
-            "compose.yaml:8:17: services.web.healthcheck.interval: invalid duration `10` (write a number with a unit, e.g. `30s`, `1m30s`, `500ms`)",
-            "compose.yaml:9:13: services.web.healthcheck.test: a healthcheck test list must start with `CMD`, `CMD-SHELL` or `NONE` (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost\"], or write the command as a string)",
-            "compose.yaml:12:20: services.web.depends_on.db.condition: unknown condition `service_ready` (use service_started, service_healthy or service_completed_successfully)",
-            "compose.yaml:14:5: services.db.imagee: unknown key `imagee` (did you mean `image`?)",
-            "compose.yaml:15:16: services.db.mem_limit: invalid size `lots` (write a number of bytes or a number with a unit: b, k, m, g, t, p (e.g. `512m`))",
-            "compose.yaml:18:5: networks.n.drivr: unknown key `drivr` (did you mean `driver`?)",
-            "compose.yaml:21:5: secrets.s: a secret needs exactly one source (set one of `file`, `environment` or `external: true`)",
-        ]
-    );
-}
-
-#[test]
-fn wrong_types_and_unknown_keys_without_suggestion() {
-    let e =
-        errors("services:\n  web:\n    ports: {a: 1}\n    zzz: 1\n    dns: {a: b}\nvolumes: [a]\n");
-    assert_eq!(
-        e,
-        vec![
-            "compose.yaml:3:12: services.web.ports: expected a list, found a mapping (write one `- item` per line, or `[a, b]`)",
-            "compose.yaml:4:5: services.web.zzz: unknown key `zzz` (remove it, or prefix it with `x-` to keep it as an extension)",
-            "compose.yaml:5:10: services.web.dns: expected a string or a list, found a mapping (write a single value, or a list of values)",
-            "compose.yaml:6:10: volumes: expected a mapping, found a list (write indented `key: value` lines)",
-        ]
-    );
-}
-
-#[test]
-fn unsupported_attributes_warn_once_and_are_kept() {
+fn build_args_without_value_come_from_the_environment() {
     let c = convert_env(
-        r#"version: "3.8"
-services:
-  a:
-    platform: linux/amd64
-    runtime: runc
-    blkio_config: {weight: 300}
-  b:
-    runtime: runc
-    devices: ["/dev/fuse"]
-"#,
-        &[],
+        "services:\n  web:\n    build:\n      args: [FROM_ENV, UNSET, SET=1]\n",
+        &[("FROM_ENV", "x")],
     );
     assert!(c.errors.is_empty(), "{:?}", c.errors);
-    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    let args = &c.project.services["web"].build.as_ref().unwrap().args;
     assert_eq!(
-        warnings,
-        vec![
-            "compose.yaml:1:10: version: the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
-            "compose.yaml:4:5: services.a.platform: `platform` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:5:5: services.a.runtime: `runtime` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:6:5: services.a.blkio_config: `blkio_config` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:9:5: services.b.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
-        ]
-    );
-    let v = serde_json::to_value(&c.project).unwrap();
-    assert_eq!(v["services"]["a"]["blkio_config"], json!({"weight": 300}));
-    assert_eq!(v["services"]["a"]["platform"], json!("linux/amd64"));
-    assert_eq!(
-        v["services"]["b"]["devices"],
-        json!([{"source": "/dev/fuse", "target": "/dev/fuse"}])
+        serde_json::to_value(args).unwrap(),
+        json!({"FROM_ENV": "x", "SET": "1"})
     );
 }
 
@@ -769,35 +450,4 @@ networks:
         json!({"front": {"name": "shared", "external": true}, "default": {"name": "demo_default"}})
     );
     assert_eq!(v["name"], json!("demo"));
-}
-
-#[test]
-fn structural_errors() {
-    let e = errors(
-        r#"services:
-  web:
-    depends_on:
-      db:
-    pull_policy: sometimes
-    env_file:
-      - path: .env
-        requird: false
-    logging: [json-file]
-  list: [a]
-unknown: 1
-x-fine: 1
-include: []
-"#,
-    );
-    assert_eq!(
-        e,
-        vec![
-            "compose.yaml:4:7: services.web.depends_on.db: expected a mapping, found null (write `condition: service_started` under it, or use the list form `depends_on: [name]`)",
-            "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, daily, weekly or every_<duration>)",
-            "compose.yaml:8:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
-            "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (write indented `key: value` lines)",
-            "compose.yaml:10:9: services.list: expected a mapping, found a list (write indented `key: value` lines)",
-            "compose.yaml:11:1: unknown: unknown key `unknown` (remove it, or prefix it with `x-` to keep it as an extension)",
-        ]
-    );
 }
