@@ -261,15 +261,15 @@ pub(super) fn boolean(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<bo
 /// An integer in the range of `T`.
 pub(super) fn integer<T: TryFrom<i64>>(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<T> {
     let parsed = node.as_str().and_then(|t| t.parse::<i64>().ok());
-    match parsed.map(T::try_from) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => {
-            sink.error(
-                &node.location,
-                path,
-                format!("`{}` is out of range", node.as_str().unwrap_or_default()),
-                "use a smaller number",
-            );
+    match parsed.map(|n| (n, T::try_from(n))) {
+        Some((_, Ok(v))) => Some(v),
+        Some((n, Err(_))) => {
+            let hint = if n < 0 {
+                "this value cannot be negative"
+            } else {
+                "use a smaller number"
+            };
+            sink.error(&node.location, path, format!("`{n}` is out of range"), hint);
             None
         }
         None => {

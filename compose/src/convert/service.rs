@@ -91,7 +91,7 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         mem_limit: m.read(sink, "mem_limit", bytes),
         mem_reservation: m.read(sink, "mem_reservation", bytes),
         memswap_limit: m.read(sink, "memswap_limit", bytes),
-        network_mode: m.parse(sink, "network_mode", |t| Ok(network_mode(t))),
+        network_mode: m.parse(sink, "network_mode", network_mode),
         networks: m
             .read(sink, "networks", service_networks)
             .unwrap_or_default(),
@@ -173,17 +173,23 @@ fn environment(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Environme
     Some(vars)
 }
 
-fn network_mode(text: &str) -> NetworkMode {
-    match text {
+fn network_mode(text: &str) -> Result<NetworkMode, (String, String)> {
+    Ok(match text {
         "bridge" => NetworkMode::Bridge,
         "host" => NetworkMode::Host,
         "none" => NetworkMode::None,
+        "" | "service:" | "container:" => {
+            return Err((
+                format!("`{text}` names no network mode"),
+                "use host, none, bridge, service:<service> or container:<container>".into(),
+            ))
+        }
         t => match (t.strip_prefix("service:"), t.strip_prefix("container:")) {
             (Some(s), _) => NetworkMode::Service(s.to_string()),
             (_, Some(c)) => NetworkMode::Container(c.to_string()),
             _ => NetworkMode::Other(t.to_string()),
         },
-    }
+    })
 }
 
 fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {

@@ -171,3 +171,18 @@ services:
         json!([{"source": "/dev/fuse", "target": "/dev/fuse"}])
     );
 }
+
+#[test]
+fn bad_numbers_and_modes() {
+    let e = errors(
+        "services:\n  web:\n    scale: -1\n    network_mode: \"service:\"\n    cpus: lots\n",
+    );
+    assert_eq!(
+        e,
+        vec![
+            "compose.yaml:3:12: services.web.scale: `-1` is out of range (this value cannot be negative)",
+            "compose.yaml:4:19: services.web.network_mode: `service:` names no network mode (use host, none, bridge, service:<service> or container:<container>)",
+            "compose.yaml:5:11: services.web.cpus: expected a number, found `lots` (write a number, e.g. `0.5`)",
+        ]
+    );
+}
