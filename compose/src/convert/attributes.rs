@@ -222,20 +222,22 @@ pub(super) fn healthcheck(sink: &mut Sink, node: &Node, path: &KeyPath) -> Optio
 
 fn resource(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Resource> {
     let mut m = MapReader::new(sink, node, path)?;
-    let verbatim = |m: &mut MapReader, key| {
-        m.get(key)
-            .and_then(|(n, _)| match to_json(n) {
-                serde_json::Value::Array(items) => Some(items),
-                _ => None,
-            })
-            .unwrap_or_default()
+    let verbatim = |sink: &mut Sink, m: &mut MapReader, key| {
+        m.read(sink, key, |sink, n, p| match to_json(n) {
+            serde_json::Value::Array(items) => Some(items),
+            _ => {
+                sink.wrong_type(n, p, "a list");
+                None
+            }
+        })
+        .unwrap_or_default()
     };
     Some(Resource {
         cpus: m.read(sink, "cpus", float),
         memory: m.read(sink, "memory", bytes),
         pids: m.read(sink, "pids", integer),
-        devices: verbatim(&mut m, "devices"),
-        generic_resources: verbatim(&mut m, "generic_resources"),
+        devices: verbatim(sink, &mut m, "devices"),
+        generic_resources: verbatim(sink, &mut m, "generic_resources"),
         extensions: m.finish(sink, true),
     })
 }
@@ -328,12 +330,19 @@ pub(super) fn devices(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Ve
         );
         let permissions = m.read(sink, "permissions", string);
         m.finish(sink, false);
-        if let Some(source) = source {
-            out.push(Device {
+        match source {
+            Some(source) => out.push(Device {
                 target: target.unwrap_or_else(|| source.clone()),
                 source,
                 permissions,
-            });
+            }),
+            None if item.get("source").is_some_and(|n| !n.is_null()) => {}
+            None => sink.error(
+                &item.location,
+                &p,
+                "missing `source`",
+                "add `source:` with the device path on the host",
+            ),
         }
     }
     Some(out)
@@ -366,7 +375,7 @@ pub(super) fn env_files(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<
                 let required = m.read(sink, "required", boolean).unwrap_or(true);
                 let format = m.read(sink, "format", string);
                 m.finish(sink, false);
-                if file.is_none() {
+                if file.is_none() && item.get("path").is_none_or(Node::is_null) {
                     sink.error(
                         &item.location,
                         &p,
@@ -404,7 +413,9 @@ pub(super) fn extra_hosts(
     match &node.kind {
         Kind::Map(map) => {
             for (host, entry) in map {
-                let ips = string_or_list(sink, &entry.value, &path.key(host))?;
+                let Some(ips) = string_or_list(sink, &entry.value, &path.key(host)) else {
+                    continue;
+                };
                 out.entry(host.clone())
                     .or_default()
                     .extend(ips.iter().map(|i| unbracket(i)));
@@ -464,6 +475,7 @@ pub(super) fn file_refs(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<
         };
         match source {
             Some(source) => out.push(FileRef { source, ..r }),
+            None if item.get("source").is_some_and(|n| !n.is_null()) => {}
             None => sink.error(
                 &item.location,
                 &p,
@@ -559,7 +571,9 @@ pub(super) fn ulimits(
                         );
                         None
                     }
-                    _ if entry.value.get("soft").is_some() && entry.value.get("hard").is_some() => {
+                    _ if entry.value.get("soft").is_some_and(|n| !n.is_null())
+                        && entry.value.get("hard").is_some_and(|n| !n.is_null()) =>
+                    {
                         None
                     }
                     _ => {
