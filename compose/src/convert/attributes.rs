@@ -59,6 +59,9 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
         cache_from: m.read(sink, "cache_from", string_list).unwrap_or_default(),
         cache_to: m.read(sink, "cache_to", string_list).unwrap_or_default(),
         no_cache: m.read(sink, "no_cache", boolean).unwrap_or(false),
+        no_cache_filter: m
+            .read(sink, "no_cache_filter", string_or_list)
+            .unwrap_or_default(),
         additional_contexts: m
             .read(sink, "additional_contexts", additional_contexts)
             .unwrap_or_default(),

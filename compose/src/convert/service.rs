@@ -44,6 +44,7 @@ const UNSUPPORTED: &[&str] = &[
     "pre_start",
     "pre_stop",
     "provider",
+    "pull_refresh_after",
     "runtime",
     "storage_opt",
     "use_api_socket",
@@ -198,6 +199,7 @@ fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {
         "never" => PullPolicy::Never,
         "missing" | "if_not_present" => PullPolicy::Missing,
         "build" => PullPolicy::Build,
+        "refresh" => PullPolicy::Refresh,
         "daily" => PullPolicy::Daily,
         "weekly" => PullPolicy::Weekly,
         t => match t.strip_prefix("every_") {
@@ -205,7 +207,8 @@ fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {
             _ => {
                 return Err((
                     format!("unknown pull policy `{t}`"),
-                    "use always, never, missing, build, daily, weekly or every_<duration>".into(),
+                    "use always, never, missing, build, refresh, daily, weekly or every_<duration>"
+                        .into(),
                 ))
             }
         },

@@ -34,6 +34,9 @@ pub struct Build {
     /// Build without cache.
     #[serde(skip_serializing_if = "is_false")]
     pub no_cache: bool,
+    /// Stages built without cache.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_cache_filter: Vec<String>,
     /// Named contexts: absolute directories, or references kept as written
     /// (`docker-image://`, `service:`, URLs).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]

@@ -135,6 +135,8 @@ pub enum PullPolicy {
     Missing,
     /// Build the image, even when present.
     Build,
+    /// Pull when the local image is older than `pull_refresh_after`.
+    Refresh,
     /// Pull when the local image is older than a day.
     Daily,
     /// Pull when the local image is older than a week.
@@ -150,6 +152,7 @@ impl fmt::Display for PullPolicy {
             PullPolicy::Never => f.write_str("never"),
             PullPolicy::Missing => f.write_str("missing"),
             PullPolicy::Build => f.write_str("build"),
+            PullPolicy::Refresh => f.write_str("refresh"),
             PullPolicy::Daily => f.write_str("daily"),
             PullPolicy::Weekly => f.write_str("weekly"),
             PullPolicy::Every(d) => write!(f, "every_{d}"),

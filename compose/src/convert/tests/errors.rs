@@ -127,7 +127,7 @@ include: []
         e,
         vec![
             "compose.yaml:4:7: services.web.depends_on.db: expected a mapping, found null (write `condition: service_started` under it, or use the list form `depends_on: [name]`)",
-            "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, daily, weekly or every_<duration>)",
+            "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, refresh, daily, weekly or every_<duration>)",
             "compose.yaml:8:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
             "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (write indented `key: value` lines)",
             "compose.yaml:10:9: services.list: expected a mapping, found a list (write indented `key: value` lines)",
