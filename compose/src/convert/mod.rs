@@ -302,8 +302,14 @@ fn file_object(
         content,
         external: is_external,
         labels: m.read(sink, "labels", string_map).unwrap_or_default(),
-        driver: m.read(sink, "driver", string),
-        driver_opts: m.read(sink, "driver_opts", string_map).unwrap_or_default(),
+        // Secret drivers are a Swarm feature configs do not have.
+        driver: (!is_config)
+            .then(|| m.read(sink, "driver", string))
+            .flatten(),
+        driver_opts: (!is_config)
+            .then(|| m.read(sink, "driver_opts", string_map))
+            .flatten()
+            .unwrap_or_default(),
         template_driver: m.read(sink, "template_driver", string),
         extensions: m.finish(sink, true),
     })
