@@ -57,9 +57,9 @@ pub(crate) fn project(doc: &Node, ctx: &ConvertContext) -> Converted {
         // The name was read when the project name was decided; `include` was resolved before.
         m.get("name");
         m.get("include");
-        if let Some((n, p)) = m.get("version") {
+        if let (Some((_, p)), Some(at)) = (m.get("version"), m.key_location("version")) {
             sink.warn(
-                &n.location,
+                at,
                 &p,
                 "the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
             );

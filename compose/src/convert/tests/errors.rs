@@ -156,7 +156,7 @@ services:
     assert_eq!(
         warnings,
         vec![
-            "compose.yaml:1:10: version: the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
+            "compose.yaml:1:1: version: the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
             "compose.yaml:4:5: services.a.platform: `platform` is not supported by stack yet; it is kept in the configuration but has no effect",
             "compose.yaml:5:5: services.a.runtime: `runtime` is not supported by stack yet; it is kept in the configuration but has no effect",
             "compose.yaml:6:5: services.a.blkio_config: `blkio_config` is not supported by stack yet; it is kept in the configuration but has no effect",
