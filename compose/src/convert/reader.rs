@@ -100,6 +100,8 @@ pub(super) struct MapReader<'n> {
     map: &'n Mapping,
     pub path: KeyPath,
     known: Vec<&'static str>,
+    /// Keys users put here that belong elsewhere, with where they belong.
+    misplaced: &'static [(&'static str, &'static str)],
 }
 
 impl<'n> MapReader<'n> {
@@ -118,7 +120,14 @@ impl<'n> MapReader<'n> {
             map,
             path: path.clone(),
             known: Vec::new(),
+            misplaced: &[],
         })
+    }
+
+    /// Unknown keys listed in `misplaced` get a hint naming where they belong.
+    pub fn with_misplaced(mut self, misplaced: &'static [(&'static str, &'static str)]) -> Self {
+        self.misplaced = misplaced;
+        self
     }
 
     /// The value of `key` and its path, unless absent or null (null means unset).
@@ -178,7 +187,11 @@ impl<'n> MapReader<'n> {
                 ext.insert(key.clone(), to_json(&entry.value));
                 continue;
             }
-            let hint = match closest(key, &self.known) {
+            let elsewhere = self.misplaced.iter().find(|(k, _)| k == key);
+            let hint = match elsewhere
+                .map(|(_, to)| *to)
+                .or_else(|| closest(key, &self.known))
+            {
                 Some(k) => format!("did you mean `{k}`?"),
                 None if extensions => {
                     "remove it, or prefix it with `x-` to keep it as an extension".into()

@@ -53,8 +53,27 @@ const UNSUPPORTED: &[&str] = &[
     "volume_driver",
 ];
 
+/// Keys often written at the service level that belong in a nested attribute.
+const MISPLACED: &[(&str, &str)] = &[
+    ("replicas", "deploy.replicas"),
+    ("resources", "deploy.resources"),
+    ("restart_policy", "deploy.restart_policy"),
+    ("memory", "mem_limit"),
+    ("memory_limit", "mem_limit"),
+    ("env", "environment"),
+    ("aliases", "networks.<network>.aliases"),
+    ("ipv4_address", "networks.<network>.ipv4_address"),
+    ("condition", "depends_on.<service>.condition"),
+    ("test", "healthcheck.test"),
+    ("interval", "healthcheck.interval"),
+    ("retries", "healthcheck.retries"),
+    ("context", "build.context"),
+    ("dockerfile", "build.dockerfile"),
+    ("args", "build.args"),
+];
+
 pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Service> {
-    let mut m = MapReader::new(sink, node, path)?;
+    let mut m = MapReader::new(sink, node, path)?.with_misplaced(MISPLACED);
     let mut s = Service {
         attach: m.read(sink, "attach", boolean),
         build: m.read(sink, "build", build),

@@ -316,6 +316,13 @@ pub struct Healthcheck {
     pub extensions: Extensions,
 }
 
+impl Healthcheck {
+    /// No health check runs: `disable: true` or `test: ["NONE"]`.
+    pub fn is_disabled(&self) -> bool {
+        self.disable || self.test.first().is_some_and(|t| t == "NONE")
+    }
+}
+
 /// `deploy:`; the Swarm-only parts are kept verbatim.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Deploy {
@@ -548,6 +555,19 @@ pub enum Ulimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn healthcheck_disabled_either_way() {
+        let mut h = Healthcheck::default();
+        assert!(!h.is_disabled());
+        h.test = vec!["NONE".into()];
+        assert!(h.is_disabled());
+        h = Healthcheck {
+            disable: true,
+            ..Healthcheck::default()
+        };
+        assert!(h.is_disabled());
+    }
 
     #[test]
     fn limits_fall_back_to_deploy() {

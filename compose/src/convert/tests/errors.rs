@@ -186,3 +186,15 @@ fn bad_numbers_and_modes() {
         ]
     );
 }
+
+#[test]
+fn misplaced_keys_point_to_where_they_belong() {
+    let e = errors("services:\n  web:\n    replicas: 2\n    dockerfile: Dockerfile.dev\n");
+    assert_eq!(
+        e,
+        vec![
+            "compose.yaml:3:5: services.web.replicas: unknown key `replicas` (did you mean `deploy.replicas`?)",
+            "compose.yaml:4:5: services.web.dockerfile: unknown key `dockerfile` (did you mean `build.dockerfile`?)",
+        ]
+    );
+}
