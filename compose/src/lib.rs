@@ -11,16 +11,15 @@
 //! - [`graph`], `hash`: dependency order and per-service config hashes;
 //! - [`error`]: [`error::LoadError`] with file:line:column, key path and hint.
 
-#![allow(dead_code)]
-
 mod convert;
 pub mod env;
 pub mod error;
 mod extends;
 pub mod graph;
-mod hash;
+pub mod hash;
 mod include;
 mod interpolate;
+mod load;
 mod merge;
 pub mod model;
 mod profiles;
@@ -28,3 +27,5 @@ mod source;
 pub mod tree;
 mod validate;
 mod yaml;
+
+pub use load::{load, LoadOptions, Loaded};
