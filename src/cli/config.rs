@@ -51,7 +51,7 @@ pub struct ConfigArgs {
 
 pub fn run(project: &ProjectArgs, args: &ConfigArgs, env: &Environment) -> Result<ExitCode> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let mut options = project.load_options(cwd);
+    let mut options = project.load_options(cwd)?;
     options.interpolate = !args.no_interpolate;
     options.services = args.services_selected.clone();
     let loaded = stack_compose::load(&options, env)?;

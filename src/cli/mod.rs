@@ -2,10 +2,12 @@
 
 mod config;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use stack_compose::env::Environment;
 use stack_compose::error::LoadErrors;
 use stack_compose::LoadOptions;
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,16 +48,27 @@ pub struct ProjectArgs {
 
 impl ProjectArgs {
     /// The loader's options for these arguments, run from `working_dir`.
-    pub fn load_options(&self, working_dir: PathBuf) -> LoadOptions {
-        LoadOptions {
+    /// Standard input is read here when a file is `-`.
+    pub fn load_options(&self, working_dir: PathBuf) -> anyhow::Result<LoadOptions> {
+        let stdin = if self.files.iter().any(|f| f.as_os_str() == "-") {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the compose file from standard input")?;
+            Some(text)
+        } else {
+            None
+        };
+        Ok(LoadOptions {
             files: self.files.clone(),
             project_name: self.project_name.clone(),
             project_directory: self.project_directory.clone(),
             profiles: self.profiles.clone(),
             env_files: self.env_files.clone(),
             working_dir,
+            stdin,
             ..LoadOptions::default()
-        }
+        })
     }
 }
 
