@@ -140,10 +140,10 @@ fn each_entry(
 fn default_network(project: &mut Project) {
     let mut uses_default = false;
     for s in project.services.values_mut() {
-        if s.network_mode.is_some() {
-            continue;
-        }
-        if s.networks.is_empty() {
+        // A service with network_mode joins nothing by default, but one that
+        // still names `default` (an error validation reports) must not also
+        // get a misleading "undefined network" error.
+        if s.network_mode.is_none() && s.networks.is_empty() {
             s.networks.insert("default".into(), None);
         }
         uses_default |= s.networks.contains_key("default");
