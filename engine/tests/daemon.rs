@@ -407,70 +407,114 @@ async fn a_stale_socket_is_replaced() {
     daemon.stop().await;
 }
 
-/// The `docker` CLI, if one is installed; only the client is ever run.
-fn docker_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+/// Every `docker` CLI installed (Debian's docker.io gives /usr/bin/docker,
+/// API 1.41; a newer one may sit in /usr/local/bin); only clients are run.
+fn docker_clis() -> Vec<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut found: Vec<PathBuf> = std::env::split_paths(&path)
         .map(|dir| dir.join("docker"))
-        .find(|p| p.is_file())
+        .collect();
+    found.push(PathBuf::from("/usr/bin/docker"));
+    found.retain(|p| p.is_file());
+    let mut seen = Vec::new();
+    found.retain(|p| {
+        let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let new = !seen.contains(&real);
+        seen.push(real);
+        new
+    });
+    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_docker_cli_talks_to_the_daemon() {
-    let Some(docker) = docker_cli() else {
-        eprintln!("skipped: no docker CLI on PATH (apt-get install docker.io gives one)");
+    let clis = docker_clis();
+    if clis.is_empty() {
+        eprintln!("skipped: no docker CLI installed (apt-get install docker.io gives one)");
         return;
-    };
-    let daemon = start().await;
-    let host = format!("unix://{}", daemon.config.socket.display());
-    let config_dir = daemon.dir.path().join("docker-config");
-    let run = move |args: &[&str]| {
-        let output = std::process::Command::new(&docker)
-            .arg("-H")
-            .arg(&host)
-            .args(args)
-            .env("DOCKER_CONFIG", &config_dir)
-            .env_remove("DOCKER_HOST")
-            .env_remove("DOCKER_CONTEXT")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.success(), stdout, stderr)
-    };
-    let result = tokio::task::spawn_blocking(move || {
-        let version = run(&[
-            "version",
-            "--format",
-            "{{.Server.APIVersion}} {{.Server.Os}}",
-        ]);
-        let create = run(&["volume", "create", "--label", "k=v", "cli-vol"]);
-        let ls = run(&["volume", "ls", "--quiet", "--filter", "label=k=v"]);
-        let inspect = run(&[
-            "volume",
-            "inspect",
-            "--format",
-            "{{.Driver}} {{.Mountpoint}}",
-            "cli-vol",
-        ]);
-        let rm = run(&["volume", "rm", "cli-vol"]);
-        let missing = run(&["volume", "inspect", "cli-vol"]);
-        (version, create, ls, inspect, rm, missing)
-    })
-    .await
-    .unwrap();
-    let (version, create, ls, inspect, rm, missing) = result;
-    assert!(version.0, "docker version: {}", version.2);
-    assert_eq!(version.1.trim(), "1.44 linux");
-    assert!(create.0, "docker volume create: {}", create.2);
-    assert_eq!(create.1.trim(), "cli-vol");
-    assert!(ls.0, "docker volume ls: {}", ls.2);
-    assert_eq!(ls.1.trim(), "cli-vol");
-    assert!(inspect.0, "docker volume inspect: {}", inspect.2);
-    let mountpoint = daemon.config.root.join("volumes/cli-vol/_data");
-    assert_eq!(inspect.1.trim(), format!("local {}", mountpoint.display()));
-    assert!(rm.0, "docker volume rm: {}", rm.2);
-    assert!(!missing.0);
-    assert!(missing.2.contains("no such volume"), "{}", missing.2);
-    daemon.stop().await;
+    }
+    for docker in clis {
+        let daemon = start().await;
+        let host = format!("unix://{}", daemon.config.socket.display());
+        let config_dir = daemon.dir.path().join("docker-config");
+        let mountpoint = daemon.config.root.join("volumes/cli-vol/_data");
+        let run = move |args: &[&str]| {
+            let output = std::process::Command::new(&docker)
+                .arg("-H")
+                .arg(&host)
+                .args(args)
+                .env("DOCKER_CONFIG", &config_dir)
+                .env_remove("DOCKER_HOST")
+                .env_remove("DOCKER_CONTEXT")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            let what = format!("{} {args:?}", docker.display());
+            (output.status.success(), stdout, format!("{what}: {stderr}"))
+        };
+        tokio::task::spawn_blocking(move || {
+            let ok = |args: &[&str]| {
+                let (success, stdout, stderr) = run(args);
+                assert!(success, "{stderr}");
+                stdout
+            };
+            let version = ok(&[
+                "version",
+                "--format",
+                "{{.Server.APIVersion}} {{.Server.Os}}",
+            ]);
+            assert_eq!(version, "1.44 linux");
+            assert!(ok(&["info"]).contains("Cgroup Version:"));
+            assert_eq!(
+                ok(&["volume", "create", "--label", "k=v", "cli-vol"]),
+                "cli-vol"
+            );
+            assert_eq!(
+                ok(&["volume", "ls", "--quiet", "--filter", "label=k=v"]),
+                "cli-vol"
+            );
+            let inspect = ok(&[
+                "volume",
+                "inspect",
+                "--format",
+                "{{.Driver}} {{.Mountpoint}}",
+                "cli-vol",
+            ]);
+            assert_eq!(inspect, format!("local {}", mountpoint.display()));
+            assert_eq!(ok(&["volume", "rm", "cli-vol"]), "cli-vol");
+            let (success, _, stderr) = run(&["volume", "inspect", "cli-vol"]);
+            assert!(
+                !success && stderr.to_lowercase().contains("no such volume"),
+                "{stderr}"
+            );
+            let anonymous = ok(&["volume", "create"]);
+            assert!(ok(&["volume", "prune", "--force"]).contains(&anonymous));
+            // The CLI sends `until` in whole seconds: let this second pass.
+            std::thread::sleep(Duration::from_millis(1100));
+            let events = ok(&[
+                "events",
+                "--since",
+                "0",
+                "--until",
+                "0s",
+                "--filter",
+                "type=volume",
+                "--format",
+                "{{.Action}} {{.Actor.ID}}",
+            ]);
+            assert!(
+                events.contains("create cli-vol") && events.contains("destroy cli-vol"),
+                "{events}"
+            );
+            let (success, _, stderr) = run(&["ps"]);
+            assert!(
+                !success && stderr.contains("not implemented yet"),
+                "{stderr}"
+            );
+        })
+        .await
+        .unwrap();
+        daemon.stop().await;
+    }
 }

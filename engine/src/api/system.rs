@@ -5,7 +5,7 @@ use std::fs;
 use std::time::SystemTime;
 
 use bollard_stubs::models::{
-    SystemInfo, SystemInfoCgroupDriverEnum, SystemVersion, SystemVersionComponents,
+    PluginsInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemVersion, SystemVersionComponents,
     SystemVersionPlatform,
 };
 use hyper::header::{HeaderValue, CACHE_CONTROL, PRAGMA};
@@ -137,6 +137,10 @@ pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiErr
         containers_paused: Some(0),
         containers_stopped: Some(counts.containers),
         images: Some(counts.images),
+        plugins: Some(PluginsInfo {
+            volume: Some(vec!["local".to_string()]),
+            ..Default::default()
+        }),
         driver: Some("overlayfs".to_string()),
         docker_root_dir: Some(ctx.layout.root().display().to_string()),
         memory_limit: Some(cgroup.memory),
