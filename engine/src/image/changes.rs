@@ -21,16 +21,22 @@ pub(crate) enum Change {
 /// Why an instruction does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
+    /// The instruction is not one import supports.
     #[error("unknown instruction {0:?} (supported: CMD, ENTRYPOINT, ENV, WORKDIR, EXPOSE, USER, LABEL, VOLUME, STOPSIGNAL)")]
     Unknown(String),
+    /// The instruction has no argument.
     #[error("{0} needs an argument")]
     MissingArgument(&'static str),
+    /// The instruction takes a single word.
     #[error("{0} takes one argument")]
     TooManyArguments(&'static str),
+    /// A quote is not closed.
     #[error("unterminated quote")]
     UnterminatedQuote,
+    /// An `ENV` or `LABEL` word is not `KEY=VALUE`.
     #[error("{0:?} is not KEY=VALUE")]
     NotKeyValue(String),
+    /// An `EXPOSE` port is malformed.
     #[error("invalid port {0:?} (use PORT, PORT/tcp, PORT/udp or FROM-TO)")]
     BadPort(String),
 }

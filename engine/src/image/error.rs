@@ -24,7 +24,7 @@ pub enum ImageError {
     },
     /// A layer entry was refused because unpacking it would be unsafe or it
     /// cannot be represented; nothing of the layer is kept.
-    #[error("layer entry {entry:?} refused: {reason}")]
+    #[error("layer entry {entry:?} refused: {reason} (nothing of the image was kept)")]
     UnsafeEntry {
         /// The entry's path as written in the tar.
         entry: String,

@@ -1,10 +1,11 @@
 //! `import`: an image of one layer from a rootfs tarball or a directory,
 //! with Docker's `--change` instructions applied to its config.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufWriter, Read, Seek, Write};
-use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oci_spec::image::{Arch, Config, History, ImageConfiguration, Os, RootFs};
@@ -144,7 +145,8 @@ fn archive_directory(dir: &Path, tmp: &Path) -> Result<fs::File, ImageError> {
         tempfile::tempfile_in(tmp).map_err(ImageError::io("create temporary file in", tmp))?;
     let mut builder = tar::Builder::new(BufWriter::new(file));
     builder.follow_symlinks(false);
-    append_tree(&mut builder, dir, Path::new("")).map_err(ImageError::io("archive", dir))?;
+    append_tree(&mut builder, dir, Path::new(""), &mut HashMap::new())
+        .map_err(ImageError::io("archive", dir))?;
     let mut file = builder
         .into_inner()
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
@@ -153,10 +155,14 @@ fn archive_directory(dir: &Path, tmp: &Path) -> Result<fs::File, ImageError> {
     Ok(file)
 }
 
+/// Appends the tree under `dir` as `relative/...`, sorted by name. Files
+/// with several links become one file and hard links to it, as `tar`
+/// does, so the layer keeps them linked and is not larger than the tree.
 fn append_tree<W: Write>(
     builder: &mut tar::Builder<W>,
     dir: &Path,
     relative: &Path,
+    linked: &mut HashMap<(u64, u64), PathBuf>,
 ) -> io::Result<()> {
     let mut entries = fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
     entries.sort_by_key(|e| e.file_name());
@@ -167,9 +173,21 @@ fn append_tree<W: Write>(
             continue;
         }
         let name = relative.join(entry.file_name());
+        let meta = entry.metadata()?;
+        if file_type.is_file() && meta.nlink() > 1 {
+            if let Some(first) = linked.get(&(meta.dev(), meta.ino())) {
+                let mut header = tar::Header::new_gnu();
+                header.set_metadata(&meta);
+                header.set_entry_type(tar::EntryType::Link);
+                header.set_size(0);
+                builder.append_link(&mut header, &name, first)?;
+                continue;
+            }
+            linked.insert((meta.dev(), meta.ino()), name.clone());
+        }
         builder.append_path_with_name(entry.path(), &name)?;
         if file_type.is_dir() {
-            append_tree(builder, &entry.path(), &name)?;
+            append_tree(builder, &entry.path(), &name, linked)?;
         }
     }
     Ok(())

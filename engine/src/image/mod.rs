@@ -7,6 +7,16 @@
 //! - `blobs`, `commit`, `store`: the on-disk store and its transactions.
 //! - `import`, `load`: the sources (rootfs tar or directory, `docker save`
 //!   archives, OCI image layouts).
+//!
+//! Safety model of unpacking: a layer tar is hostile input. Entry names
+//! are split into normal components (`..` and absolute paths refused),
+//! and every parent is then opened from the layer directory's fd one
+//! component at a time with `O_NOFOLLOW | O_DIRECTORY`, so a symlink in a
+//! parent — whatever it points at — refuses the entry instead of being
+//! followed. Nodes are created with `*at` calls relative to that parent
+//! fd, hard links only to entries already in the layer. Blobs are checked
+//! against their digests, layers against their diff ids, and a failed
+//! import or load is rolled back before it returns.
 
 mod blobs;
 mod changes;
@@ -27,5 +37,6 @@ pub use layer::entry::EntryError;
 pub use load::LoadedImage;
 pub use reference::ReferenceError;
 pub use store::{ImageDetails, ImageId, ImageStore, ImageSummary, LayerInfo, PruneReport, Removed};
+
 #[cfg(test)]
 mod tests;

@@ -26,18 +26,25 @@ pub(crate) struct Reference {
 /// Why a reference does not parse; the message says what form is expected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
+    /// Nothing was given.
     #[error("empty reference")]
     Empty,
+    /// The repository has uppercase letters.
     #[error("repository name must be lowercase")]
     Uppercase,
+    /// A path component is malformed.
     #[error("invalid repository name component {0:?} (use lowercase letters, digits and single . _ __ or - separators)")]
     BadComponent(String),
+    /// The registry host or port is malformed.
     #[error("invalid registry {0:?}")]
     BadDomain(String),
+    /// The tag is malformed.
     #[error("invalid tag {0:?} (up to 128 letters, digits, _ . -, not starting with . or -)")]
     BadTag(String),
+    /// The digest is malformed or not sha256.
     #[error("invalid digest {0:?} (only sha256:<64 hex> is supported)")]
     BadDigest(String),
+    /// The repository name is too long.
     #[error("repository name longer than 255 characters")]
     TooLong,
 }

@@ -125,7 +125,8 @@ pub struct PruneReport {
 
 impl ImageStore {
     /// Opens (creating if needed) the store under `root`, and discards any
-    /// work a previous process left unfinished in `root/tmp`.
+    /// work a previous process left unfinished (`root/tmp`, unreferenced
+    /// layers and blobs).
     pub fn open(root: impl Into<PathBuf>) -> Result<ImageStore, ImageError> {
         let root = root.into();
         for dir in ["blobs/sha256", "layers", "images", "tmp"] {
@@ -145,7 +146,10 @@ impl ImageStore {
             root,
         };
         let catalog = store.read_catalog()?;
-        *store.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog;
+        // A process that died mid-load or mid-remove may have left layers
+        // and blobs that no image references; they go now.
+        store.collect_garbage(&catalog)?;
+        store.set_catalog(catalog);
         Ok(store)
     }
 

@@ -20,24 +20,34 @@ pub(crate) type Components = Vec<OsString>;
 /// Why an entry is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
+    /// The path starts with `/`.
     #[error("absolute path")]
     Absolute,
+    /// The path has a `..` component.
     #[error("path has a `..` component")]
     ParentComponent,
+    /// A hard link points outside the layer.
     #[error("hard link target {0:?} is outside the layer")]
     LinkOutside(String),
+    /// A hard link points at a directory.
     #[error("hard link target {0:?} is a directory")]
     LinkToDirectory(String),
+    /// A hard link points at nothing earlier in the layer.
     #[error("hard link target {0:?} does not exist earlier in the layer")]
     LinkTargetMissing(String),
+    /// A parent of the path is a symlink (named).
     #[error("path goes through symlink {0:?}")]
     ThroughSymlink(String),
+    /// A parent of the path is not a directory (named).
     #[error("path goes through {0:?}, which is not a directory")]
     ThroughNonDirectory(String),
+    /// A whiteout names nothing (`.wh.`, `.wh..`).
     #[error("invalid whiteout name")]
     BadWhiteout,
+    /// The entry type cannot be unpacked.
     #[error("unsupported entry type {0}")]
     Unsupported(String),
+    /// A device entry has no device numbers.
     #[error("device entry without device numbers")]
     MissingDevice,
 }

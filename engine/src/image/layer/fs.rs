@@ -218,11 +218,18 @@ impl LayerWriter {
         for (i, component) in path.iter().enumerate() {
             let mut next = rfs::openat(&dir, component.as_os_str(), dir_flags(), Mode::empty());
             if matches!(next, Err(Errno::NOENT)) && create {
-                match rfs::mkdirat(&dir, component.as_os_str(), Mode::from_raw_mode(0o755)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(ApplyError::Io("mkdir parent", e.into())),
-                }
+                let created =
+                    match rfs::mkdirat(&dir, component.as_os_str(), Mode::from_raw_mode(0o755)) {
+                        Ok(()) => true,
+                        Err(Errno::EXIST) => false,
+                        Err(e) => return Err(ApplyError::Io("mkdir parent", e.into())),
+                    };
                 next = rfs::openat(&dir, component.as_os_str(), dir_flags(), Mode::empty());
+                if let (true, Ok(fd)) = (created, &next) {
+                    // mkdir is subject to the umask; the image's users need
+                    // to traverse the directory whatever ours is.
+                    rfs::fchmod(fd, Mode::from_raw_mode(0o755)).map_err(io_err("chmod parent"))?;
+                }
             }
             dir = match next {
                 Ok(fd) => fd,

@@ -3,6 +3,7 @@
 
 pub(crate) mod entry;
 mod fs;
+mod zstd;
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -51,10 +52,7 @@ pub(crate) fn decompress<'a>(reader: impl Read + 'a) -> io::Result<Box<dyn Read 
     Ok(match compression {
         Compression::None => Box::new(reader),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
-        Compression::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(reader)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-        ),
+        Compression::Zstd => Box::new(zstd::ZstdFrames::new(reader)),
     })
 }
 

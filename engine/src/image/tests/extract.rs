@@ -125,6 +125,7 @@ fn later_entries_replace_earlier_ones() {
         return;
     }
     let fixture = Fixture::new();
+    let victim = fixture.path().join("victim/passwd").display().to_string();
     let tar = tar_of(&[
         E::Symlink("a", "/etc"),
         E::Dir("a/"),
@@ -132,9 +133,23 @@ fn later_entries_replace_earlier_ones() {
         E::Dir("d/"),
         E::File("d/x", b""),
         E::File("d", b"now a file"),
+        // A file over a symlink replaces the symlink, never writes through it.
+        E::Symlink("p", &victim),
+        E::File("p", b"pwned"),
+        E::Symlink("q", &victim),
+        E::Char("q", 1, 3),
+        E::Symlink("r", &victim),
+        E::HardLink("r", "d"),
     ]);
     fixture.import_tar(&tar, Some("replace")).unwrap();
     let dir = layer_dir(&fixture, "replace");
+    assert_eq!(fs::read(dir.join("p")).unwrap(), b"pwned");
+    assert!(fs::symlink_metadata(dir.join("q"))
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert_eq!(fs::read(dir.join("r")).unwrap(), b"now a file");
+    fixture.assert_untouched();
     assert!(fs::symlink_metadata(dir.join("a")).unwrap().is_dir());
     assert_eq!(fs::read(dir.join("a/f")).unwrap(), b"inside");
     assert_eq!(fs::read(dir.join("d")).unwrap(), b"now a file");
@@ -292,4 +307,36 @@ fn a_broken_stream_midway_leaves_nothing() {
     let err = fixture.import_tar(&tar, Some("broken")).unwrap_err();
     assert!(matches!(err, ImageError::Archive { .. }), "{err}");
     fixture.assert_empty();
+}
+
+#[test]
+fn zstd_layers_unpack() {
+    if !root_or_skip() {
+        return;
+    }
+    let fixture = Fixture::new();
+    let tar = tar_of(&[E::File("etc/motd", b"compressed with zstd")]);
+    let zstd =
+        ruzstd::encoding::compress_to_vec(&tar[..], ruzstd::encoding::CompressionLevel::Fastest);
+    fixture.import_tar(&zstd, Some("z")).unwrap();
+    let dir = layer_dir(&fixture, "z");
+    assert_eq!(
+        fs::read(dir.join("etc/motd")).unwrap(),
+        b"compressed with zstd"
+    );
+    let details = fixture.store.inspect("z").unwrap();
+    let manifest = fixture
+        .store
+        .blobs
+        .read(&crate::image::digest::Sha256::parse(&details.manifest_digest).unwrap())
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    assert_eq!(
+        details.layers[0].diff_id,
+        crate::image::digest::Sha256::of(&tar).to_string()
+    );
 }

@@ -2,6 +2,9 @@
 //! `trusted.` xattrs need root; those tests skip cleanly without it.
 
 mod extract;
+mod load;
+mod overlay;
+mod store;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -168,10 +171,14 @@ impl Fixture {
                 .collect();
             assert!(left.is_empty(), "{dir} not empty: {left:?}");
         }
-        assert_eq!(
-            fs::read(self.path().join("victim/passwd")).unwrap(),
-            b"untouched"
-        );
+        self.assert_untouched();
+    }
+
+    /// Asserts the file beside the store that hostile layers aim at is
+    /// unchanged.
+    fn assert_untouched(&self) {
+        let victim = fs::read(self.path().join("victim/passwd")).unwrap();
+        assert_eq!(victim, b"untouched");
     }
 }
 
