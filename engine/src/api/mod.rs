@@ -164,7 +164,7 @@ async fn dispatch(
         Route::Events => events::stream(ctx, query),
         Route::VolumeList => blocking(ctx, move |ctx| volumes::list(ctx, query)).await,
         Route::VolumeCreate => {
-            let body = reply::read_body(request.into_body()).await?;
+            let body = reply::read_json_body(request).await?;
             blocking(ctx, move |ctx| volumes::create(ctx, query, body)).await
         }
         Route::VolumeInspect(name) => {

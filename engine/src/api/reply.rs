@@ -9,7 +9,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Frame, Incoming};
 use hyper::header::CONTENT_TYPE;
-use hyper::{Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -95,13 +95,46 @@ impl hyper::body::Body for ChannelBody {
     }
 }
 
-/// Reads a whole (small) request body.
-pub(crate) async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
-    Limited::new(body, MAX_JSON_BODY)
+/// Reads a whole (small) JSON request body.
+pub(crate) async fn read_json_body(request: Request<Incoming>) -> Result<Bytes, ApiError> {
+    let content_type = match request.headers().get(CONTENT_TYPE) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("the Content-Type header is not text"))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let bytes = Limited::new(request.into_body(), MAX_JSON_BODY)
         .collect()
         .await
         .map(|collected| collected.to_bytes())
-        .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {}", chain(&*e))))
+        .map_err(|e| {
+            ApiError::bad_request(format!("cannot read the request body: {}", chain(&*e)))
+        })?;
+    check_json_content_type(content_type.as_deref(), bytes.len())?;
+    Ok(bytes)
+}
+
+/// As Docker: a body must be declared `application/json`; no header is
+/// fine only without a body.
+fn check_json_content_type(content_type: Option<&str>, body_len: usize) -> Result<(), ApiError> {
+    let media_type = content_type.map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    match media_type.as_deref() {
+        None if body_len == 0 => Ok(()),
+        Some("application/json") => Ok(()),
+        _ => Err(ApiError::bad_request(format!(
+            "unsupported Content-Type header ({}): must be 'application/json'",
+            content_type.unwrap_or("")
+        ))),
+    }
 }
 
 /// Parses a JSON object body into `T`, refusing any field outside
@@ -181,6 +214,19 @@ mod tests {
         );
         let parsed: VolumeCreateRequest = parse_json(b"  ", SUPPORTED).unwrap();
         assert_eq!(parsed, VolumeCreateRequest::default());
+    }
+
+    #[test]
+    fn bodies_must_be_declared_json() {
+        assert!(check_json_content_type(None, 0).is_ok());
+        assert!(check_json_content_type(Some("application/json"), 2).is_ok());
+        assert!(check_json_content_type(Some("Application/JSON; charset=utf-8"), 2).is_ok());
+        let err = check_json_content_type(Some("text/plain"), 2).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unsupported Content-Type header (text/plain): must be 'application/json'"
+        );
+        assert!(check_json_content_type(None, 2).is_err());
     }
 
     #[test]
