@@ -35,12 +35,12 @@ const FILTERS: &[&str] = &[
     "volume",
 ];
 
-/// Object kinds whose filter matches the event's actor id or `name`.
+/// Object kinds whose filter matches events of that type by a prefix of
+/// the actor's id or `name` attribute (`image` is matched apart).
 const ACTOR_FILTERS: &[(&str, EventMessageTypeEnum)] = &[
     ("config", EventMessageTypeEnum::CONFIG),
     ("container", EventMessageTypeEnum::CONTAINER),
     ("daemon", EventMessageTypeEnum::DAEMON),
-    ("image", EventMessageTypeEnum::IMAGE),
     ("network", EventMessageTypeEnum::NETWORK),
     ("node", EventMessageTypeEnum::NODE),
     ("plugin", EventMessageTypeEnum::PLUGIN),
@@ -124,13 +124,33 @@ impl Selection {
                 || (typ == *kind
                     && f.values(key)
                         .iter()
-                        .any(|v| id.starts_with(v.as_str()) || v == name))
+                        .any(|v| id.starts_with(v.as_str()) || name.starts_with(v.as_str())))
         });
+        // An image filter also picks the events of containers made from the
+        // image (their `image` attribute), with or without the tag.
+        let image = if typ == EventMessageTypeEnum::IMAGE {
+            name
+        } else {
+            attributes.get("image").map(String::as_str).unwrap_or("")
+        };
+        let image_ok = !f.contains("image")
+            || [id, image, strip_tag(id), strip_tag(image)]
+                .iter()
+                .any(|candidate| !candidate.is_empty() && f.exact("image", candidate));
         action_ok
             && f.exact("type", typ.as_ref())
             && f.exact("scope", &scope)
             && actors_ok
+            && image_ok
             && f.labels_match("label", attributes)
+    }
+}
+
+/// `repo:tag` without `:tag` (a `:` before the last `/` is a registry port).
+fn strip_tag(reference: &str) -> &str {
+    match reference.rfind(':') {
+        Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
+        _ => reference,
     }
 }
 
@@ -324,6 +344,39 @@ mod tests {
         assert!(!s.wants(&create) && s.wants(&start));
         let s = filters(r#"{"scope":["swarm"]}"#);
         assert!(!s.wants(&create));
+        let s = filters(r#"{"container":["we"]}"#);
+        assert!(s.wants(&start), "names match by prefix, as in Docker");
+    }
+
+    #[test]
+    fn image_filters_match_images_and_their_containers() {
+        let tagged = event(
+            EventMessageTypeEnum::IMAGE,
+            "tag",
+            "sha256:ab",
+            &[("name", "busybox:1.36")],
+            1,
+        );
+        let run = event(
+            EventMessageTypeEnum::CONTAINER,
+            "start",
+            "c1",
+            &[("image", "busybox:1.36")],
+            1,
+        );
+        let other = event(
+            EventMessageTypeEnum::CONTAINER,
+            "start",
+            "c2",
+            &[("image", "redis")],
+            1,
+        );
+        let s = filters(r#"{"image":["busybox"]}"#);
+        assert!(s.wants(&tagged) && s.wants(&run) && !s.wants(&other));
+        let s = filters(r#"{"image":["sha256:ab"]}"#);
+        assert!(s.wants(&tagged) && !s.wants(&run));
+        assert_eq!(strip_tag("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(strip_tag("localhost:5000/app:v1"), "localhost:5000/app");
     }
 
     #[test]
