@@ -1,9 +1,18 @@
 //! `stack-engine`: the container engine behind the `stack daemon`.
 //!
 //! Layout:
+//! - [`daemon`]: the daemon as a library call ([`daemon::run`]): lock, socket,
+//!   graceful stop.
+//! - `api`: the Docker Engine API subset over HTTP/1.1 on the Unix socket.
 //! - [`image`]: the content-addressed image store (blobs, unpacked layers,
 //!   image configs, tags) with `import` and `load`.
-//! - `state`: atomic JSON files for everything the engine persists.
+//! - `volume`: named volumes under the state root.
+//! - `events`: the Docker-shaped event bus behind `/events`.
+//! - `state`: the state root's layout, its lock, atomic JSON files.
 
+mod api;
+pub mod daemon;
+mod events;
 pub mod image;
 mod state;
+mod volume;

@@ -5,6 +5,14 @@
 //! then renamed over the target, and the directory is synced. A crash leaves
 //! either the old file or the new one, never a torn mix.
 
+mod layout;
+mod lock;
+pub(crate) mod time;
+
+pub(crate) use layout::Layout;
+pub use lock::LockError;
+pub(crate) use lock::RootLock;
+
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;

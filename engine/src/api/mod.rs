@@ -1,0 +1,199 @@
+//! The Docker Engine API subset, served as HTTP/1.1 on a Unix socket.
+//!
+//! - `route`: method + path → [`route::Route`] (pure);
+//! - `query`, `filters`, `reply`: decoding requests, refusing what is not
+//!   supported by name, and building Docker-shaped answers;
+//! - `error`: `{"message": ...}` with Docker's status codes;
+//! - `system`, `volumes`, `events`: the handlers; `host`: facts about the host.
+
+mod error;
+mod events;
+mod filters;
+mod host;
+mod query;
+mod reply;
+mod route;
+mod system;
+mod volumes;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, SERVER};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub(crate) use host::HostFacts;
+
+use crate::events::EventBus;
+use crate::image::ImageStore;
+use crate::state::Layout;
+use crate::volume::VolumeStore;
+use error::ApiError;
+use query::Query;
+use reply::Body;
+use route::{Route, API_VERSION_TEXT};
+
+/// How long open connections get to finish once shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything the handlers work with.
+pub(crate) struct Context {
+    pub(crate) layout: Layout,
+    pub(crate) engine_id: String,
+    pub(crate) host: HostFacts,
+    pub(crate) images: ImageStore,
+    pub(crate) volumes: VolumeStore,
+    pub(crate) events: EventBus,
+    /// Turns true when the daemon stops, ending streams such as `/events`.
+    pub(crate) stopping: watch::Receiver<bool>,
+}
+
+/// Serves `listener` until `shutdown` completes, then stops accepting,
+/// tells connections and long-lived streams (such as `/events`) to finish
+/// through `stop`, and waits (bounded) for them.
+pub(crate) async fn serve(
+    listener: UnixListener,
+    ctx: Arc<Context>,
+    stop: watch::Sender<bool>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    while connections.try_join_next().is_some() {}
+                    connections.spawn(connection(stream, ctx.clone(), stop.subscribe()));
+                }
+                Err(e) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    // Every receiver may be gone already; that is fine.
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+}
+
+/// Serves one connection; when the daemon stops, lets the request in
+/// flight finish and closes it.
+async fn connection(stream: UnixStream, ctx: Arc<Context>, stopping: watch::Receiver<bool>) {
+    let service = service_fn(move |request| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, Infallible>(handle(ctx, request).await) }
+    });
+    // Upgrades are kept for attach and exec's raw streams.
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = stopped(stopping) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Completes once the daemon is stopping.
+pub(crate) async fn stopped(mut stopping: watch::Receiver<bool>) {
+    // An error means the daemon is gone, which is stopping too.
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Answers one request, never failing: errors become Docker's JSON errors.
+async fn handle(ctx: Arc<Context>, request: Request<Incoming>) -> Response<Body> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let mut response = match dispatch(&ctx, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status.is_server_error() && error.status != hyper::StatusCode::NOT_IMPLEMENTED
+            {
+                tracing::error!(%method, %path, message = %error.message, "request failed");
+            }
+            error.into_response()
+        }
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    let headers = response.headers_mut();
+    headers.insert("API-Version", HeaderValue::from_static(API_VERSION_TEXT));
+    headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    headers.insert("OSType", HeaderValue::from_static("linux"));
+    headers.insert(
+        SERVER,
+        HeaderValue::from_static(concat!("stack/", env!("CARGO_PKG_VERSION"), " (linux)")),
+    );
+    response
+}
+
+async fn dispatch(
+    ctx: &Arc<Context>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let (version, route) = route::route(request.method(), request.uri().path())?;
+    let query = Query::parse(request.uri().query())?;
+    match route {
+        Route::Ping => system::ping(request.method(), query),
+        Route::Version => system::version(ctx, query),
+        Route::Info => blocking(ctx, move |ctx| system::info(ctx, query)).await,
+        Route::Events => events::stream(ctx, query),
+        Route::VolumeList => blocking(ctx, move |ctx| volumes::list(ctx, query)).await,
+        Route::VolumeCreate => {
+            let body = reply::read_json_body(request).await?;
+            blocking(ctx, move |ctx| volumes::create(ctx, query, body)).await
+        }
+        Route::VolumeInspect(name) => {
+            blocking(ctx, move |ctx| volumes::inspect(ctx, &name, query)).await
+        }
+        Route::VolumeRemove(name) => {
+            blocking(ctx, move |ctx| volumes::remove(ctx, &name, query)).await
+        }
+        Route::VolumePrune => blocking(ctx, move |ctx| volumes::prune(ctx, version, query)).await,
+        Route::NotYetImplemented => {
+            Err(not_yet_implemented(request.method(), request.uri().path()))
+        }
+    }
+}
+
+/// The one answer for every part of the API whose module is not wired in yet.
+fn not_yet_implemented(method: &Method, path: &str) -> ApiError {
+    ApiError::not_implemented(format!(
+        "{method} {path} is not implemented yet by the stack engine (images, containers, exec and networks are being written)"
+    ))
+}
+
+/// Runs a handler that does file I/O off the async worker threads.
+async fn blocking<F>(ctx: &Arc<Context>, handler: F) -> Result<Response<Body>, ApiError>
+where
+    F: FnOnce(&Context) -> Result<Response<Body>, ApiError> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || handler(&ctx))
+        .await
+        .map_err(|e| ApiError::internal(format!("the request handler failed: {e}")))?
+}

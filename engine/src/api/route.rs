@@ -1,0 +1,210 @@
+//! From method and path to a [`Route`]: the `/vX.Y` prefix is optional,
+//! versions outside the supported range are refused as Docker refuses them.
+
+use std::fmt;
+
+use hyper::Method;
+
+use super::error::ApiError;
+use super::query::decode_segment;
+
+/// An Engine API version, `1.44`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct ApiVersion {
+    pub(crate) major: u32,
+    pub(crate) minor: u32,
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The newest version served, and the one unversioned paths get. 1.44 is
+/// the first with health-check `start_interval`, which Compose files use.
+pub(crate) const API_VERSION: ApiVersion = ApiVersion {
+    major: 1,
+    minor: 44,
+};
+
+/// [`API_VERSION`] as text, for the `API-Version` header.
+pub(crate) const API_VERSION_TEXT: &str = "1.44";
+
+/// The oldest version served (Docker's own minimum for years).
+pub(crate) const MIN_API_VERSION: ApiVersion = ApiVersion {
+    major: 1,
+    minor: 24,
+};
+
+/// Volume prune honours `all` (and spares named volumes by default) from here.
+pub(crate) const PRUNE_ANONYMOUS_ONLY: ApiVersion = ApiVersion {
+    major: 1,
+    minor: 42,
+};
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    Ping,
+    Version,
+    Info,
+    Events,
+    VolumeList,
+    VolumeCreate,
+    VolumePrune,
+    VolumeInspect(String),
+    VolumeRemove(String),
+    /// Images, containers, exec and networks: part of the API the engine will
+    /// serve (issue 3), answered 501 until their modules are wired in.
+    NotYetImplemented,
+}
+
+/// API areas that exist in Docker's API and are answered 501 for now.
+const NOT_YET_IMPLEMENTED: &[&str] = &[
+    "images",
+    "containers",
+    "exec",
+    "networks",
+    "build",
+    "commit",
+];
+
+/// Routes `path` (without the query) for `method`.
+pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), ApiError> {
+    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut version = API_VERSION;
+    if let Some(v) = segments.first().and_then(|s| parse_version(s)) {
+        if v > API_VERSION {
+            return Err(ApiError::bad_request(format!(
+                "client version {v} is too new. Maximum supported API version is {API_VERSION}"
+            )));
+        }
+        if v < MIN_API_VERSION {
+            return Err(ApiError::bad_request(format!(
+                "client version {v} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
+            )));
+        }
+        version = v;
+        segments.remove(0);
+    }
+    let allow = |methods: &[Method], route: Route| {
+        if methods.contains(method) {
+            Ok((version, route))
+        } else {
+            Err(ApiError::method_not_allowed(format!(
+                "{method} is not allowed on {path}"
+            )))
+        }
+    };
+    use Method as M;
+    match segments.as_slice() {
+        ["_ping"] => allow(&[M::GET, M::HEAD], Route::Ping),
+        ["version"] => allow(&[M::GET], Route::Version),
+        ["info"] => allow(&[M::GET], Route::Info),
+        ["events"] => allow(&[M::GET], Route::Events),
+        ["volumes"] => allow(&[M::GET], Route::VolumeList),
+        ["volumes", "create"] if method == M::POST => Ok((version, Route::VolumeCreate)),
+        ["volumes", "prune"] if method == M::POST => Ok((version, Route::VolumePrune)),
+        ["volumes", name] => {
+            let name = decode_segment(name)?;
+            match *method {
+                M::GET => Ok((version, Route::VolumeInspect(name))),
+                M::DELETE => Ok((version, Route::VolumeRemove(name))),
+                _ => allow(&[], Route::NotYetImplemented),
+            }
+        }
+        [area, ..] if NOT_YET_IMPLEMENTED.contains(area) => Ok((version, Route::NotYetImplemented)),
+        _ => Err(ApiError::not_found("page not found")),
+    }
+}
+
+fn parse_version(segment: &str) -> Option<ApiVersion> {
+    let (major, minor) = segment.strip_prefix('v')?.split_once('.')?;
+    Some(ApiVersion {
+        major: major.parse().ok()?,
+        minor: minor.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::StatusCode;
+
+    use super::*;
+
+    fn ok(method: Method, path: &str) -> (ApiVersion, Route) {
+        route(&method, path).unwrap()
+    }
+
+    fn status(method: Method, path: &str) -> StatusCode {
+        route(&method, path).unwrap_err().status
+    }
+
+    #[test]
+    fn the_version_text_is_the_version() {
+        assert_eq!(API_VERSION.to_string(), API_VERSION_TEXT);
+    }
+
+    #[test]
+    fn versioned_and_unversioned_paths() {
+        assert_eq!(ok(Method::GET, "/_ping"), (API_VERSION, Route::Ping));
+        assert_eq!(ok(Method::HEAD, "/v1.41/_ping").1, Route::Ping);
+        let v141 = ApiVersion {
+            major: 1,
+            minor: 41,
+        };
+        assert_eq!(ok(Method::GET, "/v1.41/volumes"), (v141, Route::VolumeList));
+        assert_eq!(
+            ok(Method::POST, "/v1.44/volumes/create").1,
+            Route::VolumeCreate
+        );
+        assert_eq!(ok(Method::POST, "/volumes/prune").1, Route::VolumePrune);
+        assert_eq!(
+            ok(Method::GET, "/volumes/my%2Dvol").1,
+            Route::VolumeInspect("my-vol".into())
+        );
+        // As in Docker, GET on "create" inspects a volume of that name.
+        assert_eq!(
+            ok(Method::GET, "/volumes/create").1,
+            Route::VolumeInspect("create".into())
+        );
+        assert_eq!(
+            ok(Method::DELETE, "/v1.43/volumes/db").1,
+            Route::VolumeRemove("db".into())
+        );
+        assert_eq!(ok(Method::GET, "/events").1, Route::Events);
+        assert_eq!(ok(Method::GET, "/version").1, Route::Version);
+        assert_eq!(ok(Method::GET, "/info").1, Route::Info);
+    }
+
+    #[test]
+    fn unimplemented_areas_share_one_fallback() {
+        for path in [
+            "/v1.41/containers/json",
+            "/images/create",
+            "/exec/abc/start",
+            "/networks",
+        ] {
+            assert_eq!(ok(Method::POST, path).1, Route::NotYetImplemented, "{path}");
+        }
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(status(Method::GET, "/nope"), StatusCode::NOT_FOUND);
+        assert_eq!(status(Method::GET, "/v1.41/"), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(Method::POST, "/_ping"),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            status(Method::PUT, "/volumes/db"),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        let too_new = route(&Method::GET, "/v1.99/_ping").unwrap_err();
+        assert_eq!(too_new.status, StatusCode::BAD_REQUEST);
+        assert!(too_new.message.contains("too new"), "{}", too_new.message);
+        assert_eq!(status(Method::GET, "/v1.12/_ping"), StatusCode::BAD_REQUEST);
+    }
+}

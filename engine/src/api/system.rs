@@ -1,0 +1,187 @@
+//! `/_ping`, `/version` and `/info`.
+
+use std::collections::HashMap;
+use std::fs;
+use std::time::SystemTime;
+
+use bollard_stubs::models::{
+    PluginsInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemVersion, SystemVersionComponents,
+    SystemVersionPlatform,
+};
+use hyper::header::{HeaderValue, CACHE_CONTROL, PRAGMA};
+use hyper::{Method, Response, StatusCode};
+
+use super::error::ApiError;
+use super::query::Query;
+use super::reply::{empty, json, text, Body};
+use super::route::{API_VERSION, MIN_API_VERSION};
+use super::Context;
+use crate::state::time::rfc3339_nanos;
+
+const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `GET|HEAD /_ping`: `OK`, never cached; the version headers every
+/// response carries are what clients negotiate with.
+pub(super) fn ping(method: &Method, query: Query) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let mut response = if method == Method::HEAD {
+        let mut r = empty(StatusCode::OK);
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    } else {
+        text(StatusCode::OK, "OK")
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// `GET /version`.
+pub(super) fn version(ctx: &Context, query: Query) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let arch = go_arch(std::env::consts::ARCH);
+    let details = HashMap::from([
+        ("ApiVersion".to_string(), API_VERSION.to_string()),
+        ("MinAPIVersion".to_string(), MIN_API_VERSION.to_string()),
+        ("Os".to_string(), "linux".to_string()),
+        ("Arch".to_string(), arch.to_string()),
+        ("KernelVersion".to_string(), ctx.host.kernel.clone()),
+        ("Experimental".to_string(), "false".to_string()),
+    ]);
+    let version = SystemVersion {
+        platform: Some(SystemVersionPlatform {
+            name: format!("stack {ENGINE_VERSION}"),
+        }),
+        components: Some(vec![SystemVersionComponents {
+            name: "Engine".to_string(),
+            version: ENGINE_VERSION.to_string(),
+            details: Some(details),
+        }]),
+        version: Some(ENGINE_VERSION.to_string()),
+        api_version: Some(API_VERSION.to_string()),
+        min_api_version: Some(MIN_API_VERSION.to_string()),
+        os: Some("linux".to_string()),
+        arch: Some(arch.to_string()),
+        kernel_version: Some(ctx.host.kernel.clone()),
+        ..Default::default()
+    };
+    Ok(json(StatusCode::OK, &version))
+}
+
+/// Architecture names as Go spells them (`GOARCH`), which `/version` reports.
+fn go_arch(rust_arch: &str) -> &str {
+    match rust_arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// Counts of what the engine holds, for `/info`.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Counts {
+    containers: i64,
+    images: i64,
+}
+
+/// Counts the persisted containers and images.
+pub(super) fn counts(ctx: &Context) -> Result<Counts, ApiError> {
+    let dir = ctx.layout.containers();
+    let containers = match fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+            .count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => {
+            return Err(ApiError::internal(format!(
+                "cannot read {}: {e}",
+                dir.display()
+            )))
+        }
+    };
+    let images = ctx
+        .images
+        .list()
+        .map_err(|e| ApiError::internal(super::error::chain(&e)))?
+        .len();
+    Ok(Counts {
+        containers: containers as i64,
+        images: images as i64,
+    })
+}
+
+/// `GET /info`.
+pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let counts = counts(ctx)?;
+    let host = &ctx.host;
+    let cgroup = &host.cgroup;
+    let open_fds = fs::read_dir("/proc/self/fd").map(|d| d.count() as i64).ok();
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get() as i64)
+        .unwrap_or(1);
+    let info = SystemInfo {
+        id: Some(ctx.engine_id.clone()),
+        containers: Some(counts.containers),
+        // No container runs yet: the runtime is still being wired in (issue 3).
+        containers_running: Some(0),
+        containers_paused: Some(0),
+        containers_stopped: Some(counts.containers),
+        images: Some(counts.images),
+        plugins: Some(PluginsInfo {
+            volume: Some(vec!["local".to_string()]),
+            ..Default::default()
+        }),
+        driver: Some("overlayfs".to_string()),
+        docker_root_dir: Some(ctx.layout.root().display().to_string()),
+        memory_limit: Some(cgroup.memory),
+        swap_limit: Some(cgroup.swap),
+        cpu_cfs_period: Some(cgroup.cpu),
+        cpu_cfs_quota: Some(cgroup.cpu),
+        cpu_shares: Some(cgroup.cpu),
+        cpu_set: Some(cgroup.cpuset),
+        pids_limit: Some(cgroup.pids),
+        debug: Some(false),
+        nfd: open_fds,
+        system_time: Some(rfc3339_nanos(SystemTime::now())),
+        cgroup_driver: Some(SystemInfoCgroupDriverEnum::CGROUPFS),
+        cgroup_version: Some(cgroup.version()),
+        n_events_listener: Some(ctx.events.listeners() as i64),
+        kernel_version: Some(host.kernel.clone()),
+        operating_system: Some(host.operating_system.clone()),
+        os_version: Some(host.os_version.clone()),
+        os_type: Some("linux".to_string()),
+        architecture: Some(std::env::consts::ARCH.to_string()),
+        ncpu: Some(cpus),
+        mem_total: Some(host.mem_total),
+        name: Some(host.hostname.clone()),
+        labels: Some(Vec::new()),
+        experimental_build: Some(false),
+        server_version: Some(ENGINE_VERSION.to_string()),
+        live_restore_enabled: Some(false),
+        warnings: Some(Vec::new()),
+        ..Default::default()
+    };
+    Ok(json(StatusCode::OK, &info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_architecture_names() {
+        assert_eq!(go_arch("x86_64"), "amd64");
+        assert_eq!(go_arch("aarch64"), "arm64");
+        assert_eq!(go_arch("riscv64"), "riscv64");
+    }
+}

@@ -1,0 +1,284 @@
+//! The `stack daemon` process as a library call: [`run`] takes the state
+//! root, run directory and socket path from the caller, locks the root,
+//! serves the API on a Unix socket (mode 0600) and, when the caller's
+//! shutdown future completes, stops accepting, ends streams, drains
+//! connections and removes its socket.
+
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::UnixListener;
+use tokio::sync::watch;
+
+use crate::api::{self, Context, HostFacts};
+use crate::events::EventBus;
+use crate::image::{ImageError, ImageStore};
+use crate::state::{self, Layout, RootLock};
+use crate::volume::{NoContainers, VolumeStore};
+
+pub use crate::state::LockError;
+
+/// Where the daemon keeps things. The CLI chooses the defaults
+/// (`/var/lib/stack`, `/run/stack`, `/run/stack/stack.sock`); the library
+/// assumes none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaemonConfig {
+    /// The persistent state root (`--root`).
+    pub root: PathBuf,
+    /// The run directory for per-boot files.
+    pub run_dir: PathBuf,
+    /// The API socket (`--host unix://PATH`).
+    pub socket: PathBuf,
+}
+
+impl DaemonConfig {
+    /// A configuration whose socket is `stack.sock` in `run_dir`.
+    pub fn new(root: impl Into<PathBuf>, run_dir: impl Into<PathBuf>) -> DaemonConfig {
+        let run_dir = run_dir.into();
+        DaemonConfig {
+            root: root.into(),
+            socket: run_dir.join("stack.sock"),
+            run_dir,
+        }
+    }
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Another daemon holds the state root.
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    /// Something already answers on the socket path.
+    #[error("another daemon already answers on {}; stop it or choose another socket with --host", socket.display())]
+    SocketInUse {
+        /// The socket path.
+        socket: PathBuf,
+    },
+    /// The socket path is taken by something that is not a socket.
+    #[error("{} exists and is not a socket; remove it or choose another socket path", path.display())]
+    NotASocket {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file operation failed.
+    #[error("cannot {op} {}", path.display())]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The image store could not be opened.
+    #[error("cannot open the image store")]
+    Images(#[source] ImageError),
+    /// The volume store could not be opened.
+    #[error("cannot open the volume store")]
+    Volumes(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A startup task panicked or was cancelled.
+    #[error("the daemon's startup failed: {0}")]
+    Startup(String),
+}
+
+fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> DaemonError {
+    let path = path.to_path_buf();
+    move |source| DaemonError::Io { op, path, source }
+}
+
+/// Resolves at the first SIGTERM or SIGINT; pass it to [`run`] as its
+/// shutdown. Must be called inside a Tokio runtime, and early, so that a
+/// signal during startup is not lost.
+pub fn termination_signal() -> io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM received; stopping"),
+            _ = interrupt.recv() => tracing::info!("SIGINT received; stopping"),
+        }
+    })
+}
+
+/// Runs the daemon until `shutdown` completes. The socket appears at
+/// `config.socket` only once the daemon accepts connections, and is gone
+/// when this returns.
+pub async fn run(
+    config: DaemonConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let layout = Layout::new(config.root.clone(), config.run_dir.clone());
+    let (started, _lock) = tokio::task::spawn_blocking(move || open_state(layout))
+        .await
+        .map_err(|e| DaemonError::Startup(e.to_string()))??;
+    let (listener, socket) = bind_socket(&config.socket)?;
+    let (stop_streams, stopping) = watch::channel(false);
+    let ctx = Arc::new(Context {
+        layout: started.layout,
+        engine_id: started.engine_id,
+        host: HostFacts::read(Path::new("/")),
+        images: started.images,
+        volumes: started.volumes,
+        events: EventBus::new(),
+        stopping,
+    });
+    tracing::info!(
+        socket = %config.socket.display(),
+        root = %config.root.display(),
+        pid = std::process::id(),
+        "stack daemon listening"
+    );
+    api::serve(listener, ctx, stop_streams, shutdown).await;
+    drop(socket);
+    tracing::info!("stack daemon stopped");
+    Ok(())
+}
+
+/// What startup opened, before the socket exists.
+struct Started {
+    layout: Layout,
+    engine_id: String,
+    images: ImageStore,
+    volumes: VolumeStore,
+}
+
+/// Creates the directories, takes the root's lock, and opens the stores.
+fn open_state(layout: Layout) -> Result<(Started, RootLock), DaemonError> {
+    for dir in [layout.root(), layout.run_dir()] {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err("create", dir))?;
+    }
+    let lock = RootLock::acquire(layout.root(), &layout.lock_file())?;
+    let engine_id = engine_id(&layout)?;
+    let images = ImageStore::open(layout.images()).map_err(DaemonError::Images)?;
+    let volumes = VolumeStore::open(layout.clone(), Arc::new(NoContainers))
+        .map_err(|e| DaemonError::Volumes(Box::new(e)))?;
+    let started = Started {
+        layout,
+        engine_id,
+        images,
+        volumes,
+    };
+    Ok((started, lock))
+}
+
+/// The engine's identity file.
+#[derive(Serialize, Deserialize)]
+struct Identity {
+    #[serde(rename = "ID")]
+    id: String,
+}
+
+/// The engine's stable id, made (UUID-shaped, random) on first start.
+fn engine_id(layout: &Layout) -> Result<String, DaemonError> {
+    let path = layout.engine_id();
+    if let Some(identity) = state::read_json::<Identity>(&path).map_err(io_err("read", &path))? {
+        return Ok(identity.id);
+    }
+    let mut bytes = [0u8; 16];
+    let urandom = Path::new("/dev/urandom");
+    std::fs::File::open(urandom)
+        .and_then(|mut f| io::Read::read_exact(&mut f, &mut bytes))
+        .map_err(io_err("read", urandom))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    state::write_json_atomic(&path, &Identity { id: id.clone() })
+        .map_err(io_err("write", &path))?;
+    Ok(id)
+}
+
+/// Removes the socket when dropped, unless something else has replaced it.
+struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        let ours = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| m.dev() == self.dev && m.ino() == self.ino);
+        if ours {
+            if let Err(e) = std::fs::remove_file(&self.path) {
+                tracing::warn!(socket = %self.path.display(), error = %e, "cannot remove the API socket");
+            }
+        }
+    }
+}
+
+/// Binds the API socket with mode 0600. It is bound under a temporary name
+/// and renamed into place, so that it never exists with a looser mode and
+/// its appearance means the daemon is ready.
+fn bind_socket(path: &Path) -> Result<(UnixListener, SocketFile), DaemonError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_socket() => {
+            return Err(DaemonError::NotASocket {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(_) => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(DaemonError::SocketInUse {
+                    socket: path.to_path_buf(),
+                });
+            }
+            // Left by a daemon that died; the lock says it was not ours to keep.
+            tracing::info!(socket = %path.display(), "removing a stale socket");
+            std::fs::remove_file(path).map_err(io_err("remove", path))?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("inspect", path)(e)),
+    }
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(parent)
+        .map_err(io_err("create", parent))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = parent.join(format!(".{file_name}.{}", std::process::id()));
+    match std::fs::remove_file(&staging) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("remove", &staging)(e)),
+    }
+    let listener = UnixListener::bind(&staging).map_err(io_err("bind", &staging))?;
+    let placed = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
+        .map_err(io_err("chmod", &staging))
+        .and_then(|()| std::fs::rename(&staging, path).map_err(io_err("rename into place", path)))
+        .and_then(|()| std::fs::symlink_metadata(path).map_err(io_err("inspect", path)));
+    match placed {
+        Ok(meta) => Ok((
+            listener,
+            SocketFile {
+                path: path.to_path_buf(),
+                dev: meta.dev(),
+                ino: meta.ino(),
+            },
+        )),
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Where everything the engine keeps lives, as one value with a method per
+//! path, so that no other module joins path strings of its own.
+
+use std::path::{Path, PathBuf};
+
+use crate::volume::VolumeName;
+
+/// The state root (persistent) and run directory (cleared at boot) of one
+/// daemon. Both come from the caller: the library never assumes
+/// `/var/lib/stack` or `/run/stack`.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    root: PathBuf,
+    run: PathBuf,
+}
+
+impl Layout {
+    pub(crate) fn new(root: PathBuf, run: PathBuf) -> Layout {
+        Layout { root, run }
+    }
+
+    /// The state root itself (`--root`).
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The run directory (`/run/stack` by default).
+    pub(crate) fn run_dir(&self) -> &Path {
+        &self.run
+    }
+
+    /// The daemon's lock file; it holds the pid of the daemon that owns the root.
+    pub(crate) fn lock_file(&self) -> PathBuf {
+        self.root.join("daemon.lock")
+    }
+
+    /// The engine's stable identity (`ID` in `/info`), created on first start.
+    pub(crate) fn engine_id(&self) -> PathBuf {
+        self.root.join("engine.json")
+    }
+
+    /// The image store's own root (see `image::ImageStore::open`).
+    pub(crate) fn images(&self) -> PathBuf {
+        self.root.join("image")
+    }
+
+    /// One directory per container: `containers/<id>/`.
+    pub(crate) fn containers(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    /// One directory per named volume: `volumes/<name>/`.
+    pub(crate) fn volumes(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
+    /// `volumes/<name>/`: the volume's metadata and its data directory.
+    pub(crate) fn volume(&self, name: &VolumeName) -> PathBuf {
+        self.volumes().join(name.as_str())
+    }
+
+    /// `volumes/<name>/_data`: what containers mount, named as Docker names it.
+    pub(crate) fn volume_data(&self, name: &VolumeName) -> PathBuf {
+        self.volume(name).join("_data")
+    }
+
+    /// `volumes/<name>/volume.json`: labels, options and creation time.
+    pub(crate) fn volume_record(&self, name: &VolumeName) -> PathBuf {
+        self.volume(name).join("volume.json")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_under_its_root() {
+        let layout = Layout::new("/r".into(), "/run/x".into());
+        let name = VolumeName::parse("data").unwrap();
+        assert_eq!(
+            layout.volume_data(&name),
+            Path::new("/r/volumes/data/_data")
+        );
+        assert_eq!(
+            layout.volume_record(&name),
+            Path::new("/r/volumes/data/volume.json")
+        );
+        assert_eq!(layout.lock_file(), Path::new("/r/daemon.lock"));
+        assert_eq!(layout.containers(), Path::new("/r/containers"));
+        assert_eq!(layout.images(), Path::new("/r/image"));
+        assert_eq!(layout.run_dir(), Path::new("/run/x"));
+    }
+}
