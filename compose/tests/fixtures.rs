@@ -10,8 +10,8 @@
 //! - `env`: the process environment, one `KEY=VALUE` per line;
 //! - `expected.warnings`: the warnings, one per line.
 //!
-//! Absolute paths under the fixture directory are written as `$FIXTURE` in
-//! the expected files. `UPDATE_GOLDEN=1 cargo test` rewrites them all.
+//! Absolute paths under the fixture directory are written as `$FIXTURE` (and
+//! its parent as `$FIXTURE/..`) in the expected files. `UPDATE_GOLDEN=1 cargo test` rewrites them all.
 
 use stack_compose::env::Environment;
 use stack_compose::LoadOptions;
@@ -60,7 +60,12 @@ fn options(dir: &Path) -> (LoadOptions, Environment) {
 }
 
 fn relative(text: &str, dir: &Path) -> String {
-    text.replace(&dir.display().to_string(), "$FIXTURE")
+    let text = text.replace(&dir.display().to_string(), "$FIXTURE");
+    match dir.parent() {
+        // Paths such as `../shared` leave the fixture directory.
+        Some(parent) => text.replace(&parent.display().to_string(), "$FIXTURE/.."),
+        None => text,
+    }
 }
 
 /// Compares `actual` with the golden file, or rewrites it under UPDATE_GOLDEN.
