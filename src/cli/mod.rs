@@ -1,6 +1,7 @@
 //! The command line: Compose's global options and one module per command.
 
 mod config;
+mod daemon;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -77,6 +78,8 @@ pub enum Command {
     /// Parse, resolve and render the compose file in canonical format
     #[command(alias = "convert")]
     Config(config::ConfigArgs),
+    /// Run the engine: the Docker Engine API on a Unix socket (root only)
+    Daemon(daemon::DaemonArgs),
 }
 
 /// Runs the CLI with the process's arguments and environment.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
     let env: Environment = std::env::vars().collect();
     let result = match cli.command {
         Command::Config(args) => config::run(&cli.project, &args, &env),
+        Command::Daemon(args) => daemon::run(&args),
     };
     match result {
         Ok(code) => code,
