@@ -5,3 +5,4 @@
 //!   adapter from arguments to the loader, the orchestrator or the engine.
 
 pub mod cli;
+pub mod orchestrator;

@@ -1,0 +1,663 @@
+//! Planning `up`.
+//!
+//! First every check that can fail (unknown services, missing external
+//! networks and volumes, missing images, `container_name` on a scaled
+//! service): a doomed `up` plans nothing and names every reason. Then the
+//! plan, in this order:
+//!
+//! 1. networks and volumes the project lacks;
+//! 2. each service, dependencies first: containers beyond the replica count
+//!    removed, changed ones recreated (stop, remove, create, start), stopped
+//!    ones started, missing replicas created and started; a start waits for
+//!    the starts of the services it depends on (`service_started`) or for a
+//!    `Wait` op on them (`service_healthy`, `service_completed_successfully`);
+//! 3. orphans removed, or a warning naming them.
+
+use super::{
+    classify, container_resource, existing, namespace_parents, orphan_warning, owned_by,
+    remove_orphans, stop_timeout, Problem, ReconcileError, Recreate, UpOptions,
+};
+use crate::orchestrator::labels::{self, ContainerIdentity};
+use crate::orchestrator::observe::{
+    ContainerState, MountKind, Observed, ObservedContainer, ObservedImage,
+};
+use crate::orchestrator::plan::{
+    Action, CreateContainer, InheritedMount, OpId, Plan, Resource, Target, Wait,
+};
+use stack_compose::graph::{Edge, ServiceGraph};
+use stack_compose::hash::{config_hash, service_hash};
+use stack_compose::model::{Project, Service, ServiceCondition, VolumeType};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Plans `up` of `project` (whose dependency graph is `graph`) on an engine
+/// in state `observed`. Fails, naming every reason, when `up` cannot succeed.
+pub fn reconcile(
+    project: &Project,
+    graph: &ServiceGraph,
+    observed: &Observed,
+    options: &UpOptions,
+) -> Result<Plan, ReconcileError> {
+    let checked = check(project, graph, observed, options)?;
+    let containers = classify(project, observed, &options.disabled_services);
+    let mut up = Up {
+        project,
+        graph,
+        options,
+        observed,
+        checked,
+        containers: containers.by_service,
+        plan: Plan::default(),
+        networks: BTreeMap::new(),
+        volumes: BTreeMap::new(),
+        creates: BTreeMap::new(),
+        starts: BTreeMap::new(),
+        waits: BTreeMap::new(),
+        stopped: BTreeMap::new(),
+        dependents_stopped: BTreeMap::new(),
+        recreated: BTreeSet::new(),
+    };
+    up.networks();
+    up.volumes();
+    for level in graph.start_levels() {
+        for name in level {
+            if up.checked.services.contains_key(name) {
+                up.service(name);
+            }
+        }
+    }
+    if options.remove_orphans {
+        remove_orphans(&mut up.plan, &containers.orphans, options.timeout);
+    } else if !containers.orphans.is_empty() {
+        up.plan.warn(orphan_warning(&containers.orphans));
+    }
+    Ok(up.plan)
+}
+
+/// What one service in scope should become.
+struct Desired<'a> {
+    replicas: u32,
+    hash: String,
+    image: String,
+    /// `None` only when no container is wanted.
+    present: Option<&'a ObservedImage>,
+}
+
+/// The result of the checks: the services in scope and the hashes.
+struct Checked<'a> {
+    services: BTreeMap<&'a str, Desired<'a>>,
+    network_hashes: BTreeMap<&'a str, String>,
+    volume_hashes: BTreeMap<&'a str, String>,
+}
+
+/// Everything that can make `up` fail, checked before planning anything.
+fn check<'a>(
+    project: &'a Project,
+    graph: &ServiceGraph,
+    observed: &'a Observed,
+    options: &UpOptions,
+) -> Result<Checked<'a>, ReconcileError> {
+    let mut problems = Vec::new();
+    for name in options.services.iter().chain(options.scale.keys()) {
+        if !project.services.contains_key(name) {
+            problems.push(Problem::UnknownService(name.clone()));
+        }
+    }
+    let mut services = BTreeMap::new();
+    for name in scope(project, graph, options) {
+        let Some((name, spec)) = project.services.get_key_value(name) else {
+            continue;
+        };
+        let replicas = options
+            .scale
+            .get(name)
+            .copied()
+            .unwrap_or_else(|| spec.replicas());
+        if let (Some(container_name), 2..) = (&spec.container_name, replicas) {
+            problems.push(Problem::ContainerNameWithScale {
+                service: name.clone(),
+                container_name: container_name.clone(),
+                replicas,
+            });
+        }
+        let image = labels::image_reference(&project.name, name, spec);
+        let present = observed.images.get(&image);
+        if present.is_none() && replicas > 0 {
+            problems.push(Problem::MissingImage {
+                service: name.clone(),
+                image: image.clone(),
+            });
+        }
+        let hash = service_hash(spec).unwrap_or_else(|e| {
+            problems.push(hash_problem(format!("service \"{name}\""), &e));
+            String::new()
+        });
+        let desired = Desired {
+            replicas,
+            hash,
+            image,
+            present,
+        };
+        services.insert(name.as_str(), desired);
+    }
+    let mut network_hashes = BTreeMap::new();
+    for (key, network) in &project.networks {
+        if network.external {
+            if observed.network(&network.name).is_none() {
+                problems.push(Problem::MissingExternalNetwork {
+                    key: key.clone(),
+                    name: network.name.clone(),
+                });
+            }
+            continue;
+        }
+        match config_hash(network) {
+            Ok(hash) => network_hashes.insert(key.as_str(), hash),
+            Err(e) => {
+                problems.push(hash_problem(format!("network \"{key}\""), &e));
+                None
+            }
+        };
+    }
+    let mut volume_hashes = BTreeMap::new();
+    for (key, volume) in &project.volumes {
+        if volume.external {
+            if observed.volume(&volume.name).is_none() {
+                problems.push(Problem::MissingExternalVolume {
+                    key: key.clone(),
+                    name: volume.name.clone(),
+                });
+            }
+            continue;
+        }
+        match config_hash(volume) {
+            Ok(hash) => volume_hashes.insert(key.as_str(), hash),
+            Err(e) => {
+                problems.push(hash_problem(format!("volume \"{key}\""), &e));
+                None
+            }
+        };
+    }
+    if problems.is_empty() {
+        Ok(Checked {
+            services,
+            network_hashes,
+            volume_hashes,
+        })
+    } else {
+        problems.sort();
+        problems.dedup();
+        Err(ReconcileError { problems })
+    }
+}
+
+fn hash_problem(object: String, error: &serde_json::Error) -> Problem {
+    Problem::Hash {
+        object,
+        message: error.to_string(),
+    }
+}
+
+/// The services this `up` acts on: all, or the named ones and (unless
+/// `--no-deps`) everything they depend on.
+fn scope<'a>(project: &'a Project, graph: &ServiceGraph, options: &UpOptions) -> Vec<&'a str> {
+    let known: Vec<&str> = options
+        .services
+        .iter()
+        .map(String::as_str)
+        .filter(|name| project.services.contains_key(*name))
+        .collect();
+    let wanted: BTreeSet<String> = if options.services.is_empty() {
+        project.services.keys().cloned().collect()
+    } else if options.no_deps {
+        known.iter().map(|s| s.to_string()).collect()
+    } else {
+        match graph.subgraph(&known) {
+            Ok(sub) => sub.services().map(str::to_owned).collect(),
+            // Only unknown names fail, and those were filtered out.
+            Err(_) => known.iter().map(|s| s.to_string()).collect(),
+        }
+    };
+    project
+        .services
+        .keys()
+        .filter(|name| wanted.contains(*name))
+        .map(String::as_str)
+        .collect()
+}
+
+/// The planner's working state.
+struct Up<'a> {
+    project: &'a Project,
+    graph: &'a ServiceGraph,
+    options: &'a UpOptions,
+    observed: &'a Observed,
+    checked: Checked<'a>,
+    containers: BTreeMap<&'a str, Vec<&'a ObservedContainer>>,
+    plan: Plan,
+    /// Network and volume creations, by key.
+    networks: BTreeMap<&'a str, OpId>,
+    volumes: BTreeMap<&'a str, OpId>,
+    /// Container creations and starts (unpauses included), by service.
+    creates: BTreeMap<&'a str, Vec<OpId>>,
+    starts: BTreeMap<&'a str, Vec<OpId>>,
+    /// `Wait` ops by (dependent, dependency).
+    waits: BTreeMap<(&'a str, &'a str), OpId>,
+    /// Containers already stopped by the plan (by id), and why.
+    stopped: BTreeMap<&'a str, (OpId, String)>,
+    /// The stops of `restart: true` dependents, by the recreated service.
+    dependents_stopped: BTreeMap<&'a str, Vec<OpId>>,
+    /// Services with a recreated container.
+    recreated: BTreeSet<&'a str>,
+}
+
+impl<'a> Up<'a> {
+    fn networks(&mut self) {
+        let mut keys: Vec<&String> = self.project.networks.keys().collect();
+        keys.sort();
+        for key in keys {
+            let network = &self.project.networks[key];
+            if network.external {
+                continue;
+            }
+            match self.observed.network(&network.name) {
+                Some(found) if !owned_by(&found.labels, &self.project.name) => {
+                    self.plan.warn(format!(
+                        "network {} exists but was not created for project \"{}\"; \
+                         set `external: true` to use an existing network",
+                        network.name, self.project.name
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    let hash = &self.checked.network_hashes[key.as_str()];
+                    let action = Action::CreateNetwork {
+                        name: network.name.clone(),
+                        labels: labels::network_labels(&self.project.name, key, network, hash),
+                    };
+                    let id = self
+                        .plan
+                        .add(Resource::Network(key.clone()), action, "not found", []);
+                    self.networks.insert(key, id);
+                }
+            }
+        }
+    }
+
+    fn volumes(&mut self) {
+        let mut keys: Vec<&String> = self.project.volumes.keys().collect();
+        keys.sort();
+        for key in keys {
+            let volume = &self.project.volumes[key];
+            if volume.external {
+                continue;
+            }
+            match self.observed.volume(&volume.name) {
+                Some(found) if !owned_by(&found.labels, &self.project.name) => {
+                    self.plan.warn(format!(
+                        "volume {} exists but was not created for project \"{}\"; \
+                         set `external: true` to use an existing volume",
+                        volume.name, self.project.name
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    let hash = &self.checked.volume_hashes[key.as_str()];
+                    let action = Action::CreateVolume {
+                        name: volume.name.clone(),
+                        labels: labels::volume_labels(&self.project.name, key, volume, hash),
+                    };
+                    let id = self
+                        .plan
+                        .add(Resource::Volume(key.clone()), action, "not found", []);
+                    self.volumes.insert(key, id);
+                }
+            }
+        }
+    }
+
+    /// Plans one service. Its dependencies are already planned.
+    fn service(&mut self, name: &'a str) {
+        let spec = &self.project.services[name];
+        let desired = &self.checked.services[name];
+        let replicas = desired.replicas as usize;
+        let targeted =
+            self.options.services.is_empty() || self.options.services.iter().any(|s| s == name);
+        let policy = if targeted {
+            self.options.recreate
+        } else {
+            self.options.recreate_dependencies
+        };
+        let parent = namespace_parents(spec)
+            .into_iter()
+            .find(|p| self.recreated.contains(p));
+        let existing: Vec<&'a ObservedContainer> =
+            self.containers.get(name).cloned().unwrap_or_default();
+        let mut current: Vec<(&'a ObservedContainer, Option<String>)> = existing
+            .iter()
+            .map(|c| (*c, diverged(c, desired, policy, parent)))
+            .collect();
+        // As Compose does: up-to-date containers first, then by number, so
+        // a scale-down removes outdated and high-numbered containers first.
+        current.sort_by(|(a, a_why), (b, b_why)| {
+            (a_why.is_some(), a.number(), a.created, &a.id).cmp(&(
+                b_why.is_some(),
+                b.number(),
+                b.created,
+                &b.id,
+            ))
+        });
+        let highest = existing.iter().map(|c| c.number()).max().unwrap_or(0);
+
+        for (c, _) in current.iter().skip(replicas).rev() {
+            self.scale_down(name, spec, c);
+        }
+        for (c, why) in current.iter().take(replicas) {
+            match why {
+                Some(why) => self.recreate(name, spec, c, why),
+                None => self.keep(name, c),
+            }
+        }
+        let missing = replicas.saturating_sub(current.len());
+        let cause = if existing.is_empty() {
+            "no existing container".to_owned()
+        } else {
+            format!("scale up to {replicas}")
+        };
+        for number in (highest + 1..).take(missing) {
+            let create = self.create(name, spec, number, None, &cause, []);
+            let resource = Resource::Container {
+                service: name.to_owned(),
+                number,
+            };
+            self.start(name, resource, Target::Created(create), &cause, [create]);
+        }
+    }
+
+    fn scale_down(&mut self, name: &'a str, spec: &Service, c: &'a ObservedContainer) {
+        let resource = container_resource(name, c);
+        let stop = self.stop(name, spec, c, "scale down", []);
+        let remove = Action::RemoveContainer {
+            container: existing(c),
+            volumes: false,
+        };
+        self.plan.add(resource, remove, "scale down", stop);
+    }
+
+    /// Plans stopping `c` unless it is not running or the plan already
+    /// stops it; returns the stop.
+    fn stop(
+        &mut self,
+        name: &str,
+        spec: &Service,
+        c: &'a ObservedContainer,
+        cause: &str,
+        after: impl IntoIterator<Item = OpId>,
+    ) -> Option<OpId> {
+        if let Some((id, _)) = self.stopped.get(c.id.as_str()) {
+            return Some(*id);
+        }
+        if !c.state.is_stoppable() {
+            return None;
+        }
+        let action = Action::StopContainer {
+            container: existing(c),
+            timeout: stop_timeout(self.options.timeout, spec),
+        };
+        let id = self
+            .plan
+            .add(container_resource(name, c), action, cause, after);
+        self.stopped.insert(&c.id, (id, cause.to_owned()));
+        Some(id)
+    }
+
+    fn recreate(&mut self, name: &'a str, spec: &Service, c: &'a ObservedContainer, why: &str) {
+        let resource = container_resource(name, c);
+        let dependents = self.stop_restart_dependents(name);
+        let stop = self.stop(name, spec, c, why, dependents.iter().copied());
+        let remove = Action::RemoveContainer {
+            container: existing(c),
+            volumes: false,
+        };
+        let after_stop = stop.map_or(dependents, |s| vec![s]);
+        let remove = self.plan.add(resource.clone(), remove, why, after_stop);
+        let create = self.create(name, spec, c.number(), Some(c), why, [remove]);
+        self.start(name, resource, Target::Created(create), why, [create]);
+        self.recreated.insert(name);
+    }
+
+    /// Before a service's containers are recreated, Compose stops the
+    /// running containers of services that depend on it with
+    /// `restart: true`; they start again after it (see [`Up::keep`]).
+    fn stop_restart_dependents(&mut self, name: &'a str) -> Vec<OpId> {
+        if !self.options.start {
+            // Nothing would start them again.
+            return Vec::new();
+        }
+        if let Some(ids) = self.dependents_stopped.get(name) {
+            return ids.clone();
+        }
+        let mut ids = Vec::new();
+        let graph = self.graph;
+        for (dependent, edge) in graph.dependents(name).unwrap_or_default() {
+            let Some((dependent, spec)) = self.project.services.get_key_value(dependent) else {
+                continue;
+            };
+            if !edge.restart || !self.checked.services.contains_key(dependent.as_str()) {
+                continue;
+            }
+            let cause = format!("dependency {name} is recreated");
+            let containers = self.containers.get(dependent.as_str()).cloned();
+            for c in containers.unwrap_or_default() {
+                if !self.stopped.contains_key(c.id.as_str()) {
+                    ids.extend(self.stop(dependent, spec, c, &cause, []));
+                }
+            }
+        }
+        self.dependents_stopped.insert(name, ids.clone());
+        ids
+    }
+
+    /// An up-to-date container: started again when the plan stopped it or
+    /// it is not running, as Compose's `up` does.
+    fn keep(&mut self, name: &'a str, c: &'a ObservedContainer) {
+        let resource = container_resource(name, c);
+        if let Some((stop, cause)) = self.stopped.get(c.id.as_str()).cloned() {
+            let cause = format!("restart: {cause}");
+            self.start(name, resource, existing(c), &cause, [stop]);
+            return;
+        }
+        match c.state {
+            ContainerState::Running | ContainerState::Restarting | ContainerState::Removing => {}
+            ContainerState::Paused => self.unpause(name, resource, c),
+            ContainerState::Created | ContainerState::Exited | ContainerState::Dead => {
+                self.start(name, resource, existing(c), "not running", []);
+            }
+        }
+    }
+
+    fn create(
+        &mut self,
+        name: &'a str,
+        spec: &Service,
+        number: u32,
+        replaces: Option<&ObservedContainer>,
+        cause: &str,
+        after: impl IntoIterator<Item = OpId>,
+    ) -> OpId {
+        let desired = &self.checked.services[name];
+        let mut deps: Vec<OpId> = after.into_iter().collect();
+        deps.extend(
+            spec.networks
+                .keys()
+                .filter_map(|k| self.networks.get(k.as_str())),
+        );
+        for mount in &spec.volumes {
+            if let (VolumeType::Volume, Some(source)) = (mount.kind, &mount.source) {
+                deps.extend(self.volumes.get(source.as_str()));
+            }
+        }
+        for parent in namespace_parents(spec) {
+            deps.extend(self.creates.get(parent).into_iter().flatten());
+        }
+        let image_id = desired.present.map_or("", |image| image.id.as_str());
+        let identity = ContainerIdentity {
+            project: &self.project.name,
+            service: name,
+            number,
+            config_hash: &desired.hash,
+            image_id,
+            replaces: replaces.map(|_| format!("{name}-{number}")),
+        };
+        let inherit = match (replaces, desired.present) {
+            (Some(old), Some(image)) => inherited_mounts(spec, image, old),
+            _ => Vec::new(),
+        };
+        let action = Action::CreateContainer(Box::new(CreateContainer {
+            service: name.to_owned(),
+            number,
+            name: labels::container_name(&self.project.name, name, spec, number),
+            image: desired.image.clone(),
+            labels: labels::container_labels(&identity, spec, &self.options.labels),
+            inherit,
+        }));
+        let resource = Resource::Container {
+            service: name.to_owned(),
+            number,
+        };
+        let id = self.plan.add(resource, action, cause, deps);
+        self.creates.entry(name).or_default().push(id);
+        id
+    }
+
+    fn start(
+        &mut self,
+        name: &'a str,
+        resource: Resource,
+        target: Target,
+        cause: &str,
+        after: impl IntoIterator<Item = OpId>,
+    ) {
+        if !self.options.start {
+            return;
+        }
+        let mut deps: Vec<OpId> = after.into_iter().collect();
+        deps.extend(self.gates(name));
+        let id = self
+            .plan
+            .add(resource, Action::StartContainer(target), cause, deps);
+        self.starts.entry(name).or_default().push(id);
+    }
+
+    fn unpause(&mut self, name: &'a str, resource: Resource, c: &ObservedContainer) {
+        if !self.options.start {
+            return;
+        }
+        let deps = self.gates(name);
+        let action = Action::UnpauseContainer(existing(c));
+        let id = self.plan.add(resource, action, "paused", deps);
+        self.starts.entry(name).or_default().push(id);
+    }
+
+    /// What a start of `name`'s containers waits for: the starts of its
+    /// `service_started` dependencies, and a `Wait` op per dependency with
+    /// another condition. Dependencies outside this `up` (`--no-deps`) and
+    /// ones scaled to zero are not waited for, as in Compose.
+    fn gates(&mut self, name: &'a str) -> Vec<OpId> {
+        let mut deps = Vec::new();
+        let graph = self.graph;
+        for (dependency, edge) in graph.dependencies(name).unwrap_or_default() {
+            let Some((dependency, desired)) = self.checked.services.get_key_value(dependency)
+            else {
+                continue;
+            };
+            if desired.replicas == 0 {
+                continue;
+            }
+            let started = self.starts.get(dependency).cloned().unwrap_or_default();
+            match edge.condition {
+                ServiceCondition::ServiceStarted => deps.extend(started),
+                _ => deps.push(self.wait(name, dependency, edge, started)),
+            }
+        }
+        deps
+    }
+
+    fn wait(
+        &mut self,
+        dependent: &'a str,
+        dependency: &'a str,
+        edge: Edge,
+        after: Vec<OpId>,
+    ) -> OpId {
+        if let Some(id) = self.waits.get(&(dependent, dependency)) {
+            return *id;
+        }
+        let action = Action::Wait(Wait {
+            dependent: dependent.to_owned(),
+            dependency: dependency.to_owned(),
+            edge,
+        });
+        let cause = format!("{dependent} depends on {dependency}");
+        let resource = Resource::Service(dependency.to_owned());
+        let id = self.plan.add(resource, action, cause, after);
+        self.waits.insert((dependent, dependency), id);
+        id
+    }
+}
+
+/// Why container `c` must be replaced under `policy`, if it must.
+fn diverged(
+    c: &ObservedContainer,
+    desired: &Desired<'_>,
+    policy: Recreate,
+    parent: Option<&str>,
+) -> Option<String> {
+    match policy {
+        Recreate::Never => None,
+        Recreate::Force => Some("--force-recreate".to_owned()),
+        Recreate::Diverged => {
+            if let Some(parent) = parent {
+                Some(format!("shares resources with recreated {parent}"))
+            } else if c.config_hash() != Some(desired.hash.as_str()) {
+                Some("config changed".to_owned())
+            } else if desired.present.is_some_and(|image| image.id != c.image_id) {
+                Some("image changed".to_owned())
+            } else if c.state == ContainerState::Dead {
+                Some("container is dead".to_owned())
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The anonymous volumes a replacement of `old` takes over, as Compose
+/// does: those mounted where the image declares a `VOLUME` or where the
+/// service mounts a volume without a name, unless the service now mounts
+/// something else there.
+fn inherited_mounts(
+    spec: &Service,
+    image: &ObservedImage,
+    old: &ObservedContainer,
+) -> Vec<InheritedMount> {
+    let mut inherit: Vec<InheritedMount> = old
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume)
+        .filter_map(|m| {
+            let target = m.destination.as_str();
+            let declared = spec.volumes.iter().find(|v| v.target == target);
+            let anonymous = match declared {
+                Some(v) => v.kind == VolumeType::Volume && v.source.is_none(),
+                None => image.volumes.iter().any(|path| path == target),
+            };
+            Some(InheritedMount {
+                volume: m.name.clone().filter(|_| anonymous)?,
+                target: target.to_owned(),
+                read_only: !m.read_write,
+            })
+        })
+        .collect();
+    inherit.sort_by(|a, b| a.target.cmp(&b.target));
+    inherit
+}
