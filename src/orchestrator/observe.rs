@@ -111,6 +111,8 @@ pub struct ObservedContainer {
     pub created: i64,
     /// What is mounted in it.
     pub mounts: Vec<ObservedMount>,
+    /// The names of the networks it is connected to.
+    pub networks: Vec<String>,
 }
 
 impl ObservedContainer {
@@ -225,6 +227,7 @@ mod tests {
             exit_code: None,
             created: 0,
             mounts: vec![],
+            networks: vec![],
         }
     }
 

@@ -90,6 +90,9 @@ pub struct CreateContainer {
     /// Anonymous volumes of the container it replaces, mounted again at
     /// the same paths so their data survives the recreate.
     pub inherit: Vec<InheritedMount>,
+    /// For each service named by `network_mode`, `ipc` or `pid`
+    /// (`service:NAME`) or `volumes_from`: the container to share with.
+    pub shares: BTreeMap<String, Target>,
 }
 
 /// An anonymous volume a recreated container takes over.

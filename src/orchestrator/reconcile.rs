@@ -7,6 +7,7 @@
 //! - [`reconcile_down`] plans `down`: containers stopped dependents first and
 //!   removed, then networks and, with `-v`, volumes.
 
+mod check;
 mod down;
 mod up;
 
@@ -146,6 +147,8 @@ pub enum Problem {
         service: String,
         /// The image reference.
         image: String,
+        /// Whether the service has a `build:` section.
+        build: bool,
     },
     /// A service with a fixed `container_name` asked for several replicas.
     ContainerNameWithScale {
@@ -155,6 +158,14 @@ pub enum Problem {
         container_name: String,
         /// The replicas asked for.
         replicas: u32,
+    },
+    /// A service shares the namespace or volumes of a service that will
+    /// have no container (`--no-deps` or zero replicas).
+    NothingToShare {
+        /// The service.
+        service: String,
+        /// The service it shares with.
+        parent: String,
     },
     /// A configuration could not be hashed.
     Hash {
@@ -182,7 +193,16 @@ impl fmt::Display for Problem {
                 "volume \"{key}\" is external but no volume named \"{name}\" exists \
                  (create it with `stack volume create {name}`, or remove `external: true`)"
             ),
-            Problem::MissingImage { service, image } => write!(
+            Problem::MissingImage {
+                service,
+                image,
+                build: true,
+            } => write!(
+                f,
+                "service \"{service}\" uses image \"{image}\", which is not built yet \
+                 (build it with `stack build {service}`, or run `stack up --build`)"
+            ),
+            Problem::MissingImage { service, image, .. } => write!(
                 f,
                 "service \"{service}\" uses image \"{image}\", which is not present \
                  (pull it with `stack image pull {image}`, or load it with `stack image load`)"
@@ -196,6 +216,11 @@ impl fmt::Display for Problem {
                 "service \"{service}\" is scaled to {replicas} containers but sets \
                  container_name \"{container_name}\", which only one container can have \
                  (remove container_name to run several)"
+            ),
+            Problem::NothingToShare { service, parent } => write!(
+                f,
+                "service \"{service}\" shares the namespace or volumes of service \"{parent}\", \
+                 which has no container (bring \"{parent}\" up too, or give it replicas)"
             ),
             Problem::Hash { object, message } => {
                 write!(f, "cannot hash the configuration of {object}: {message}")

@@ -104,6 +104,20 @@ impl World {
         let image = labels::image_reference("app", service, spec);
         let image_id = format!("sha256:{image}");
         let hash = stack_compose::hash::service_hash(spec).expect("hash");
+        let project = &self.loaded.project;
+        let networks = spec
+            .networks
+            .keys()
+            .map(|key| project.networks[key].name.clone())
+            .collect();
+        let mounts = spec
+            .volumes
+            .iter()
+            .filter_map(|m| {
+                let volume = &project.volumes.get(m.source.as_deref()?)?.name;
+                Some(mount(MountKind::Volume, Some(volume), &m.target))
+            })
+            .collect();
         let identity = ContainerIdentity {
             project: "app",
             service,
@@ -121,7 +135,8 @@ impl World {
             image_id,
             exit_code: None,
             created: i64::from(number),
-            mounts: vec![],
+            mounts,
+            networks,
         }
     }
 

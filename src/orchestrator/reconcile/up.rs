@@ -13,9 +13,10 @@
 //!    `Wait` op on them (`service_healthy`, `service_completed_successfully`);
 //! 3. orphans removed, or a warning naming them.
 
+use super::check::{check, Checked, Desired};
 use super::{
     classify, container_resource, existing, namespace_parents, orphan_warning, owned_by,
-    remove_orphans, stop_timeout, Problem, ReconcileError, Recreate, UpOptions,
+    remove_orphans, stop_timeout, ReconcileError, Recreate, UpOptions,
 };
 use crate::orchestrator::labels::{self, ContainerIdentity};
 use crate::orchestrator::observe::{
@@ -25,7 +26,6 @@ use crate::orchestrator::plan::{
     Action, CreateContainer, InheritedMount, OpId, Plan, Resource, Target, Wait,
 };
 use stack_compose::graph::{Edge, ServiceGraph};
-use stack_compose::hash::{config_hash, service_hash};
 use stack_compose::model::{Project, Service, ServiceCondition, VolumeType};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,8 +37,8 @@ pub fn reconcile(
     observed: &Observed,
     options: &UpOptions,
 ) -> Result<Plan, ReconcileError> {
-    let checked = check(project, graph, observed, options)?;
     let containers = classify(project, observed, &options.disabled_services);
+    let checked = check(project, graph, observed, &containers.by_service, options)?;
     let mut up = Up {
         project,
         graph,
@@ -49,7 +49,7 @@ pub fn reconcile(
         plan: Plan::default(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
-        creates: BTreeMap::new(),
+        placed: BTreeMap::new(),
         starts: BTreeMap::new(),
         waits: BTreeMap::new(),
         stopped: BTreeMap::new(),
@@ -73,158 +73,6 @@ pub fn reconcile(
     Ok(up.plan)
 }
 
-/// What one service in scope should become.
-struct Desired<'a> {
-    replicas: u32,
-    hash: String,
-    image: String,
-    /// `None` only when no container is wanted.
-    present: Option<&'a ObservedImage>,
-}
-
-/// The result of the checks: the services in scope and the hashes.
-struct Checked<'a> {
-    services: BTreeMap<&'a str, Desired<'a>>,
-    network_hashes: BTreeMap<&'a str, String>,
-    volume_hashes: BTreeMap<&'a str, String>,
-}
-
-/// Everything that can make `up` fail, checked before planning anything.
-fn check<'a>(
-    project: &'a Project,
-    graph: &ServiceGraph,
-    observed: &'a Observed,
-    options: &UpOptions,
-) -> Result<Checked<'a>, ReconcileError> {
-    let mut problems = Vec::new();
-    for name in options.services.iter().chain(options.scale.keys()) {
-        if !project.services.contains_key(name) {
-            problems.push(Problem::UnknownService(name.clone()));
-        }
-    }
-    let mut services = BTreeMap::new();
-    for name in scope(project, graph, options) {
-        let Some((name, spec)) = project.services.get_key_value(name) else {
-            continue;
-        };
-        let replicas = options
-            .scale
-            .get(name)
-            .copied()
-            .unwrap_or_else(|| spec.replicas());
-        if let (Some(container_name), 2..) = (&spec.container_name, replicas) {
-            problems.push(Problem::ContainerNameWithScale {
-                service: name.clone(),
-                container_name: container_name.clone(),
-                replicas,
-            });
-        }
-        let image = labels::image_reference(&project.name, name, spec);
-        let present = observed.images.get(&image);
-        if present.is_none() && replicas > 0 {
-            problems.push(Problem::MissingImage {
-                service: name.clone(),
-                image: image.clone(),
-            });
-        }
-        let hash = service_hash(spec).unwrap_or_else(|e| {
-            problems.push(hash_problem(format!("service \"{name}\""), &e));
-            String::new()
-        });
-        let desired = Desired {
-            replicas,
-            hash,
-            image,
-            present,
-        };
-        services.insert(name.as_str(), desired);
-    }
-    let mut network_hashes = BTreeMap::new();
-    for (key, network) in &project.networks {
-        if network.external {
-            if observed.network(&network.name).is_none() {
-                problems.push(Problem::MissingExternalNetwork {
-                    key: key.clone(),
-                    name: network.name.clone(),
-                });
-            }
-            continue;
-        }
-        match config_hash(network) {
-            Ok(hash) => network_hashes.insert(key.as_str(), hash),
-            Err(e) => {
-                problems.push(hash_problem(format!("network \"{key}\""), &e));
-                None
-            }
-        };
-    }
-    let mut volume_hashes = BTreeMap::new();
-    for (key, volume) in &project.volumes {
-        if volume.external {
-            if observed.volume(&volume.name).is_none() {
-                problems.push(Problem::MissingExternalVolume {
-                    key: key.clone(),
-                    name: volume.name.clone(),
-                });
-            }
-            continue;
-        }
-        match config_hash(volume) {
-            Ok(hash) => volume_hashes.insert(key.as_str(), hash),
-            Err(e) => {
-                problems.push(hash_problem(format!("volume \"{key}\""), &e));
-                None
-            }
-        };
-    }
-    if problems.is_empty() {
-        Ok(Checked {
-            services,
-            network_hashes,
-            volume_hashes,
-        })
-    } else {
-        problems.sort();
-        problems.dedup();
-        Err(ReconcileError { problems })
-    }
-}
-
-fn hash_problem(object: String, error: &serde_json::Error) -> Problem {
-    Problem::Hash {
-        object,
-        message: error.to_string(),
-    }
-}
-
-/// The services this `up` acts on: all, or the named ones and (unless
-/// `--no-deps`) everything they depend on.
-fn scope<'a>(project: &'a Project, graph: &ServiceGraph, options: &UpOptions) -> Vec<&'a str> {
-    let known: Vec<&str> = options
-        .services
-        .iter()
-        .map(String::as_str)
-        .filter(|name| project.services.contains_key(*name))
-        .collect();
-    let wanted: BTreeSet<String> = if options.services.is_empty() {
-        project.services.keys().cloned().collect()
-    } else if options.no_deps {
-        known.iter().map(|s| s.to_string()).collect()
-    } else {
-        match graph.subgraph(&known) {
-            Ok(sub) => sub.services().map(str::to_owned).collect(),
-            // Only unknown names fail, and those were filtered out.
-            Err(_) => known.iter().map(|s| s.to_string()).collect(),
-        }
-    };
-    project
-        .services
-        .keys()
-        .filter(|name| wanted.contains(*name))
-        .map(String::as_str)
-        .collect()
-}
-
 /// The planner's working state.
 struct Up<'a> {
     project: &'a Project,
@@ -237,8 +85,9 @@ struct Up<'a> {
     /// Network and volume creations, by key.
     networks: BTreeMap<&'a str, OpId>,
     volumes: BTreeMap<&'a str, OpId>,
-    /// Container creations and starts (unpauses included), by service.
-    creates: BTreeMap<&'a str, Vec<OpId>>,
+    /// The containers each service has once the plan has run, by number.
+    placed: BTreeMap<&'a str, Vec<(u32, Target)>>,
+    /// Container starts (unpauses included), by service.
     starts: BTreeMap<&'a str, Vec<OpId>>,
     /// `Wait` ops by (dependent, dependency).
     waits: BTreeMap<(&'a str, &'a str), OpId>,
@@ -330,11 +179,27 @@ impl<'a> Up<'a> {
         let parent = namespace_parents(spec)
             .into_iter()
             .find(|p| self.recreated.contains(p));
+        let expected = Expected {
+            desired,
+            networks: spec
+                .networks
+                .keys()
+                .filter_map(|key| self.project.networks.get(key))
+                .map(|network| network.name.as_str())
+                .collect(),
+            volumes: spec
+                .volumes
+                .iter()
+                .filter(|mount| mount.kind == VolumeType::Volume)
+                .filter_map(|mount| self.project.volumes.get(mount.source.as_deref()?))
+                .map(|volume| volume.name.as_str())
+                .collect(),
+        };
         let existing: Vec<&'a ObservedContainer> =
             self.containers.get(name).cloned().unwrap_or_default();
         let mut current: Vec<(&'a ObservedContainer, Option<String>)> = existing
             .iter()
-            .map(|c| (*c, diverged(c, desired, policy, parent)))
+            .map(|c| (*c, diverged(c, &expected, policy, parent)))
             .collect();
         // As Compose does: up-to-date containers first, then by number, so
         // a scale-down removes outdated and high-numbered containers first.
@@ -438,6 +303,8 @@ impl<'a> Up<'a> {
         }
         let mut ids = Vec::new();
         let graph = self.graph;
+        // A dependent already stopped (for another recreated dependency)
+        // keeps that stop, which this recreate then waits for too.
         for (dependent, edge) in graph.dependents(name).unwrap_or_default() {
             let Some((dependent, spec)) = self.project.services.get_key_value(dependent) else {
                 continue;
@@ -448,9 +315,7 @@ impl<'a> Up<'a> {
             let cause = format!("dependency {name} is recreated");
             let containers = self.containers.get(dependent.as_str()).cloned();
             for c in containers.unwrap_or_default() {
-                if !self.stopped.contains_key(c.id.as_str()) {
-                    ids.extend(self.stop(dependent, spec, c, &cause, []));
-                }
+                ids.extend(self.stop(dependent, spec, c, &cause, []));
             }
         }
         self.dependents_stopped.insert(name, ids.clone());
@@ -460,6 +325,10 @@ impl<'a> Up<'a> {
     /// An up-to-date container: started again when the plan stopped it or
     /// it is not running, as Compose's `up` does.
     fn keep(&mut self, name: &'a str, c: &'a ObservedContainer) {
+        self.placed
+            .entry(name)
+            .or_default()
+            .push((c.number(), existing(c)));
         let resource = container_resource(name, c);
         if let Some((stop, cause)) = self.stopped.get(c.id.as_str()).cloned() {
             let cause = format!("restart: {cause}");
@@ -496,9 +365,11 @@ impl<'a> Up<'a> {
                 deps.extend(self.volumes.get(source.as_str()));
             }
         }
-        for parent in namespace_parents(spec) {
-            deps.extend(self.creates.get(parent).into_iter().flatten());
-        }
+        let shares = self.shares(spec);
+        deps.extend(shares.values().filter_map(|target| match target {
+            Target::Created(op) => Some(*op),
+            Target::Existing { .. } => None,
+        }));
         let image_id = desired.present.map_or("", |image| image.id.as_str());
         let identity = ContainerIdentity {
             project: &self.project.name,
@@ -519,14 +390,42 @@ impl<'a> Up<'a> {
             image: desired.image.clone(),
             labels: labels::container_labels(&identity, spec, &self.options.labels),
             inherit,
+            shares,
         }));
         let resource = Resource::Container {
             service: name.to_owned(),
             number,
         };
         let id = self.plan.add(resource, action, cause, deps);
-        self.creates.entry(name).or_default().push(id);
+        self.placed
+            .entry(name)
+            .or_default()
+            .push((number, Target::Created(id)));
         id
+    }
+
+    /// For each service whose namespace or volumes `spec` shares, the
+    /// container to share with: its lowest-numbered one once the plan has
+    /// run, or, for a service outside this `up`, as it is now. Services
+    /// come after those they share with (the loader makes sharing a
+    /// dependency), and the checks made sure each has a container.
+    fn shares(&self, spec: &Service) -> BTreeMap<String, Target> {
+        let mut shares = BTreeMap::new();
+        for parent in namespace_parents(spec) {
+            let placed = self.placed.get(parent).and_then(|list| {
+                list.iter()
+                    .min_by_key(|(number, _)| *number)
+                    .map(|(_, target)| target.clone())
+            });
+            let current = || {
+                let list = self.containers.get(parent)?;
+                list.iter().min_by_key(|c| c.number()).map(|c| existing(c))
+            };
+            if let Some(target) = placed.or_else(current) {
+                shares.insert(parent.to_owned(), target);
+            }
+        }
+        shares
     }
 
     fn start(
@@ -605,30 +504,58 @@ impl<'a> Up<'a> {
     }
 }
 
-/// Why container `c` must be replaced under `policy`, if it must.
+/// What a service's containers must look like.
+struct Expected<'a, 'b> {
+    desired: &'b Desired<'a>,
+    /// The engine names of its networks and named volumes.
+    networks: Vec<&'a str>,
+    volumes: Vec<&'a str>,
+}
+
+/// Why container `c` must be replaced under `policy`, if it must. Besides
+/// configuration and image, like Compose: a running container missing one
+/// of its networks (removed and created again behind its back), or one not
+/// mounting its named volumes (renamed).
 fn diverged(
     c: &ObservedContainer,
-    desired: &Desired<'_>,
+    expected: &Expected<'_, '_>,
     policy: Recreate,
     parent: Option<&str>,
 ) -> Option<String> {
+    let desired = expected.desired;
     match policy {
-        Recreate::Never => None,
-        Recreate::Force => Some("--force-recreate".to_owned()),
-        Recreate::Diverged => {
-            if let Some(parent) = parent {
-                Some(format!("shares resources with recreated {parent}"))
-            } else if c.config_hash() != Some(desired.hash.as_str()) {
-                Some("config changed".to_owned())
-            } else if desired.present.is_some_and(|image| image.id != c.image_id) {
-                Some("image changed".to_owned())
-            } else if c.state == ContainerState::Dead {
-                Some("container is dead".to_owned())
-            } else {
-                None
-            }
+        Recreate::Never => return None,
+        Recreate::Force => return Some("--force-recreate".to_owned()),
+        Recreate::Diverged => {}
+    }
+    if let Some(parent) = parent {
+        return Some(format!("shares resources with recreated {parent}"));
+    }
+    if c.config_hash() != Some(desired.hash.as_str()) {
+        return Some("config changed".to_owned());
+    }
+    if desired.present.is_some_and(|image| image.id != c.image_id) {
+        return Some("image changed".to_owned());
+    }
+    if c.state == ContainerState::Dead {
+        return Some("container is dead".to_owned());
+    }
+    if c.state == ContainerState::Running {
+        if let Some(network) = expected
+            .networks
+            .iter()
+            .find(|name| !c.networks.iter().any(|n| n == *name))
+        {
+            return Some(format!("not connected to network {network}"));
         }
     }
+    let mounted = |name: &str| {
+        c.mounts
+            .iter()
+            .any(|m| m.kind == MountKind::Volume && m.name.as_deref() == Some(name))
+    };
+    let unmounted = expected.volumes.iter().find(|name| !mounted(name))?;
+    Some(format!("volume {unmounted} is not mounted"))
 }
 
 /// The anonymous volumes a replacement of `old` takes over, as Compose

@@ -393,6 +393,57 @@ services:
         [5,7] -> #8 service:app:1, StartContainer, shares resources with recreated vpn
         ",
     );
+    assert_eq!(shares(&world.up(&UpOptions::default()), "app"), "vpn=#4");
+}
+
+#[test]
+fn without_deps_a_namespace_is_shared_with_the_existing_container() {
+    let yaml = "
+services:
+  vpn:
+    image: vpn
+  app:
+    image: app
+    network_mode: service:vpn
+    volumes_from: [vpn]
+";
+    let options = UpOptions {
+        services: vec!["app".into()],
+        no_deps: true,
+        ..UpOptions::default()
+    };
+    let world = World::new(yaml).with("vpn", 2, ContainerState::Running);
+    assert_eq!(shares(&world.up(&options), "app"), "vpn=vpn2");
+
+    let error = World::new(yaml)
+        .try_up(&options)
+        .expect_err("no vpn container");
+    assert_eq!(
+        error.to_string(),
+        "service \"app\" shares the namespace or volumes of service \"vpn\", which has no \
+         container (bring \"vpn\" up too, or give it replicas)"
+    );
+}
+
+/// The `shares` of the first container of `service` the plan creates.
+fn shares(plan: &Plan, service: &str) -> String {
+    let create = plan
+        .ops()
+        .iter()
+        .find_map(|op| match &op.action {
+            Action::CreateContainer(c) if c.service == service => Some(c),
+            _ => None,
+        })
+        .expect("a container is created");
+    let shares: Vec<String> = create
+        .shares
+        .iter()
+        .map(|(parent, target)| match target {
+            Target::Existing { id, .. } => format!("{parent}={id}"),
+            Target::Created(op) => format!("{parent}=#{op}"),
+        })
+        .collect();
+    shares.join(",")
 }
 
 #[test]
@@ -576,6 +627,8 @@ services:
     volumes: [certs:/certs]
   db:
     image: postgres:16
+  worker:
+    build: .
 networks:
   shared: {external: true}
   present: {external: true, name: lan}
@@ -584,6 +637,7 @@ volumes:
 ";
     let mut world = World::new(yaml);
     world.observed.images.remove("postgres:16");
+    world.observed.images.remove("app-worker");
     world.observed.networks.push(ObservedNetwork {
         id: "n1".into(),
         name: "lan".into(),
@@ -605,6 +659,8 @@ volumes:
             (create it with `stack volume create tls-certs`, or remove `external: true`)
             service \"db\" uses image \"postgres:16\", which is not present \
             (pull it with `stack image pull postgres:16`, or load it with `stack image load`)
+            service \"worker\" uses image \"app-worker\", which is not built yet \
+            (build it with `stack build worker`, or run `stack up --build`)
             service \"web\" is scaled to 2 containers but sets container_name \"front\", \
             which only one container can have (remove container_name to run several)
             "
@@ -636,4 +692,44 @@ networks:
         &plan.ops()[1].action,
         Action::StartContainer(Target::Created(id)) if id.0 == 1
     ));
+}
+
+#[test]
+fn a_container_cut_off_from_its_network_is_recreated() {
+    let mut world = World::new(STACK).up_to_date();
+    world
+        .edit("app-web-1")
+        .networks
+        .retain(|n| n != "app_default");
+    // A stopped container is started as it is; it is connected on start.
+    world.edit("app-cache-1").networks.clear();
+    world.edit("app-cache-1").state = ContainerState::Exited;
+    assert_plan(
+        &world.up(&UpOptions::default()),
+        "
+        [] -> #1 service:cache:1, StartContainer, not running
+        [] -> #2 service:web:1, StopContainer, not connected to network app_default
+        [2] -> #3 service:web:1, RemoveContainer, not connected to network app_default
+        [3] -> #4 service:web:1, CreateContainer, not connected to network app_default
+        [] -> #5 service:db, Wait(service_healthy), web depends on db
+        [1,4,5] -> #6 service:web:1, StartContainer, not connected to network app_default
+        ",
+    );
+}
+
+#[test]
+fn a_renamed_volume_recreates_the_containers_mounting_it() {
+    let mut world = World::new(STACK).up_to_date();
+    world.observed.volumes[0].name = "old_data".into();
+    world.edit("app-db-1").mounts[0].name = Some("old_data".into());
+    assert_plan(
+        &world.up(&UpOptions::default()),
+        "
+        [] -> #1 volume:data, CreateVolume, not found
+        [] -> #2 service:db:1, StopContainer, volume app_data is not mounted
+        [2] -> #3 service:db:1, RemoveContainer, volume app_data is not mounted
+        [1,3] -> #4 service:db:1, CreateContainer, volume app_data is not mounted
+        [4] -> #5 service:db:1, StartContainer, volume app_data is not mounted
+        ",
+    );
 }
