@@ -44,6 +44,51 @@ pub(super) fn check<'a>(
             problems.push(Problem::UnknownService(name.clone()));
         }
     }
+    let services = services(project, graph, observed, options, &mut problems);
+    shared(project, &services, containers, &mut problems);
+    let network_hashes = objects(
+        project
+            .networks
+            .iter()
+            .map(|(key, n)| (key, n.external, &n.name)),
+        |key| config_hash(&project.networks[key]),
+        |name| observed.network(name).is_some(),
+        |key, name| Problem::MissingExternalNetwork { key, name },
+        "network",
+        &mut problems,
+    );
+    let volume_hashes = objects(
+        project
+            .volumes
+            .iter()
+            .map(|(key, v)| (key, v.external, &v.name)),
+        |key| config_hash(&project.volumes[key]),
+        |name| observed.volume(name).is_some(),
+        |key, name| Problem::MissingExternalVolume { key, name },
+        "volume",
+        &mut problems,
+    );
+    if problems.is_empty() {
+        Ok(Checked {
+            services,
+            network_hashes,
+            volume_hashes,
+        })
+    } else {
+        problems.sort();
+        problems.dedup();
+        Err(ReconcileError { problems })
+    }
+}
+
+/// The services in scope, with their replica count, hash and image.
+fn services<'a>(
+    project: &'a Project,
+    graph: &ServiceGraph,
+    observed: &'a Observed,
+    options: &UpOptions,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<&'a str, Desired<'a>> {
     let mut services = BTreeMap::new();
     for name in scope(project, graph, options) {
         let Some((name, spec)) = project.services.get_key_value(name) else {
@@ -82,10 +127,19 @@ pub(super) fn check<'a>(
         };
         services.insert(name.as_str(), desired);
     }
-    // A container sharing another service's namespace or volumes needs a
-    // container of it: one this `up` brings, or (with `--no-deps`) one
-    // that exists already.
-    for (name, desired) in &services {
+    services
+}
+
+/// A container sharing another service's namespace or volumes needs a
+/// container of it: one this `up` brings, or (with `--no-deps`) one that
+/// exists already.
+fn shared(
+    project: &Project,
+    services: &BTreeMap<&str, Desired<'_>>,
+    containers: &BTreeMap<&str, Vec<&ObservedContainer>>,
+    problems: &mut Vec<Problem>,
+) {
+    for (name, desired) in services {
         if desired.replicas == 0 {
             continue;
         }
@@ -102,55 +156,34 @@ pub(super) fn check<'a>(
             }
         }
     }
-    let mut network_hashes = BTreeMap::new();
-    for (key, network) in &project.networks {
-        if network.external {
-            if observed.network(&network.name).is_none() {
-                problems.push(Problem::MissingExternalNetwork {
-                    key: key.clone(),
-                    name: network.name.clone(),
-                });
+}
+
+/// The configuration hashes of the project's own networks or volumes, by
+/// key; external ones must exist instead.
+fn objects<'a>(
+    items: impl Iterator<Item = (&'a String, bool, &'a String)>,
+    hash: impl Fn(&str) -> Result<String, serde_json::Error>,
+    exists: impl Fn(&str) -> bool,
+    missing: impl Fn(String, String) -> Problem,
+    kind: &str,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<&'a str, String> {
+    let mut hashes = BTreeMap::new();
+    for (key, external, name) in items {
+        if external {
+            if !exists(name) {
+                problems.push(missing(key.clone(), name.clone()));
             }
             continue;
         }
-        match config_hash(network) {
-            Ok(hash) => network_hashes.insert(key.as_str(), hash),
-            Err(e) => {
-                problems.push(hash_problem(format!("network \"{key}\""), &e));
-                None
+        match hash(key) {
+            Ok(hash) => {
+                hashes.insert(key.as_str(), hash);
             }
-        };
-    }
-    let mut volume_hashes = BTreeMap::new();
-    for (key, volume) in &project.volumes {
-        if volume.external {
-            if observed.volume(&volume.name).is_none() {
-                problems.push(Problem::MissingExternalVolume {
-                    key: key.clone(),
-                    name: volume.name.clone(),
-                });
-            }
-            continue;
+            Err(e) => problems.push(hash_problem(format!("{kind} \"{key}\""), &e)),
         }
-        match config_hash(volume) {
-            Ok(hash) => volume_hashes.insert(key.as_str(), hash),
-            Err(e) => {
-                problems.push(hash_problem(format!("volume \"{key}\""), &e));
-                None
-            }
-        };
     }
-    if problems.is_empty() {
-        Ok(Checked {
-            services,
-            network_hashes,
-            volume_hashes,
-        })
-    } else {
-        problems.sort();
-        problems.dedup();
-        Err(ReconcileError { problems })
-    }
+    hashes
 }
 
 fn hash_problem(object: String, error: &serde_json::Error) -> Problem {

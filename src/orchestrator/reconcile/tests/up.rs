@@ -733,3 +733,39 @@ fn a_renamed_volume_recreates_the_containers_mounting_it() {
         ",
     );
 }
+
+#[test]
+fn services_outside_the_selection_are_left_alone() {
+    let mut world = World::new(STACK).up_to_date();
+    world
+        .edit("app-web-1")
+        .labels
+        .insert(labels::CONFIG_HASH.into(), "stale".into());
+    let options = UpOptions {
+        services: vec!["db".into()],
+        recreate_dependencies: Recreate::Force,
+        ..UpOptions::default()
+    };
+    // Only db is in scope; `--always-recreate-deps` concerns what the named
+    // services depend on, and db depends on nothing.
+    assert_plan(&world.up(&options), "");
+    let options = UpOptions {
+        services: vec!["web".into()],
+        recreate: Recreate::Never,
+        recreate_dependencies: Recreate::Force,
+        ..UpOptions::default()
+    };
+    assert_plan(
+        &world.up(&options),
+        "
+        [] -> #1 service:cache:1, StopContainer, --force-recreate
+        [1] -> #2 service:cache:1, RemoveContainer, --force-recreate
+        [2] -> #3 service:cache:1, CreateContainer, --force-recreate
+        [3] -> #4 service:cache:1, StartContainer, --force-recreate
+        [] -> #5 service:db:1, StopContainer, --force-recreate
+        [5] -> #6 service:db:1, RemoveContainer, --force-recreate
+        [6] -> #7 service:db:1, CreateContainer, --force-recreate
+        [7] -> #8 service:db:1, StartContainer, --force-recreate
+        ",
+    );
+}
