@@ -85,11 +85,20 @@ impl World {
     /// volumes, and each service's replicas, running.
     fn up_to_date(mut self) -> Self {
         let project = self.loaded.project.clone();
-        for network in project.networks.values().filter(|n| !n.external) {
-            self = self.with_network(&network.name);
+        for (key, network) in project.networks.iter().filter(|(_, n)| !n.external) {
+            let hash = stack_compose::hash::config_hash(network).expect("hash");
+            self.observed.networks.push(ObservedNetwork {
+                id: format!("net-{key}"),
+                name: network.name.clone(),
+                labels: labels::network_labels("app", key, network, &hash),
+            });
         }
-        for volume in project.volumes.values().filter(|v| !v.external) {
-            self = self.with_volume(&volume.name);
+        for (key, volume) in project.volumes.iter().filter(|(_, v)| !v.external) {
+            let hash = stack_compose::hash::config_hash(volume).expect("hash");
+            self.observed.volumes.push(ObservedVolume {
+                name: volume.name.clone(),
+                labels: labels::volume_labels("app", key, volume, &hash),
+            });
         }
         for (name, spec) in &project.services {
             for number in 1..=spec.replicas() {

@@ -108,27 +108,26 @@ impl<'a> Up<'a> {
             if network.external {
                 continue;
             }
-            match self.observed.network(&network.name) {
-                Some(found) if !owned_by(&found.labels, &self.project.name) => {
-                    self.plan.warn(format!(
-                        "network {} exists but was not created for project \"{}\"; \
-                         set `external: true` to use an existing network",
-                        network.name, self.project.name
-                    ));
-                }
-                Some(_) => {}
-                None => {
-                    let hash = &self.checked.network_hashes[key.as_str()];
-                    let action = Action::CreateNetwork {
-                        name: network.name.clone(),
-                        labels: labels::network_labels(&self.project.name, key, network, hash),
-                    };
-                    let id = self
-                        .plan
-                        .add(Resource::Network(key.clone()), action, "not found", []);
-                    self.networks.insert(key, id);
-                }
+            let hash = &self.checked.network_hashes[key.as_str()];
+            let found = self.observed.network(&network.name).map(|n| &n.labels);
+            if exists(
+                &mut self.plan,
+                &self.project.name,
+                Object::Network,
+                &network.name,
+                found,
+                hash,
+            ) {
+                continue;
             }
+            let action = Action::CreateNetwork {
+                name: network.name.clone(),
+                labels: labels::network_labels(&self.project.name, key, network, hash),
+            };
+            let id = self
+                .plan
+                .add(Resource::Network(key.clone()), action, "not found", []);
+            self.networks.insert(key, id);
         }
     }
 
@@ -140,27 +139,26 @@ impl<'a> Up<'a> {
             if volume.external {
                 continue;
             }
-            match self.observed.volume(&volume.name) {
-                Some(found) if !owned_by(&found.labels, &self.project.name) => {
-                    self.plan.warn(format!(
-                        "volume {} exists but was not created for project \"{}\"; \
-                         set `external: true` to use an existing volume",
-                        volume.name, self.project.name
-                    ));
-                }
-                Some(_) => {}
-                None => {
-                    let hash = &self.checked.volume_hashes[key.as_str()];
-                    let action = Action::CreateVolume {
-                        name: volume.name.clone(),
-                        labels: labels::volume_labels(&self.project.name, key, volume, hash),
-                    };
-                    let id = self
-                        .plan
-                        .add(Resource::Volume(key.clone()), action, "not found", []);
-                    self.volumes.insert(key, id);
-                }
+            let hash = &self.checked.volume_hashes[key.as_str()];
+            let found = self.observed.volume(&volume.name).map(|v| &v.labels);
+            if exists(
+                &mut self.plan,
+                &self.project.name,
+                Object::Volume,
+                &volume.name,
+                found,
+                hash,
+            ) {
+                continue;
             }
+            let action = Action::CreateVolume {
+                name: volume.name.clone(),
+                labels: labels::volume_labels(&self.project.name, key, volume, hash),
+            };
+            let id = self
+                .plan
+                .add(Resource::Volume(key.clone()), action, "not found", []);
+            self.volumes.insert(key, id);
         }
     }
 
@@ -502,6 +500,49 @@ impl<'a> Up<'a> {
         self.waits.insert((dependent, dependency), id);
         id
     }
+}
+
+/// Whether a network or volume of the project exists (with labels
+/// `found`). An existing one is used as it is, as Compose does;
+/// the plan warns when it belongs to someone else or was created from
+/// another configuration, since the file's version is then not what runs.
+fn exists(
+    plan: &mut Plan,
+    project: &str,
+    kind: Object,
+    name: &str,
+    found: Option<&BTreeMap<String, String>>,
+    hash: &str,
+) -> bool {
+    let Some(found) = found else {
+        return false;
+    };
+    let (noun, remedy) = match kind {
+        Object::Network => ("network", "run `stack down` and `stack up` to apply it"),
+        Object::Volume => ("volume", "remove the volume (its data is lost) to apply it"),
+    };
+    if !owned_by(found, project) {
+        plan.warn(format!(
+            "{noun} {name} exists but was not created for project \"{project}\"; \
+             set `external: true` to use an existing {noun}"
+        ));
+    } else if found
+        .get(labels::CONFIG_HASH)
+        .is_some_and(|created| created != hash)
+    {
+        plan.warn(format!(
+            "{noun} {name} was created from another configuration than the \
+             compose file's, which does not apply until it is created again; {remedy}"
+        ));
+    }
+    true
+}
+
+/// A network or a volume, for messages.
+#[derive(Clone, Copy)]
+enum Object {
+    Network,
+    Volume,
 }
 
 /// What a service's containers must look like.

@@ -769,3 +769,25 @@ fn services_outside_the_selection_are_left_alone() {
         ",
     );
 }
+
+#[test]
+fn networks_and_volumes_created_from_another_configuration_are_warned_about() {
+    let mut world = World::new(STACK).up_to_date();
+    for labels in [
+        &mut world.observed.networks[0].labels,
+        &mut world.observed.volumes[0].labels,
+    ] {
+        labels.insert(labels::CONFIG_HASH.into(), "before".into());
+    }
+    assert_plan(
+        &world.up(&UpOptions::default()),
+        "
+        warning: network app_back was created from another configuration than the compose \
+        file's, which does not apply until it is created again; run `stack down` and \
+        `stack up` to apply it
+        warning: volume app_data was created from another configuration than the compose \
+        file's, which does not apply until it is created again; remove the volume (its data \
+        is lost) to apply it
+        ",
+    );
+}
