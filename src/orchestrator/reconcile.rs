@@ -9,6 +9,7 @@
 
 mod check;
 mod down;
+mod resources;
 mod up;
 
 #[cfg(test)]

@@ -14,9 +14,10 @@
 //! 3. orphans removed, or a warning naming them.
 
 use super::check::{check, Checked, Desired};
+use super::resources;
 use super::{
-    classify, container_resource, existing, namespace_parents, orphan_warning, owned_by,
-    remove_orphans, stop_timeout, ReconcileError, Recreate, UpOptions,
+    classify, container_resource, existing, namespace_parents, orphan_warning, remove_orphans,
+    stop_timeout, ReconcileError, Recreate, UpOptions,
 };
 use crate::orchestrator::labels::{self, ContainerIdentity};
 use crate::orchestrator::observe::{
@@ -39,16 +40,18 @@ pub fn reconcile(
 ) -> Result<Plan, ReconcileError> {
     let containers = classify(project, observed, &options.disabled_services);
     let checked = check(project, graph, observed, &containers.by_service, options)?;
+    let mut plan = Plan::default();
+    let networks = resources::networks(&mut plan, project, observed, &checked.network_hashes);
+    let volumes = resources::volumes(&mut plan, project, observed, &checked.volume_hashes);
     let mut up = Up {
         project,
         graph,
         options,
-        observed,
         checked,
         containers: containers.by_service,
-        plan: Plan::default(),
-        networks: BTreeMap::new(),
-        volumes: BTreeMap::new(),
+        plan,
+        networks,
+        volumes,
         placed: BTreeMap::new(),
         starts: BTreeMap::new(),
         waits: BTreeMap::new(),
@@ -56,8 +59,6 @@ pub fn reconcile(
         dependents_stopped: BTreeMap::new(),
         recreated: BTreeSet::new(),
     };
-    up.networks();
-    up.volumes();
     for level in graph.start_levels() {
         for name in level {
             if up.checked.services.contains_key(name) {
@@ -78,7 +79,6 @@ struct Up<'a> {
     project: &'a Project,
     graph: &'a ServiceGraph,
     options: &'a UpOptions,
-    observed: &'a Observed,
     checked: Checked<'a>,
     containers: BTreeMap<&'a str, Vec<&'a ObservedContainer>>,
     plan: Plan,
@@ -100,68 +100,6 @@ struct Up<'a> {
 }
 
 impl<'a> Up<'a> {
-    fn networks(&mut self) {
-        let mut keys: Vec<&String> = self.project.networks.keys().collect();
-        keys.sort();
-        for key in keys {
-            let network = &self.project.networks[key];
-            if network.external {
-                continue;
-            }
-            let hash = &self.checked.network_hashes[key.as_str()];
-            let found = self.observed.network(&network.name).map(|n| &n.labels);
-            if exists(
-                &mut self.plan,
-                &self.project.name,
-                Object::Network,
-                &network.name,
-                found,
-                hash,
-            ) {
-                continue;
-            }
-            let action = Action::CreateNetwork {
-                name: network.name.clone(),
-                labels: labels::network_labels(&self.project.name, key, network, hash),
-            };
-            let id = self
-                .plan
-                .add(Resource::Network(key.clone()), action, "not found", []);
-            self.networks.insert(key, id);
-        }
-    }
-
-    fn volumes(&mut self) {
-        let mut keys: Vec<&String> = self.project.volumes.keys().collect();
-        keys.sort();
-        for key in keys {
-            let volume = &self.project.volumes[key];
-            if volume.external {
-                continue;
-            }
-            let hash = &self.checked.volume_hashes[key.as_str()];
-            let found = self.observed.volume(&volume.name).map(|v| &v.labels);
-            if exists(
-                &mut self.plan,
-                &self.project.name,
-                Object::Volume,
-                &volume.name,
-                found,
-                hash,
-            ) {
-                continue;
-            }
-            let action = Action::CreateVolume {
-                name: volume.name.clone(),
-                labels: labels::volume_labels(&self.project.name, key, volume, hash),
-            };
-            let id = self
-                .plan
-                .add(Resource::Volume(key.clone()), action, "not found", []);
-            self.volumes.insert(key, id);
-        }
-    }
-
     /// Plans one service. Its dependencies are already planned.
     fn service(&mut self, name: &'a str) {
         let spec = &self.project.services[name];
@@ -500,49 +438,6 @@ impl<'a> Up<'a> {
         self.waits.insert((dependent, dependency), id);
         id
     }
-}
-
-/// Whether a network or volume of the project exists (with labels
-/// `found`). An existing one is used as it is, as Compose does;
-/// the plan warns when it belongs to someone else or was created from
-/// another configuration, since the file's version is then not what runs.
-fn exists(
-    plan: &mut Plan,
-    project: &str,
-    kind: Object,
-    name: &str,
-    found: Option<&BTreeMap<String, String>>,
-    hash: &str,
-) -> bool {
-    let Some(found) = found else {
-        return false;
-    };
-    let (noun, remedy) = match kind {
-        Object::Network => ("network", "run `stack down` and `stack up` to apply it"),
-        Object::Volume => ("volume", "remove the volume (its data is lost) to apply it"),
-    };
-    if !owned_by(found, project) {
-        plan.warn(format!(
-            "{noun} {name} exists but was not created for project \"{project}\"; \
-             set `external: true` to use an existing {noun}"
-        ));
-    } else if found
-        .get(labels::CONFIG_HASH)
-        .is_some_and(|created| created != hash)
-    {
-        plan.warn(format!(
-            "{noun} {name} was created from another configuration than the \
-             compose file's, which does not apply until it is created again; {remedy}"
-        ));
-    }
-    true
-}
-
-/// A network or a volume, for messages.
-#[derive(Clone, Copy)]
-enum Object {
-    Network,
-    Volume,
 }
 
 /// What a service's containers must look like.
