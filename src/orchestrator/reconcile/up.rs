@@ -1,9 +1,9 @@
 //! Planning `up`.
 //!
-//! First every check that can fail (unknown services, missing external
-//! networks and volumes, missing images, `container_name` on a scaled
-//! service): a doomed `up` plans nothing and names every reason. Then the
-//! plan, in this order:
+//! First every check that can fail (see `check.rs`: unknown services,
+//! missing external networks and volumes, missing images, `container_name`
+//! on a scaled service, a namespace to share with no container): a doomed
+//! `up` plans nothing and names every reason. Then the plan, in this order:
 //!
 //! 1. networks and volumes the project lacks;
 //! 2. each service, dependencies first: containers beyond the replica count
