@@ -5,4 +5,6 @@
 //!   adapter from arguments to the loader, the orchestrator or the engine.
 
 pub mod cli;
+mod daemon_launcher;
+mod engine_client;
 pub mod orchestrator;

@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod volume;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -27,23 +28,23 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ProjectArgs {
     /// Compose configuration files (repeatable; `-` reads standard input)
-    #[arg(short = 'f', long = "file", global = true)]
+    #[arg(short = 'f', long = "file")]
     pub files: Vec<PathBuf>,
 
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true)]
+    #[arg(short = 'p', long = "project-name")]
     pub project_name: Option<String>,
 
     /// Alternate working directory (default: the directory of the first file)
-    #[arg(long = "project-directory", global = true)]
+    #[arg(long = "project-directory")]
     pub project_directory: Option<PathBuf>,
 
     /// Profile to enable (repeatable)
-    #[arg(long = "profile", global = true)]
+    #[arg(long = "profile")]
     pub profiles: Vec<String>,
 
     /// Alternate environment file (repeatable)
-    #[arg(long = "env-file", global = true)]
+    #[arg(long = "env-file")]
     pub env_files: Vec<PathBuf>,
 }
 
@@ -80,6 +81,9 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Run the engine: the Docker Engine API on a Unix socket (root only)
     Daemon(daemon::DaemonArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
 }
 
 /// Runs the CLI with the process's arguments and environment.
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Config(args) => config::run(&cli.project, &args, &env),
         Command::Daemon(args) => daemon::run(&args),
+        Command::Volume(command) => volume::run(&command, &env),
     };
     match result {
         Ok(code) => code,
