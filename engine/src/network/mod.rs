@@ -3,6 +3,9 @@
 //! - [`ipam`] (pure): subnets from a pool that avoids host routes and other
 //!   networks; container addresses within a network.
 //! - [`names`] (pure): checked interface names, derived from ids.
+//! - [`firewall`]: the nftables rule set as data (pure) and its application
+//!   through `nft`, plus the iptables compatibility chain.
 
+pub mod firewall;
 pub mod ipam;
 pub mod names;
