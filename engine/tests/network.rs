@@ -20,6 +20,7 @@ use ipnet::Ipv4Net;
 use stack_engine::network::firewall::apply::{self, ForwardPolicy, Tools};
 use stack_engine::network::firewall::iptables::IptablesForward;
 use stack_engine::network::firewall::rules::{self, FirewallNetwork, PortForward, Protocol};
+use stack_engine::network::firewall::sync::{self, HostFirewall};
 use stack_engine::network::ipam::{
     plan_network, AddressBook, NetworkAddressing, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet,
 };
@@ -497,9 +498,14 @@ fn iptables_forward_drop_policy_is_opened_for_our_bridges_only() {
                 assert!(fetch(&c2, sock(a1, 80)).is_err());
             }
 
+            // The daemon's entry point notices the policy and opens FORWARD
+            // for our bridges; repeating it changes nothing.
             let plan = IptablesForward::new(&networks);
-            apply::apply_iptables_forward(&tools, &plan).unwrap();
-            apply::apply_iptables_forward(&tools, &plan).unwrap();
+            let mut firewall = HostFirewall::new(tools.clone());
+            for _ in 0..2 {
+                let outcome = sync::sync(&mut firewall, &networks, &[port]).unwrap();
+                assert!(outcome.iptables_chain);
+            }
             let chain = run("iptables", &["-S", "STACK-FORWARD"]);
             assert_eq!(chain.lines().count(), 1 + plan.rule_count(), "{chain}");
             let forward = run("iptables", &["-S", "FORWARD"]);
@@ -509,10 +515,11 @@ fn iptables_forward_drop_policy_is_opened_for_our_bridges_only() {
             // The nft table still isolates the networks.
             assert!(fetch(&c3, sock(a1, 80)).is_err());
 
-            apply::remove_iptables_forward(&tools).unwrap();
-            apply::remove_iptables_forward(&tools).unwrap();
+            for _ in 0..2 {
+                sync::teardown(&mut firewall).unwrap();
+            }
             assert_eq!(run("iptables", &["-S"]), before);
-            apply::remove(&tools).unwrap();
+            assert!(!run("nft", &["list", "tables"]).contains("table ip stack"));
         })
     });
 }

@@ -1,7 +1,7 @@
 //! Applying and removing the rule sets through the host's tools.
 //!
-//! nftables goes through the `nft` binary (JSON on its standard input, one
-//! transaction per call, via the `nftables` crate's helper); the iptables
+//! nftables goes through the `nft` binary (the `nftables` crate's JSON on
+//! its standard input, one transaction per call); the iptables
 //! compatibility chain through `iptables` and `iptables-restore`. Every
 //! program is a parameter ([`Tools`]), so tests and unusual hosts can point
 //! elsewhere. Commands act on the network namespace of the calling thread.
@@ -10,8 +10,6 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-use nftables::helper::{self, NftablesError};
 
 use crate::network::firewall::iptables::{jump_rule, IptablesForward, FORWARD_CHAIN};
 use crate::network::firewall::rules::{removal_batch, RuleSet};
@@ -52,13 +50,21 @@ pub enum FirewallError {
         /// Why it could not run.
         source: std::io::Error,
     },
-    /// `nft` ran and refused the batch or failed otherwise.
-    #[error("nft failed while {operation}")]
-    Nft {
+    /// `nft` ran and refused the batch.
+    #[error("nft failed while {operation}: {stderr}")]
+    NftRefused {
         /// What was being done.
         operation: &'static str,
-        /// The helper's error (with nft's standard error).
-        source: NftablesError,
+        /// What nft printed on standard error.
+        stderr: String,
+    },
+    /// The batch could not be turned into JSON.
+    #[error("cannot encode the nft batch while {operation}: {source}")]
+    Encode {
+        /// What was being done.
+        operation: &'static str,
+        /// The encoder's error.
+        source: serde_json::Error,
     },
     /// An iptables program could not be started.
     #[error("cannot run {program:?}")]
@@ -106,19 +112,40 @@ pub fn remove(tools: &Tools) -> Result<(), FirewallError> {
     run_nft(tools, &removal_batch(), "deleting table ip stack")
 }
 
+/// Runs `nft -j -f -` with `batch` on its standard input. The `nftables`
+/// crate's own helper lets nft's standard error go to ours, which would
+/// lose the one line that says why a batch was refused; so the process is
+/// run here and only the crate's types are used.
 fn run_nft(
     tools: &Tools,
     batch: &nftables::schema::Nftables<'_>,
     operation: &'static str,
 ) -> Result<(), FirewallError> {
-    let no_args: [&str; 0] = [];
-    helper::apply_ruleset_with_args(batch, Some(&tools.nft), no_args).map_err(|source| match source
-    {
-        NftablesError::NftExecution { inner, .. } => FirewallError::NftMissing {
-            program: tools.nft.clone(),
-            source: inner,
-        },
-        source => FirewallError::Nft { operation, source },
+    let payload =
+        serde_json::to_vec(batch).map_err(|source| FirewallError::Encode { operation, source })?;
+    let missing = |source| FirewallError::NftMissing {
+        program: tools.nft.clone(),
+        source,
+    };
+    let mut child = Command::new(&tools.nft)
+        .args(["-j", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(missing)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // nft reads its whole input before it answers; a write error shows
+        // up as its failure below.
+        let _ = stdin.write_all(&payload);
+    }
+    let output = child.wait_with_output().map_err(missing)?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(FirewallError::NftRefused {
+        operation,
+        stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
     })
 }
 
@@ -282,6 +309,46 @@ mod tests {
         );
         let err = remove(&tools).unwrap_err();
         assert!(matches!(err, FirewallError::NftMissing { .. }), "{err}");
+    }
+
+    /// A stand-in for `nft` that keeps its standard input in `input` and
+    /// fails with `stderr` when that is not empty.
+    fn fake_nft(dir: &Path, stderr: &str) -> Tools {
+        use std::os::unix::fs::PermissionsExt;
+        let program = dir.join("nft");
+        let fail = if stderr.is_empty() {
+            String::new()
+        } else {
+            format!("echo '{stderr}' >&2; exit 1\n")
+        };
+        let script = format!("#!/bin/sh\ncat > '{}'\n{fail}", dir.join("input").display());
+        std::fs::write(&program, script).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Tools {
+            nft: program,
+            ..Tools::default()
+        }
+    }
+
+    #[test]
+    fn the_batch_goes_to_nft_as_json_on_standard_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let tools = fake_nft(dir.path(), "");
+        remove(&tools).unwrap();
+        let sent: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("input")).unwrap()).unwrap();
+        assert_eq!(sent, serde_json::to_value(removal_batch()).unwrap());
+    }
+
+    #[test]
+    fn a_refused_batch_reports_what_nft_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let tools = fake_nft(dir.path(), "Error: Could not process rule");
+        let err = remove(&tools).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nft failed while deleting table ip stack: Error: Could not process rule"
+        );
     }
 
     #[test]
