@@ -220,13 +220,15 @@ async fn create_networks(nl: &Netlink, tag: &str, count: usize) -> Vec<TestNetwo
     networks
 }
 
-/// Attaches the container namespace at `netns` to `network` as `eth0` and
-/// returns its address and veth names.
+/// Attaches the container namespace at `netns` to `network` as
+/// `eth<index>` (the first network gets the default route) and returns its
+/// address and veth names.
 async fn attach(
     nl: &Netlink,
     network: &mut TestNetwork,
     container: &str,
     netns: &Path,
+    index: u16,
 ) -> (Ipv4Addr, VethNames) {
     let addr = network.book.allocate(container, None).unwrap();
     let addressing = network.addressing();
@@ -236,9 +238,9 @@ async fn attach(
         bridge: network.bridge.ifname(),
         veth: &veth,
         netns: &ns,
-        ifname: &IfName::container(0),
+        ifname: &IfName::container(index),
         address: Ipv4Net::new(addr, addressing.subnet.prefix_len()).unwrap(),
-        default_route: Some(addressing.gateway),
+        default_route: (index == 0).then_some(addressing.gateway),
         mtu: 1500,
     };
     link::attach_endpoint(nl, &spec).await.unwrap();
@@ -293,26 +295,29 @@ fn bridged_containers_isolation_and_published_ports() {
     let host_before = host_leftovers("iso");
     {
         // 0: the outer namespace ("host"), 1 and 2: containers on network
-        // A, 3: a container on network B.
-        let ns = Namespaces::create("iso", 4);
-        let (outer, c1, c2, c3) = (ns.path(0), ns.path(1), ns.path(2), ns.path(3));
-        in_netns(&outer, || runtime().block_on(scenario(&ns, &c1, &c2, &c3)));
+        // A, 3: a container on network B, 4: a container on both.
+        let ns = Namespaces::create("iso", 5);
+        let outer = ns.path(0);
+        in_netns(&outer, || runtime().block_on(scenario(&ns)));
     }
     assert_eq!(host_leftovers("iso"), host_before, "the real host changed");
 }
 
-async fn scenario(ns: &Namespaces, c1: &Path, c2: &Path, c3: &Path) {
+async fn scenario(ns: &Namespaces) {
     let tools = Tools::default();
-    let outer = ns.path(0);
+    let (outer, c1, c2, c3, c4) = (ns.path(0), ns.path(1), ns.path(2), ns.path(3), ns.path(4));
+    let (c1, c2, c3, c4) = (&c1, &c2, &c3, &c4);
     set_loopback_up();
     link::enable_ip_forward(Path::new(PROC_SYS_IPV4)).unwrap();
     let before = outer_snapshot();
 
     let nl = Netlink::connect().unwrap();
     let mut nets = create_networks(&nl, "iso", 2).await;
-    let (a1, v1) = attach(&nl, &mut nets[0], "c1", c1).await;
-    let (a2, v2) = attach(&nl, &mut nets[0], "c2", c2).await;
-    let (a3, v3) = attach(&nl, &mut nets[1], "c3", c3).await;
+    let (a1, v1) = attach(&nl, &mut nets[0], "c1", c1, 0).await;
+    let (a2, v2) = attach(&nl, &mut nets[0], "c2", c2, 0).await;
+    let (a3, v3) = attach(&nl, &mut nets[1], "c3", c3, 0).await;
+    let (_, v4a) = attach(&nl, &mut nets[0], "c4", c4, 0).await;
+    let (_, v4b) = attach(&nl, &mut nets[1], "c4", c4, 1).await;
     let gw_a = nets[0].addressing().gateway;
     let gw_b = nets[1].addressing().gateway;
     assert_eq!(nets[0].addressing().subnet.to_string(), "10.213.0.0/24");
@@ -381,6 +386,18 @@ async fn scenario(ns: &Namespaces, c1: &Path, c2: &Path, c3: &Path) {
     assert!(fetch(c3, sock(a1, 80)).is_err());
     assert!(fetch(c1, sock(a3, 80)).is_err());
 
+    // A container on both networks reaches both, through eth0 and eth1,
+    // with its default route via the first network only.
+    assert_eq!(fetch(c4, sock(a1, 80)), Ok("c1".into()));
+    assert_eq!(fetch(c4, sock(a3, 80)), Ok("c3".into()));
+    let routes = run("ip", &["-n", ns.name(4), "route"]);
+    assert_eq!(routes.matches("default").count(), 1, "{routes}");
+    assert!(
+        routes.contains(&format!("default via {gw_a} dev eth0")),
+        "{routes}"
+    );
+    assert!(run("ip", &["-n", ns.name(4), "-br", "link"]).contains("eth1@"));
+
     // Published on all addresses: from the host's loopback (route_localnet
     // + masquerade), the host's other addresses, another network through
     // the host, and the container itself (hairpin).
@@ -402,7 +419,7 @@ async fn scenario(ns: &Namespaces, c1: &Path, c2: &Path, c3: &Path) {
 
     // Teardown, each step twice: not found is success.
     for _ in 0..2 {
-        for v in [&v1, &v2, &v3] {
+        for v in [&v1, &v2, &v3, &v4a, &v4b] {
             link::detach_endpoint(&nl, v).await.unwrap();
         }
         apply::remove(&tools).unwrap();
@@ -468,9 +485,9 @@ fn iptables_forward_drop_policy_is_opened_for_our_bridges_only() {
             link::enable_ip_forward(Path::new(PROC_SYS_IPV4)).unwrap();
             let nl = Netlink::connect().unwrap();
             let mut nets = create_networks(&nl, "ipt", 2).await;
-            let (a1, _) = attach(&nl, &mut nets[0], "c1", &c1).await;
-            attach(&nl, &mut nets[0], "c2", &c2).await;
-            attach(&nl, &mut nets[1], "c3", &c3).await;
+            let (a1, _) = attach(&nl, &mut nets[0], "c1", &c1, 0).await;
+            attach(&nl, &mut nets[0], "c2", &c2, 0).await;
+            attach(&nl, &mut nets[1], "c3", &c3, 0).await;
             let gw_b = nets[1].addressing().gateway;
             let _s1 = Server::start(&c1, 80, "c1");
             let port = PortForward {
@@ -549,6 +566,135 @@ fn the_pool_avoids_routes_of_the_namespace() {
                 pool.allocate(&routes, &[]).unwrap().to_string(),
                 "10.213.2.0/24"
             );
+        })
+    });
+}
+
+/// A process in a network namespace of its own, killed on drop.
+struct Unshared {
+    child: std::process::Child,
+}
+
+impl Unshared {
+    /// Starts `unshare --net sleep 60` and waits until the child is in its
+    /// new namespace.
+    fn start() -> Self {
+        let mut child = Command::new("unshare")
+            .args(["--net", "sleep", "60"])
+            .spawn()
+            .unwrap();
+        let ours = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+        let theirs = format!("/proc/{}/ns/net", child.id());
+        for _ in 0..200 {
+            if std::fs::read_link(&theirs).is_ok_and(|ns| ns != ours) {
+                return Self { child };
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("unshare never entered a new network namespace");
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_container_by_pid_on_an_internal_network() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    if Command::new("unshare").arg("-V").output().is_err() {
+        eprintln!("skipped: needs unshare (util-linux)");
+        return;
+    }
+    let ns = Namespaces::create("pid", 2);
+    let (outer, c1) = (ns.path(0), ns.path(1));
+    in_netns(&outer, || {
+        runtime().block_on(async {
+            set_loopback_up();
+            link::enable_ip_forward(Path::new(PROC_SYS_IPV4)).unwrap();
+            let before = outer_snapshot();
+            let nl = Netlink::connect().unwrap();
+            let mut nets = create_networks(&nl, "pid", 2).await;
+            nets[1].internal = true;
+            let (a1, v1) = attach(&nl, &mut nets[0], "c1", &c1, 0).await;
+            let _s1 = Server::start(&c1, 80, "c1");
+
+            // The container is known by its pid; an internal network gets
+            // no default route.
+            let mut container = Unshared::start();
+            let pid = container.child.id();
+            let netns = Netns::of_pid(Path::new("/proc"), pid).unwrap();
+            let internal = &mut nets[1];
+            let addr = internal.book.allocate("pid", None).unwrap();
+            let veth = VethNames::for_endpoint("pid", internal.bridge.as_str());
+            let spec = EndpointSpec {
+                bridge: internal.bridge.ifname(),
+                veth: &veth,
+                netns: &netns,
+                ifname: &IfName::container(0),
+                address: Ipv4Net::new(addr, 24).unwrap(),
+                default_route: None,
+                mtu: 1500,
+            };
+            link::attach_endpoint(&nl, &spec).await.unwrap();
+            let inside = format!("/proc/{pid}/ns/net");
+            let enter = format!("--net={inside}");
+            let gw_i = internal.addressing().gateway;
+            let routes = run("nsenter", &[&enter, "ip", "route"]);
+            assert!(!routes.contains("default"), "{routes}");
+            assert!(routes.contains(&format!("dev eth0 proto kernel scope link src {addr}")));
+
+            // Reachable by routing only once the rules are in place: give
+            // it a route to network A to show the firewall is what stops it.
+            run(
+                "nsenter",
+                &[
+                    &enter,
+                    "ip",
+                    "route",
+                    "add",
+                    "10.213.0.0/24",
+                    "via",
+                    &gw_i.to_string(),
+                ],
+            );
+            let pid_ns = PathBuf::from(&inside);
+            assert_eq!(fetch(&pid_ns, sock(a1, 80)), Ok("c1".into()));
+            let mut firewall = HostFirewall::default();
+            let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
+            sync::sync(&mut firewall, &networks, &[]).unwrap();
+            assert!(fetch(&pid_ns, sock(a1, 80)).is_err());
+            // Nor from the other side in.
+            let server = Server::start(&pid_ns, 80, "internal");
+            assert!(fetch(&c1, sock(addr, 80)).is_err());
+            drop(server);
+
+            // The container exits: its namespace and the veth pair go with
+            // it, and detaching is still a success.
+            container.child.kill().unwrap();
+            container.child.wait().unwrap();
+            drop(netns);
+            for _ in 0..200 {
+                if nl.index_of(&veth.host).await.unwrap().is_none() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            link::detach_endpoint(&nl, &veth).await.unwrap();
+            link::detach_endpoint(&nl, &v1).await.unwrap();
+            sync::teardown(&mut firewall).unwrap();
+            for net in &nets {
+                nl.delete_link(net.bridge.ifname()).await.unwrap();
+            }
+            assert_eq!(outer_snapshot(), before);
         })
     });
 }
