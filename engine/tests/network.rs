@@ -8,7 +8,7 @@
 //! outer one. Skips (with a message) unless run as root with `ip` and `nft`.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -105,26 +105,51 @@ struct Server {
 }
 
 impl Server {
+    /// A TCP server on `port`.
     fn start(netns: &Path, port: u16, greeting: &'static str) -> Self {
+        Self::spawn(netns, move |stop, ready| {
+            let listener = TcpListener::bind(("0.0.0.0", port)).unwrap();
+            listener.set_nonblocking(true).unwrap();
+            ready();
+            while !stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        let _ = stream.write_all(greeting.as_bytes());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        })
+    }
+
+    /// A UDP server on `port` that answers every datagram with `greeting`.
+    fn start_udp(netns: &Path, port: u16, greeting: &'static str) -> Self {
+        Self::spawn(netns, move |stop, ready| {
+            let socket = UdpSocket::bind(("0.0.0.0", port)).unwrap();
+            socket.set_nonblocking(true).unwrap();
+            ready();
+            let mut buf = [0u8; 64];
+            while !stop.load(Ordering::Relaxed) {
+                match socket.recv_from(&mut buf) {
+                    Ok((_, from)) => {
+                        let _ = socket.send_to(greeting.as_bytes(), from);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        })
+    }
+
+    /// Runs `serve` on a thread inside `netns`; returns once it called
+    /// `ready`.
+    fn spawn(netns: &Path, serve: impl FnOnce(&AtomicBool, &dyn Fn()) + Send + 'static) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let netns = Netns::open(netns).unwrap();
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             netns
-                .run_in(|| {
-                    let listener = TcpListener::bind(("0.0.0.0", port)).unwrap();
-                    listener.set_nonblocking(true).unwrap();
-                    ready_tx.send(()).unwrap();
-                    while !flag.load(Ordering::Relaxed) {
-                        match listener.accept() {
-                            Ok((mut stream, _)) => {
-                                let _ = stream.write_all(greeting.as_bytes());
-                            }
-                            Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                        }
-                    }
-                })
+                .run_in(|| serve(&flag, &|| ready_tx.send(()).unwrap()))
                 .unwrap();
         });
         ready_rx.recv().unwrap();
@@ -158,6 +183,21 @@ fn fetch(netns: &Path, addr: SocketAddr) -> Result<String, String> {
             .read_to_string(&mut text)
             .map_err(|e| e.to_string())?;
         Ok(text)
+    })
+}
+
+/// Sends one datagram from the namespace at `netns` to `addr` and returns
+/// the answer.
+fn ask_udp(netns: &Path, addr: SocketAddr) -> Result<String, String> {
+    in_netns(netns, || {
+        let socket = UdpSocket::bind(("0.0.0.0", 0)).map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        socket.send_to(b"?", addr).map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 64];
+        let n = socket.recv(&mut buf).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
     })
 }
 
@@ -320,6 +360,10 @@ async fn scenario(ns: &Namespaces) {
     let (_, v4b) = attach(&nl, &mut nets[1], "c4", c4, 1).await;
     let gw_a = nets[0].addressing().gateway;
     let gw_b = nets[1].addressing().gateway;
+    let mut ours: Vec<IfName> = nets.iter().map(|n| n.bridge.ifname().clone()).collect();
+    ours.extend([&v1, &v2, &v3, &v4a, &v4b].map(|v| v.host.clone()));
+    ours.sort();
+    assert_eq!(nl.engine_links().await.unwrap(), ours);
     assert_eq!(nets[0].addressing().subnet.to_string(), "10.213.0.0/24");
     assert_eq!(a1, Ipv4Addr::new(10, 213, 0, 2));
     assert_eq!(a3, Ipv4Addr::new(10, 213, 1, 2));
@@ -340,6 +384,7 @@ async fn scenario(ns: &Namespaces) {
     let _s1 = Server::start(c1, 80, "c1");
     let _s2 = Server::start(c2, 8081, "c2");
     let _s3 = Server::start(c3, 80, "c3");
+    let _u1 = Server::start_udp(c1, 5353, "c1/udp");
 
     // Without rules, the outer namespace routes between the bridges: the
     // isolation below is the rule set's doing.
@@ -360,6 +405,13 @@ async fn scenario(ns: &Namespaces) {
             container_ip: a2,
             container_port: 8081,
             protocol: Protocol::Tcp,
+        },
+        PortForward {
+            host_ip: None,
+            host_port: 18053,
+            container_ip: a1,
+            container_port: 5353,
+            protocol: Protocol::Udp,
         },
     ];
     let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
@@ -408,6 +460,11 @@ async fn scenario(ns: &Namespaces) {
     assert_eq!(fetch(&outer, sock(gw_b, 18080)), Ok("c1".into()));
     assert_eq!(fetch(c3, sock(gw_b, 18080)), Ok("c1".into()));
     assert_eq!(fetch(c1, sock(gw_a, 18080)), Ok("c1".into()));
+    assert_eq!(
+        ask_udp(&outer, sock(Ipv4Addr::LOCALHOST, 18053)),
+        Ok("c1/udp".into())
+    );
+    assert_eq!(ask_udp(c3, sock(gw_b, 18053)), Ok("c1/udp".into()));
     // Published on 127.0.0.1 only: not on the host's other addresses, nor
     // from containers.
     assert_eq!(
@@ -428,6 +485,7 @@ async fn scenario(ns: &Namespaces) {
         }
     }
     assert_eq!(outer_snapshot(), before);
+    assert_eq!(nl.engine_links().await.unwrap(), []);
     let inside = run("ip", &["-n", ns.name(1), "-br", "link"]);
     assert!(!inside.contains("eth0"), "{inside}");
 }

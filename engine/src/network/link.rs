@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use ipnet::Ipv4Net;
+use rtnetlink::packet_route::link::LinkAttribute;
 use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
 use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
-use crate::network::names::{IfName, VethNames};
+use crate::network::names::{IfName, VethNames, BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX};
 
 const ENODEV: i32 = 19;
 const EEXIST: i32 = 17;
@@ -267,6 +268,40 @@ impl Netlink {
                 source,
             }),
         }
+    }
+
+    /// The interfaces of this namespace whose names carry one of the
+    /// engine's prefixes (bridges, veth ends), sorted. After a crash, those
+    /// that the persisted state does not mention are leftovers to delete.
+    pub async fn engine_links(&self) -> Result<Vec<IfName>, LinkError> {
+        let links: Vec<_> = self
+            .handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation: "list",
+                object: "interfaces".to_owned(),
+                source,
+            })?;
+        let mut names: Vec<IfName> = links
+            .iter()
+            .flat_map(|l| &l.attributes)
+            .filter_map(|a| match a {
+                LinkAttribute::IfName(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .filter(|n| {
+                [BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX]
+                    .iter()
+                    .any(|p| n.starts_with(p))
+            })
+            .filter_map(|n| IfName::new(n).ok())
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     /// The destinations of the IPv4 routes of the main table, for the
