@@ -740,11 +740,16 @@ fn a_container_by_pid_on_an_internal_network() {
             container.child.kill().unwrap();
             container.child.wait().unwrap();
             drop(netns);
-            for _ in 0..200 {
-                if nl.index_of(&veth.host).await.unwrap().is_none() {
-                    break;
-                }
+            // (The kernel destroys a namespace asynchronously; nothing of
+            // ours may keep it alive, such as a leaked netlink socket.)
+            let mut waited = 0;
+            while nl.index_of(&veth.host).await.unwrap().is_some() {
+                assert!(
+                    waited < 400,
+                    "the veth pair outlived the container's namespace"
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
+                waited += 1;
             }
             link::detach_endpoint(&nl, &veth).await.unwrap();
             link::detach_endpoint(&nl, &v1).await.unwrap();
