@@ -7,6 +7,7 @@
 //! - [`image`]: the content-addressed image store (blobs, unpacked layers,
 //!   image configs, tags) with `import` and `load`.
 //! - `volume`: named volumes under the state root.
+//! - [`network`]: IPAM, interface names, bridges and veths, firewall rules.
 //! - `events`: the Docker-shaped event bus behind `/events`.
 //! - `state`: the state root's layout, its lock, atomic JSON files.
 
@@ -14,5 +15,6 @@ mod api;
 pub mod daemon;
 mod events;
 pub mod image;
+pub mod network;
 mod state;
 mod volume;

@@ -1,0 +1,563 @@
+//! Bridges, veth pairs, addresses and routes through rtnetlink, plus the two
+//! sysctls the engine's networking needs.
+//!
+//! A netlink socket acts on the network namespace it was created in. So
+//! [`Netlink::connect`] talks to the namespace of the calling thread and
+//! [`Netlink::connect_in`] creates its socket on a short-lived thread that
+//! first enters the target namespace; the socket stays bound to that
+//! namespace for its whole life. Both need a tokio runtime (the connection
+//! task is spawned on it). Nothing here decides addresses or names: the
+//! caller passes them in (see `ipam.rs`, `names.rs`).
+
+use std::fs::File;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use futures::TryStreamExt;
+use ipnet::Ipv4Net;
+use rtnetlink::packet_route::link::LinkAttribute;
+use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
+use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use crate::network::names::{IfName, VethNames, BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX};
+
+const ENODEV: i32 = 19;
+const EEXIST: i32 = 17;
+
+/// A failed link operation, naming the object and the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// A netlink request failed.
+    #[error("{operation} {object}: {source}")]
+    Netlink {
+        /// What was being done ("create bridge", "move veth", …).
+        operation: &'static str,
+        /// The interface, address or route concerned.
+        object: String,
+        /// The kernel's answer.
+        source: rtnetlink::Error,
+    },
+    /// An interface that should exist does not.
+    #[error("{operation}: no interface named {name}")]
+    NoSuchLink {
+        /// What was being done.
+        operation: &'static str,
+        /// The missing interface.
+        name: String,
+    },
+    /// A file under /proc, /run/netns or similar could not be used.
+    #[error("{operation} {path}: {source}")]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// Entering a network namespace or opening a socket there failed.
+    #[error("{operation}: {source}")]
+    Namespace {
+        /// What was being done.
+        operation: &'static str,
+        /// The error.
+        source: io::Error,
+    },
+    /// The call was made outside a tokio runtime.
+    #[error("netlink needs a tokio runtime: {0}")]
+    NoRuntime(#[from] tokio::runtime::TryCurrentError),
+}
+
+fn errno(err: &rtnetlink::Error) -> Option<i32> {
+    match err {
+        rtnetlink::Error::NetlinkError(msg) => msg.code.map(|c| -c.get()),
+        _ => None,
+    }
+}
+
+/// An open network namespace (a file under `/proc/<pid>/ns/net` or
+/// `/run/netns/<name>`, or a descriptor handed over by the runtime).
+#[derive(Debug)]
+pub struct Netns {
+    fd: OwnedFd,
+}
+
+impl Netns {
+    /// Opens the namespace file at `path`.
+    pub fn open(path: &Path) -> Result<Self, LinkError> {
+        let file = File::open(path).map_err(|source| LinkError::Io {
+            operation: "open network namespace",
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self { fd: file.into() })
+    }
+
+    /// Opens the namespace of process `pid`, through the proc file system
+    /// mounted at `proc_dir`.
+    pub fn of_pid(proc_dir: &Path, pid: u32) -> Result<Self, LinkError> {
+        Self::open(&proc_dir.join(pid.to_string()).join("ns/net"))
+    }
+
+    /// Runs `f` on a new thread that has entered this namespace, and returns
+    /// its result. The calling thread's namespace is not changed.
+    pub fn run_in<R: Send>(&self, f: impl FnOnce() -> R + Send) -> Result<R, LinkError> {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    rustix::thread::move_into_link_name_space(
+                        self.fd.as_fd(),
+                        Some(rustix::thread::LinkNameSpaceType::Network),
+                    )
+                    .map_err(|e| LinkError::Namespace {
+                        operation: "enter network namespace",
+                        source: e.into(),
+                    })?;
+                    Ok(f())
+                })
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+impl From<OwnedFd> for Netns {
+    fn from(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+}
+
+/// A route-netlink connection bound to one network namespace.
+#[derive(Debug, Clone)]
+pub struct Netlink {
+    handle: Handle,
+}
+
+impl Netlink {
+    /// A connection to the calling thread's network namespace.
+    pub fn connect() -> Result<Self, LinkError> {
+        let runtime = tokio::runtime::Handle::try_current()?;
+        let (connection, handle, _) =
+            rtnetlink::new_connection().map_err(|source| LinkError::Namespace {
+                operation: "open netlink socket",
+                source,
+            })?;
+        runtime.spawn(connection);
+        Ok(Self { handle })
+    }
+
+    /// A connection to `netns`, usable from any thread.
+    pub fn connect_in(netns: &Netns) -> Result<Self, LinkError> {
+        let runtime = tokio::runtime::Handle::try_current()?;
+        let (connection, handle, _) = netns
+            .run_in(|| {
+                // The socket is registered with the runtime's reactor from the
+                // helper thread, so enter the runtime there.
+                let _guard = runtime.enter();
+                rtnetlink::new_connection()
+            })?
+            .map_err(|source| LinkError::Namespace {
+                operation: "open netlink socket in the namespace",
+                source,
+            })?;
+        runtime.spawn(connection);
+        Ok(Self { handle })
+    }
+
+    /// The index of interface `name`, or `None` when there is none.
+    pub async fn index_of(&self, name: &IfName) -> Result<Option<u32>, LinkError> {
+        let mut links = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.as_str().to_owned())
+            .execute();
+        match links.try_next().await {
+            Ok(link) => Ok(link.map(|l| l.header.index)),
+            Err(e) if errno(&e) == Some(ENODEV) => Ok(None),
+            Err(source) => Err(LinkError::Netlink {
+                operation: "look up",
+                object: name.to_string(),
+                source,
+            }),
+        }
+    }
+
+    async fn require_index(
+        &self,
+        name: &IfName,
+        operation: &'static str,
+    ) -> Result<u32, LinkError> {
+        self.index_of(name)
+            .await?
+            .ok_or_else(|| LinkError::NoSuchLink {
+                operation,
+                name: name.to_string(),
+            })
+    }
+
+    /// Creates bridge `name` (or keeps it if it exists) with address
+    /// `gateway` (address and prefix length, e.g. `172.18.0.1/16`) and MTU
+    /// `mtu`, and sets it up.
+    pub async fn create_bridge(
+        &self,
+        name: &IfName,
+        gateway: Ipv4Net,
+        mtu: u32,
+    ) -> Result<(), LinkError> {
+        let created = self
+            .handle
+            .link()
+            .add(LinkBridge::new(name.as_str()).mtu(mtu).build())
+            .execute()
+            .await;
+        match created {
+            Ok(()) => {}
+            Err(e) if errno(&e) == Some(EEXIST) => {}
+            Err(source) => {
+                return Err(LinkError::Netlink {
+                    operation: "create bridge",
+                    object: name.to_string(),
+                    source,
+                })
+            }
+        }
+        let index = self.require_index(name, "create bridge").await?;
+        self.handle
+            .address()
+            .add(index, IpAddr::V4(gateway.addr()), gateway.prefix_len())
+            .replace()
+            .execute()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation: "add address",
+                object: format!("{gateway} on {name}"),
+                source,
+            })?;
+        self.set_up(index, name).await
+    }
+
+    async fn set_up(&self, index: u32, name: &IfName) -> Result<(), LinkError> {
+        self.handle
+            .link()
+            .set(LinkUnspec::new_with_index(index).up().build())
+            .execute()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation: "set up",
+                object: name.to_string(),
+                source,
+            })
+    }
+
+    /// Deletes interface `name` (a bridge, or either end of a veth pair,
+    /// which removes both). An interface that does not exist counts as
+    /// deleted, so teardown can be repeated.
+    pub async fn delete_link(&self, name: &IfName) -> Result<(), LinkError> {
+        let Some(index) = self.index_of(name).await? else {
+            return Ok(());
+        };
+        match self.handle.link().del(index).execute().await {
+            Ok(()) => Ok(()),
+            Err(e) if errno(&e) == Some(ENODEV) => Ok(()),
+            Err(source) => Err(LinkError::Netlink {
+                operation: "delete",
+                object: name.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// The interfaces of this namespace whose names carry one of the
+    /// engine's prefixes (bridges, veth ends), sorted. After a crash, those
+    /// that the persisted state does not mention are leftovers to delete.
+    pub async fn engine_links(&self) -> Result<Vec<IfName>, LinkError> {
+        let links: Vec<_> = self
+            .handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation: "list",
+                object: "interfaces".to_owned(),
+                source,
+            })?;
+        let mut names: Vec<IfName> = links
+            .iter()
+            .flat_map(|l| &l.attributes)
+            .filter_map(|a| match a {
+                LinkAttribute::IfName(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .filter(|n| {
+                [BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX]
+                    .iter()
+                    .any(|p| n.starts_with(p))
+            })
+            .filter_map(|n| IfName::new(n).ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The destinations of the IPv4 routes of the main table, for the
+    /// subnet pool to avoid.
+    pub async fn ipv4_routes(&self) -> Result<Vec<Ipv4Net>, LinkError> {
+        let query = RouteMessageBuilder::<Ipv4Addr>::new().build();
+        let routes: Vec<_> = self
+            .handle
+            .route()
+            .get(query)
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation: "list",
+                object: "IPv4 routes".to_owned(),
+                source,
+            })?;
+        Ok(routes
+            .iter()
+            .filter_map(|r| {
+                let dest = r.attributes.iter().find_map(|a| match a {
+                    RouteAttribute::Destination(RouteAddress::Inet(addr)) => Some(*addr),
+                    _ => None,
+                })?;
+                Ipv4Net::new(dest, r.header.destination_prefix_length).ok()
+            })
+            .collect())
+    }
+}
+
+/// One container endpoint to wire up.
+#[derive(Debug)]
+pub struct EndpointSpec<'a> {
+    /// The network's bridge (already created).
+    pub bridge: &'a IfName,
+    /// The names of the veth pair.
+    pub veth: &'a VethNames,
+    /// The container's network namespace.
+    pub netns: &'a Netns,
+    /// The name inside the container (`eth0`, `eth1`, …).
+    pub ifname: &'a IfName,
+    /// The container's address with the subnet's prefix length.
+    pub address: Ipv4Net,
+    /// `Some(gateway)` for the first network: the container's default route.
+    pub default_route: Option<Ipv4Addr>,
+    /// The MTU, the bridge's.
+    pub mtu: u32,
+}
+
+/// Creates the veth pair of `spec` on `host` (the namespace of the
+/// bridges), attaches it to the bridge, moves the peer into the container
+/// and configures it there (name, MTU, address, up, loopback up, default
+/// route). If a step fails, the pair is deleted again and the error
+/// returned; nothing is left behind.
+pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+    host.handle
+        .link()
+        .add(
+            LinkVeth::new(spec.veth.host.as_str(), spec.veth.peer.as_str())
+                .mtu(spec.mtu)
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(|source| LinkError::Netlink {
+            operation: "create veth pair",
+            object: format!("{} / {}", spec.veth.host, spec.veth.peer),
+            source,
+        })?;
+    let result = wire_endpoint(host, spec).await;
+    if result.is_err() {
+        // The error being returned is the useful one; a failure to delete
+        // here would only repeat it.
+        let _ = host.delete_link(&spec.veth.host).await;
+    }
+    result
+}
+
+async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+    let bridge = host.require_index(spec.bridge, "attach veth").await?;
+    let host_end = host.require_index(&spec.veth.host, "attach veth").await?;
+    let peer = host.require_index(&spec.veth.peer, "move veth").await?;
+    host.handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(host_end)
+                .controller(bridge)
+                .up()
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(|source| LinkError::Netlink {
+            operation: "attach to bridge",
+            object: format!("{} to {}", spec.veth.host, spec.bridge),
+            source,
+        })?;
+    // Hairpin mode lets a container reach itself through a published port:
+    // with bridge netfilter, the DNAT'd frame is bridged back out of the
+    // port it came in on, which a bridge refuses by default.
+    host.handle
+        .link()
+        .set_port(LinkBridgePort::new(host_end).hairpin(true).build())
+        .execute()
+        .await
+        .map_err(|source| LinkError::Netlink {
+            operation: "set hairpin mode on",
+            object: spec.veth.host.to_string(),
+            source,
+        })?;
+    host.handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(peer)
+                .setns_by_fd(spec.netns.fd.as_raw_fd())
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(|source| LinkError::Netlink {
+            operation: "move into the container's namespace",
+            object: spec.veth.peer.to_string(),
+            source,
+        })?;
+    let inside = Netlink::connect_in(spec.netns)?;
+    configure_inside(&inside, spec).await
+}
+
+async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+    let index = nl.require_index(&spec.veth.peer, "rename veth").await?;
+    let fail = |operation: &'static str, object: String| {
+        move |source| LinkError::Netlink {
+            operation,
+            object,
+            source,
+        }
+    };
+    nl.handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(index)
+                .name(spec.ifname.as_str())
+                .mtu(spec.mtu)
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(fail(
+            "rename",
+            format!("{} to {}", spec.veth.peer, spec.ifname),
+        ))?;
+    nl.handle
+        .address()
+        .add(
+            index,
+            IpAddr::V4(spec.address.addr()),
+            spec.address.prefix_len(),
+        )
+        .execute()
+        .await
+        .map_err(fail(
+            "add address",
+            format!("{} on {}", spec.address, spec.ifname),
+        ))?;
+    nl.set_up(index, spec.ifname).await?;
+    let lo = nl.require_index(&IfName::loopback(), "set up").await?;
+    nl.set_up(lo, &IfName::loopback()).await?;
+    if let Some(gateway) = spec.default_route {
+        nl.handle
+            .route()
+            .add(
+                RouteMessageBuilder::<Ipv4Addr>::new()
+                    .gateway(gateway)
+                    .output_interface(index)
+                    .build(),
+            )
+            .execute()
+            .await
+            .map_err(fail("add default route", format!("via {gateway}")))?;
+    }
+    Ok(())
+}
+
+/// Removes an endpoint's veth pair from the host side. Gone already (the
+/// container's namespace was destroyed, which deletes the pair) is success.
+pub async fn detach_endpoint(host: &Netlink, veth: &VethNames) -> Result<(), LinkError> {
+    host.delete_link(&veth.host).await
+}
+
+/// Sets `route_localnet=1` on `bridge`, under `conf_dir` (normally
+/// `/proc/sys/net/ipv4/conf`), so that connections the host makes to
+/// `127.0.0.1:PORT` may be DNAT'd to a container on that bridge. Without
+/// it the kernel drops packets with a loopback source on a non-loopback
+/// interface. Only the engine's bridge gets it, not `all`.
+pub fn set_route_localnet(conf_dir: &Path, bridge: &IfName) -> Result<(), LinkError> {
+    write_sysctl(&conf_dir.join(bridge.as_str()).join("route_localnet"))
+}
+
+/// Sets `ip_forward=1` under `ipv4_dir` (normally `/proc/sys/net/ipv4`):
+/// without it nothing is routed between bridges, out of them, or to a
+/// published port from another host. Docker sets it too.
+pub fn enable_ip_forward(ipv4_dir: &Path) -> Result<(), LinkError> {
+    write_sysctl(&ipv4_dir.join("ip_forward"))
+}
+
+fn write_sysctl(path: &Path) -> Result<(), LinkError> {
+    // Writing only when needed keeps a read-only /proc/sys usable when the
+    // value is already right.
+    if std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1") {
+        return Ok(());
+    }
+    std::fs::write(path, "1").map_err(|source| LinkError::Io {
+        operation: "write sysctl",
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysctls_are_written_under_the_given_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let bridge = IfName::new("stk-test").unwrap();
+        std::fs::create_dir_all(dir.path().join("conf/stk-test")).unwrap();
+        std::fs::write(dir.path().join("conf/stk-test/route_localnet"), "0\n").unwrap();
+        set_route_localnet(&dir.path().join("conf"), &bridge).unwrap();
+        let value = std::fs::read_to_string(dir.path().join("conf/stk-test/route_localnet"));
+        assert_eq!(value.unwrap(), "1");
+        std::fs::write(dir.path().join("ip_forward"), "0\n").unwrap();
+        enable_ip_forward(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("ip_forward")).unwrap(),
+            "1"
+        );
+    }
+
+    #[test]
+    fn a_missing_bridge_directory_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = set_route_localnet(dir.path(), &IfName::new("stk-none").unwrap()).unwrap_err();
+        assert!(
+            matches!(&err, LinkError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+        );
+        assert!(err.to_string().contains("stk-none/route_localnet"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_namespace_file_is_reported_with_its_path() {
+        let err = Netns::of_pid(Path::new("/nonexistent-proc"), 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "open network namespace /nonexistent-proc/1/ns/net: No such file or directory (os error 2)"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Container networking: addresses, interfaces and firewall rules.
+//!
+//! - [`ipam`] (pure): subnets from a pool that avoids host routes and other
+//!   networks; container addresses within a network.
+//! - [`names`] (pure): checked interface names, derived from ids.
+//! - [`firewall`]: the nftables rule set as data (pure) and its application
+//!   through `nft`, plus the iptables compatibility chain.
+//! - [`link`]: bridges, veth pairs, addresses and routes via rtnetlink, and
+//!   the sysctls the rules rely on.
+
+pub mod firewall;
+pub mod ipam;
+pub mod link;
+pub mod names;
