@@ -1,1 +1,3 @@
 //! `stack-engine`: the container engine behind the `stack daemon`.
+
+pub mod runtime;

@@ -1,0 +1,515 @@
+//! Root-only tests of the container runtime on the real kernel, with a
+//! busybox root filesystem made at test time from Debian's `busybox-static`.
+//!
+//! libcontainer forks the calling process, so this target has no test
+//! harness: `main` runs the tests one after another on its only thread. Each
+//! test has its own state root, bundle, rootfs and cgroup parent, and checks
+//! afterwards that no cgroup directory, mount or process was left behind.
+//! Run one test with `cargo test -p stack-engine --test runtime -- NAME`.
+
+use std::fs::{self, File};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use stack_engine::runtime::{
+    Container, ContainerConfig, ExitStatus, MountKind, MountSpec, Runtime, Stdio,
+};
+
+type TestResult = Result<(), String>;
+
+/// A test's name and body.
+type Test = (&'static str, fn() -> TestResult);
+
+const BUSYBOX: &str = "/bin/busybox";
+
+const TESTS: &[Test] = &[
+    ("process_is_pid_1_and_sees_only_its_processes", pid_1_and_ps),
+    ("ls_shows_the_rootfs", ls_shows_the_rootfs),
+    ("hostname_is_the_containers", hostname),
+    ("read_only_rootfs_refuses_writes", read_only_rootfs),
+    (
+        "writable_rootfs_and_tmpfs_accept_writes",
+        writable_rootfs_and_tmpfs,
+    ),
+    ("mount_needs_cap_sys_admin", mount_is_refused),
+    ("proc_sys_is_read_only", proc_sys_is_read_only),
+    ("masked_paths_are_empty", masked_paths_are_empty),
+    (
+        "default_capabilities_are_dockers",
+        default_capabilities_work,
+    ),
+    (
+        "cgroup_limits_are_written_to_the_hierarchy",
+        cgroup_limits_are_written,
+    ),
+    ("memory_limit_oom_kills_with_137", memory_limit_oom_kills),
+    ("pids_limit_stops_a_fork_bomb", pids_limit_stops_a_fork_bomb),
+    ("kill_sigkill_reports_the_signal", kill_reports_the_signal),
+    ("exit_code_is_reported", exit_code_is_reported),
+    (
+        "invalid_config_creates_nothing",
+        invalid_config_creates_nothing,
+    ),
+    ("bench_create_start_wait_true", bench_true),
+];
+
+fn main() {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let selected: Vec<_> = TESTS
+        .iter()
+        .filter(|(name, _)| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    if !nix::unistd::geteuid().is_root() || !Path::new(BUSYBOX).exists() {
+        println!("runtime tests skipped: they need root and {BUSYBOX} (Debian's busybox-static)");
+        println!("0 passed, 0 failed, {} skipped", selected.len());
+        return;
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for (name, test) in selected {
+        let started = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(test))
+            .unwrap_or_else(|panic| Err(format!("panicked: {panic:?}")));
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({} ms)", started.elapsed().as_millis());
+            }
+            Err(message) => {
+                failed += 1;
+                println!("test {name} ... FAILED: {message}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// One test's private directories and names; removed on drop unless a leak
+/// was found (then they are kept for inspection).
+struct Fixture {
+    name: String,
+    base: PathBuf,
+    rootfs: PathBuf,
+    bundle: PathBuf,
+    runtime: Runtime,
+    cgroup_parent: PathBuf,
+}
+
+/// What a finished container printed and how it ended.
+struct Outcome {
+    status: ExitStatus,
+    output: String,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Result<Self, String> {
+        let unique = format!("stack-rt-{}-{name}", std::process::id());
+        let base = std::env::temp_dir().join(&unique);
+        let _ = fs::remove_dir_all(&base);
+        let rootfs = base.join("rootfs");
+        let bundle = base.join("bundle");
+        let cgroup_parent = PathBuf::from("/").join(&unique);
+        for dir in [
+            "bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "mnt", "etc",
+        ] {
+            fs::create_dir_all(rootfs.join(dir)).map_err(|e| format!("mkdir {dir}: {e}"))?;
+        }
+        fs::create_dir_all(&bundle).map_err(|e| format!("mkdir bundle: {e}"))?;
+        fs::set_permissions(rootfs.join("tmp"), fs::Permissions::from_mode(0o1777))
+            .map_err(|e| format!("chmod tmp: {e}"))?;
+        fs::copy(BUSYBOX, rootfs.join("bin/busybox")).map_err(|e| format!("copy busybox: {e}"))?;
+        fs::write(rootfs.join("stack-rootfs-marker"), "").map_err(|e| e.to_string())?;
+        // Installed from inside the rootfs so that the links say /bin/busybox.
+        let status = Command::new("chroot")
+            .arg(&rootfs)
+            .args(["/bin/busybox", "--install", "-s"])
+            .status()
+            .map_err(|e| format!("chroot busybox --install: {e}"))?;
+        if !status.success() {
+            return Err(format!("busybox --install failed: {status}"));
+        }
+        Ok(Fixture {
+            name: name.to_owned(),
+            runtime: Runtime::new(base.join("state"), &cgroup_parent),
+            base,
+            rootfs,
+            bundle,
+            cgroup_parent,
+        })
+    }
+
+    fn config(&self, args: &[&str]) -> ContainerConfig {
+        ContainerConfig {
+            rootfs: self.rootfs.clone(),
+            args: args.iter().map(|arg| arg.to_string()).collect(),
+            hostname: Some(format!("box-{}", self.name)),
+            ..ContainerConfig::default()
+        }
+    }
+
+    fn create(&self, config: &ContainerConfig) -> Result<(Container, PathBuf), String> {
+        let output = self.base.join("output");
+        let file = File::create(&output).map_err(|e| e.to_string())?;
+        let stdout = file.try_clone().map_err(|e| e.to_string())?;
+        let stdio = Stdio {
+            stdin: None,
+            stdout: Some(OwnedFd::from(stdout)),
+            stderr: Some(OwnedFd::from(file)),
+            console_socket: None,
+        };
+        let container = self
+            .runtime
+            .create(&self.name, &self.bundle, config, stdio)
+            .map_err(|e| e.to_string())?;
+        Ok((container, output))
+    }
+
+    /// Creates, starts and waits for a container, then deletes it and checks
+    /// that nothing is left; `inspect` runs between create and start.
+    fn run_with(
+        &self,
+        config: &ContainerConfig,
+        inspect: impl FnOnce(&mut Container) -> TestResult,
+    ) -> Result<Outcome, String> {
+        let (mut container, output) = self.create(config)?;
+        let pid = container.pid();
+        let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+        let ran = inspect(&mut container).and_then(|()| {
+            container.start().map_err(|e| e.to_string())?;
+            container.wait().map_err(|e| e.to_string())
+        });
+        if ran.is_err() {
+            let _ = container.kill(Signal::SIGKILL);
+        }
+        let deleted = container.delete().map_err(|e| format!("delete: {e}"));
+        let status = ran?;
+        deleted?;
+        self.check_no_leaks(&dirs, pid)?;
+        let output = fs::read_to_string(output).map_err(|e| e.to_string())?;
+        Ok(Outcome { status, output })
+    }
+
+    fn run(&self, config: &ContainerConfig) -> Result<Outcome, String> {
+        self.run_with(config, |_| Ok(()))
+    }
+
+    fn check_no_leaks(&self, dirs: &[PathBuf], pid: Option<i32>) -> TestResult {
+        for dir in dirs {
+            if dir.exists() {
+                return Err(format!("cgroup directory left behind: {}", dir.display()));
+            }
+            if let Some(parent) = dir.parent().filter(|parent| {
+                parent.ends_with(
+                    self.cgroup_parent
+                        .strip_prefix("/")
+                        .unwrap_or(&self.cgroup_parent),
+                )
+            }) {
+                if parent.exists() {
+                    return Err(format!("parent cgroup left behind: {}", parent.display()));
+                }
+            }
+        }
+        let mounts = fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+        let base = self.base.to_string_lossy();
+        if let Some(line) = mounts.lines().find(|line| line.contains(base.as_ref())) {
+            return Err(format!("mount left behind: {line}"));
+        }
+        if let Some(pid) = pid {
+            if kill(Pid::from_raw(pid), None).is_ok() {
+                return Err(format!("process {pid} still exists"));
+            }
+        }
+        if self.base.join("state").join(&self.name).exists() {
+            return Err("libcontainer state directory left behind".to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        if !mounts.contains(self.base.to_string_lossy().as_ref()) {
+            let _ = fs::remove_dir_all(&self.base);
+        }
+    }
+}
+
+fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> TestResult {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, want {want:?}"))
+    }
+}
+
+fn expect_contains(what: &str, text: &str, needle: &str) -> TestResult {
+    if text.contains(needle) {
+        Ok(())
+    } else {
+        Err(format!("{what}: {needle:?} not in {text:?}"))
+    }
+}
+
+fn sh(fixture: &Fixture, script: &str) -> Result<Outcome, String> {
+    fixture.run(&fixture.config(&["sh", "-c", script]))
+}
+
+fn pid_1_and_ps() -> TestResult {
+    let fixture = Fixture::new("pid1")?;
+    let outcome = sh(&fixture, "echo pid=$$; ps -o pid,comm; echo done")?;
+    expect_eq("exit", outcome.status.code, 0)?;
+    expect_contains("own pid", &outcome.output, "pid=1\n")?;
+    // The shell (PID 1) and ps itself, nothing of the host.
+    let processes: Vec<&str> = outcome
+        .output
+        .lines()
+        .skip(2)
+        .take_while(|l| *l != "done")
+        .collect();
+    expect_eq("ps lines", processes.len(), 2)?;
+    expect_contains("ps", processes[0], "1 sh")
+}
+
+fn ls_shows_the_rootfs() -> TestResult {
+    let fixture = Fixture::new("ls")?;
+    let outcome = sh(&fixture, "ls /")?;
+    expect_contains("ls /", &outcome.output, "stack-rootfs-marker")?;
+    let names: Vec<&str> = outcome.output.split_whitespace().collect();
+    if names.contains(&"work") || names.contains(&"home") {
+        return Err(format!("host directories visible: {names:?}"));
+    }
+    Ok(())
+}
+
+fn hostname() -> TestResult {
+    let fixture = Fixture::new("hostname")?;
+    let outcome = sh(&fixture, "hostname")?;
+    expect_eq("hostname", outcome.output.trim(), "box-hostname")
+}
+
+fn read_only_rootfs() -> TestResult {
+    let fixture = Fixture::new("rofs")?;
+    let mut config = fixture.config(&["sh", "-c", "touch /x && echo wrote || echo refused"]);
+    config.read_only_rootfs = true;
+    let outcome = fixture.run(&config)?;
+    expect_contains("touch /x", &outcome.output, "refused")?;
+    expect_contains("error", &outcome.output, "Read-only file system")
+}
+
+fn writable_rootfs_and_tmpfs() -> TestResult {
+    let fixture = Fixture::new("rwfs")?;
+    let mut config = fixture.config(&[
+        "sh",
+        "-c",
+        "touch /x && echo wrote-root; echo hi > /scratch/f && grep tmpfs /proc/mounts | grep -c /scratch",
+    ]);
+    config.mounts.push(MountSpec {
+        target: PathBuf::from("/scratch"),
+        kind: MountKind::Tmpfs {
+            size: Some(1 << 20),
+            mode: Some(0o1777),
+        },
+        read_only: false,
+    });
+    let outcome = fixture.run(&config)?;
+    expect_contains("touch /x", &outcome.output, "wrote-root")?;
+    expect_contains("tmpfs", &outcome.output, "1\n")?;
+    if !fixture.rootfs.join("x").exists() {
+        return Err("the write did not land in the rootfs".to_owned());
+    }
+    Ok(())
+}
+
+fn mount_is_refused() -> TestResult {
+    let fixture = Fixture::new("mount")?;
+    let outcome = sh(
+        &fixture,
+        "mount -t tmpfs x /mnt && echo mounted || echo refused",
+    )?;
+    expect_contains("mount", &outcome.output, "refused")
+}
+
+fn proc_sys_is_read_only() -> TestResult {
+    let fixture = Fixture::new("procsys")?;
+    let outcome = sh(
+        &fixture,
+        "echo 1 > /proc/sys/vm/overcommit_memory && echo wrote || echo refused",
+    )?;
+    expect_contains("write /proc/sys", &outcome.output, "refused")
+}
+
+fn masked_paths_are_empty() -> TestResult {
+    let fixture = Fixture::new("masked")?;
+    let outcome = sh(
+        &fixture,
+        "echo kcore=$(cat /proc/kcore | wc -c); echo keys=$(cat /proc/keys | wc -c); ls /sys/firmware | wc -l",
+    )?;
+    expect_contains("kcore", &outcome.output, "kcore=0\n")?;
+    expect_contains("keys", &outcome.output, "keys=0\n")?;
+    expect_contains("firmware", &outcome.output, "\n0\n")
+}
+
+fn default_capabilities_work() -> TestResult {
+    let fixture = Fixture::new("caps")?;
+    let outcome = sh(
+        &fixture,
+        "chown 1:1 /tmp && echo chown-ok; grep CapEff /proc/self/status; date -s 2000-01-01; ping -c 1 -W 1 127.0.0.1",
+    )?;
+    expect_contains("chown", &outcome.output, "chown-ok")?;
+    // Docker's 14 default capabilities.
+    expect_contains("CapEff", &outcome.output, "00000000a80425fb")?;
+    expect_contains(
+        "date -s",
+        &outcome.output,
+        "can't set date: Operation not permitted",
+    )?;
+    // ping opens a raw socket (CAP_NET_RAW, allowed by the seccomp profile);
+    // the packet itself goes nowhere, loopback is down in a fresh netns.
+    expect_contains("ping", &outcome.output, "PING 127.0.0.1")?;
+    if outcome.output.contains("ermission denied") {
+        return Err(format!("raw socket refused: {}", outcome.output));
+    }
+    Ok(())
+}
+
+fn cgroup_limits_are_written() -> TestResult {
+    let fixture = Fixture::new("limits")?;
+    let mut config = fixture.config(&["true"]);
+    config.resources.memory = Some(64 << 20);
+    config.resources.pids_limit = Some(50);
+    config.resources.cpu_quota = Some(50_000);
+    config.resources.cpu_period = Some(100_000);
+    fixture
+        .run_with(&config, |container| {
+            let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+            let read = |file: &str| {
+                dirs.iter()
+                    .map(|dir| dir.join(file))
+                    .find(|path| path.exists())
+                    .and_then(|path| fs::read_to_string(path).ok())
+                    .map(|text| text.trim().to_owned())
+            };
+            // cgroup v1 file names first, then their v2 equivalents.
+            let memory = read("memory.limit_in_bytes").or_else(|| read("memory.max"));
+            expect_eq("memory limit", memory.as_deref(), Some("67108864"))?;
+            expect_eq("pids limit", read("pids.max").as_deref(), Some("50"))?;
+            let quota = read("cpu.cfs_quota_us").or_else(|| read("cpu.max"));
+            match quota.as_deref() {
+                Some("50000") | Some("50000 100000") => Ok(()),
+                other => Err(format!("cpu quota: {other:?}")),
+            }
+        })
+        .map(|_| ())
+}
+
+fn memory_limit_oom_kills() -> TestResult {
+    let fixture = Fixture::new("oom")?;
+    // tail keeps the whole "line" of /dev/zero in memory: it only grows.
+    let mut config = fixture.config(&["tail", "/dev/zero"]);
+    config.resources.memory = Some(16 << 20);
+    config.resources.memory_swap = Some(16 << 20);
+    let outcome = fixture.run(&config)?;
+    expect_eq("exit code", outcome.status.code, 137)?;
+    expect_eq("signal", outcome.status.signal, Some(9))?;
+    expect_eq("oom killed", outcome.status.oom_killed, true)
+}
+
+fn pids_limit_stops_a_fork_bomb() -> TestResult {
+    let fixture = Fixture::new("forkbomb")?;
+    let mut config = fixture.config(&[
+        "sh",
+        "-c",
+        "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived",
+    ]);
+    config.resources.pids_limit = Some(32);
+    let started = Instant::now();
+    let outcome = fixture.run(&config)?;
+    expect_contains("init", &outcome.output, "survived")?;
+    expect_contains("fork refused", &outcome.output, "can't fork")?;
+    if started.elapsed() > Duration::from_secs(30) {
+        return Err("the fork bomb was not contained".to_owned());
+    }
+    Ok(())
+}
+
+fn kill_reports_the_signal() -> TestResult {
+    let fixture = Fixture::new("kill")?;
+    let config = fixture.config(&["sleep", "100"]);
+    let (mut container, _) = fixture.create(&config)?;
+    let pid = container.pid();
+    let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+    let status = container
+        .start()
+        .and_then(|()| container.kill(Signal::SIGKILL))
+        .and_then(|()| container.wait());
+    let deleted = container.delete();
+    let status = status.map_err(|e| e.to_string())?;
+    deleted.map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    expect_eq("exit code", status.code, 137)?;
+    expect_eq("signal", status.signal, Some(9))?;
+    expect_eq("oom killed", status.oom_killed, false)
+}
+
+fn exit_code_is_reported() -> TestResult {
+    let fixture = Fixture::new("exit")?;
+    let outcome = sh(&fixture, "exit 42")?;
+    expect_eq("exit code", outcome.status.code, 42)?;
+    expect_eq("signal", outcome.status.signal, None)
+}
+
+fn invalid_config_creates_nothing() -> TestResult {
+    let fixture = Fixture::new("invalid")?;
+    let mut config = fixture.config(&["true"]);
+    config
+        .sysctls
+        .insert("kernel.panic".to_owned(), "1".to_owned());
+    match fixture
+        .runtime
+        .create(&fixture.name, &fixture.bundle, &config, Stdio::default())
+    {
+        Ok(_) => Err("a host sysctl was accepted".to_owned()),
+        Err(error) => {
+            expect_contains("error", &error.to_string(), "kernel.panic: not namespaced")?;
+            fixture.check_no_leaks(&[], None)
+        }
+    }
+}
+
+/// Not a test: prints the median time of create + start + wait for `true`.
+fn bench_true() -> TestResult {
+    let fixture = Fixture::new("bench")?;
+    let config = fixture.config(&["true"]);
+    let mut times = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        let (mut container, _) = fixture.create(&config)?;
+        let status = container.start().and_then(|()| container.wait());
+        let elapsed = started.elapsed();
+        container.delete().map_err(|e| e.to_string())?;
+        expect_eq("exit", status.map_err(|e| e.to_string())?.code, 0)?;
+        times.push(elapsed);
+    }
+    times.sort();
+    println!(
+        "median create+start+wait of `true`: {:.1} ms (min {:.1} ms, max {:.1} ms, {} runs)",
+        times[times.len() / 2].as_secs_f64() * 1000.0,
+        times[0].as_secs_f64() * 1000.0,
+        times[times.len() - 1].as_secs_f64() * 1000.0,
+        times.len()
+    );
+    Ok(())
+}
