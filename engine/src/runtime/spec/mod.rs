@@ -8,6 +8,8 @@
 
 mod checks;
 mod linux;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
