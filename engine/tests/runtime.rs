@@ -13,6 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -52,10 +53,12 @@ const TESTS: &[Test] = &[
     ("pids_limit_stops_a_fork_bomb", pids_limit_stops_a_fork_bomb),
     ("kill_sigkill_reports_the_signal", kill_reports_the_signal),
     ("exit_code_is_reported", exit_code_is_reported),
+    ("invalid_config_is_refused", invalid_config_creates_nothing),
     (
-        "invalid_config_creates_nothing",
-        invalid_config_creates_nothing,
+        "missing_command_fails_cleanly",
+        missing_command_fails_cleanly,
     ),
+    ("libcontainer_logs_nothing", libcontainer_logs_nothing),
     ("bench_create_start_wait_true", bench_true),
 ];
 
@@ -73,6 +76,12 @@ fn main() {
         println!("0 passed, 0 failed, {} skipped", selected.len());
         return;
     }
+    // Everything logged at any level lands in LOG, so a test can check that
+    // the runtime kept libcontainer quiet.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(|| LogSink)
+        .init();
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in selected {
         let started = Instant::now();
@@ -92,6 +101,23 @@ fn main() {
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         std::process::exit(1);
+    }
+}
+
+static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogSink;
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -487,6 +513,36 @@ fn invalid_config_creates_nothing() -> TestResult {
             fixture.check_no_leaks(&[], None)
         }
     }
+}
+
+fn missing_command_fails_cleanly() -> TestResult {
+    let fixture = Fixture::new("nocmd")?;
+    let config = fixture.config(&["no-such-command"]);
+    match fixture.create(&config) {
+        // libcontainer checks the executable before it reports the container created.
+        Err(error) => {
+            expect_contains("error", &error, "no-such-command")?;
+            fixture.check_no_leaks(&[], None)
+        }
+        Ok((mut container, _)) => {
+            let pid = container.pid();
+            let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+            let status = container.start().and_then(|()| container.wait());
+            container.delete().map_err(|e| e.to_string())?;
+            fixture.check_no_leaks(&dirs, pid)?;
+            expect_eq("exit", status.map_err(|e| e.to_string())?.code, 127)
+        }
+    }
+}
+
+fn libcontainer_logs_nothing() -> TestResult {
+    let fixture = Fixture::new("quiet")?;
+    LOG.lock().map_err(|e| e.to_string())?.clear();
+    let mut config = fixture.config(&["true"]);
+    config.resources.memory = Some(64 << 20);
+    fixture.run(&config)?;
+    let log = String::from_utf8_lossy(&LOG.lock().map_err(|e| e.to_string())?).into_owned();
+    expect_eq("log", log.as_str(), "")
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`.
