@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use stack_engine::runtime::{
-    Container, ContainerConfig, ExitStatus, MountKind, MountSpec, Runtime, Stdio,
+    Container, ContainerConfig, ExitStatus, MountKind, MountSpec, NamespaceMode, Runtime, Stdio,
 };
 
 type TestResult = Result<(), String>;
@@ -59,6 +59,14 @@ const TESTS: &[Test] = &[
         missing_command_fails_cleanly,
     ),
     ("libcontainer_logs_nothing", libcontainer_logs_nothing),
+    (
+        "joins_another_containers_network_namespace",
+        joins_a_network_namespace,
+    ),
+    (
+        "host_pid_namespace_shows_host_processes",
+        host_pid_namespace,
+    ),
     ("bench_create_start_wait_true", bench_true),
 ];
 
@@ -185,7 +193,18 @@ impl Fixture {
     }
 
     fn create(&self, config: &ContainerConfig) -> Result<(Container, PathBuf), String> {
-        let output = self.base.join("output");
+        self.create_as(&self.name, config)
+    }
+
+    /// Creates container `id` with its own bundle and output file.
+    fn create_as(
+        &self,
+        id: &str,
+        config: &ContainerConfig,
+    ) -> Result<(Container, PathBuf), String> {
+        let output = self.base.join(format!("output-{id}"));
+        let bundle = self.base.join(format!("bundle-{id}"));
+        fs::create_dir_all(&bundle).map_err(|e| format!("mkdir bundle: {e}"))?;
         let file = File::create(&output).map_err(|e| e.to_string())?;
         let stdout = file.try_clone().map_err(|e| e.to_string())?;
         let stdio = Stdio {
@@ -196,7 +215,7 @@ impl Fixture {
         };
         let container = self
             .runtime
-            .create(&self.name, &self.bundle, config, stdio)
+            .create(id, &bundle, config, stdio)
             .map_err(|e| e.to_string())?;
         Ok((container, output))
     }
@@ -543,6 +562,56 @@ fn libcontainer_logs_nothing() -> TestResult {
     fixture.run(&config)?;
     let log = String::from_utf8_lossy(&LOG.lock().map_err(|e| e.to_string())?).into_owned();
     expect_eq("log", log.as_str(), "")
+}
+
+fn joins_a_network_namespace() -> TestResult {
+    let fixture = Fixture::new("netjoin")?;
+    let (mut first, _) = fixture.create_as("netjoin-a", &fixture.config(&["sleep", "30"]))?;
+    let first_pid = first.pid();
+    let mut dirs = first.cgroup_dirs().map_err(|e| e.to_string())?;
+    let joined = first.start().map_err(|e| e.to_string()).and_then(|()| {
+        let pid = first_pid.ok_or("no pid")?;
+        let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
+        let expected = fs::read_link(&netns).map_err(|e| e.to_string())?;
+        let mut config = fixture.config(&["readlink", "/proc/self/ns/net"]);
+        config.namespaces.net = NamespaceMode::Join(netns);
+        let (mut second, output) = fixture.create_as("netjoin-b", &config)?;
+        dirs.extend(second.cgroup_dirs().map_err(|e| e.to_string())?);
+        let status = second.start().and_then(|()| second.wait());
+        second.delete().map_err(|e| e.to_string())?;
+        expect_eq("exit", status.map_err(|e| e.to_string())?.code, 0)?;
+        let output = fs::read_to_string(output).map_err(|e| e.to_string())?;
+        expect_eq("netns", output.trim(), expected.to_string_lossy().as_ref())
+    });
+    let _ = first.kill(Signal::SIGKILL);
+    let waited = first.wait().map_err(|e| e.to_string());
+    first.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, first_pid)?;
+    joined?;
+    expect_eq("first exit", waited?.code, 137)
+}
+
+fn host_pid_namespace() -> TestResult {
+    let fixture = Fixture::new("hostpid")?;
+    let mut config = fixture.config(&["sh", "-c", "echo pid=$$; ls /proc | grep -c '^[0-9]'"]);
+    config.namespaces.pid = NamespaceMode::Host;
+    let outcome = fixture.run(&config)?;
+    if outcome.output.contains("pid=1\n") {
+        return Err(format!(
+            "still in a private pid namespace: {}",
+            outcome.output
+        ));
+    }
+    let count: usize = outcome
+        .output
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    if count < 10 {
+        return Err(format!("host processes not visible: {}", outcome.output));
+    }
+    Ok(())
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`.

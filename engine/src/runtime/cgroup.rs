@@ -95,9 +95,10 @@ impl CgroupMounts {
         let mounts = self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter());
         for mount in mounts {
             let mut dir = mount.join(&relative);
-            remove_dir(&dir).map_err(|error| (dir.clone(), error))?;
+            remove_leaf(&dir).map_err(|error| (dir.clone(), error))?;
             while dir.pop() && dir.starts_with(mount) && dir != *mount {
-                match remove_dir(&dir) {
+                match std::fs::remove_dir(&dir) {
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
                     Ok(()) => {}
                     // Another container's cgroup still lives below it.
                     Err(error) if is_busy(&error) => break,
@@ -123,8 +124,9 @@ fn is_busy(error: &io::Error) -> bool {
 }
 
 /// `rmdir`, treating "already gone" as success and retrying briefly while the
-/// kernel still counts exiting processes in the cgroup.
-fn remove_dir(dir: &Path) -> io::Result<()> {
+/// kernel still counts exiting processes in the cgroup. (A parent with child
+/// cgroups also answers `EBUSY`, so parents are not retried.)
+fn remove_leaf(dir: &Path) -> io::Result<()> {
     let mut attempts = 0;
     loop {
         match std::fs::remove_dir(dir) {
