@@ -71,18 +71,23 @@ pub(crate) const ALL_CAPABILITIES: [Capability; 41] = [
 
 /// Paths Docker hides from unprivileged containers (an empty file or an
 /// empty read-only tmpfs is mounted over them): they leak host information
-/// or let a process poke the host kernel.
-pub(crate) const MASKED_PATHS: [&str; 10] = [
+/// (`/proc/interrupts` and `powercap` allow side-channel attacks) or let a
+/// process poke the host kernel. Docker also masks each CPU's
+/// `thermal_throttle` directory where the host has one; that depends on the
+/// host, so it is the caller's to add.
+pub(crate) const MASKED_PATHS: [&str; 12] = [
     "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
     "/proc/kcore",
     "/proc/keys",
     "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
     "/proc/sched_debug",
     "/proc/scsi",
-    "/sys/firmware",
+    "/proc/timer_list",
+    "/proc/timer_stats",
     "/sys/devices/virtual/powercap",
+    "/sys/firmware",
 ];
 
 /// Paths Docker remounts read-only in unprivileged containers: writing there

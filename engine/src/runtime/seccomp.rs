@@ -6,8 +6,10 @@
 //! `mount` family with `CAP_SYS_ADMIN`, `ptrace` with `CAP_SYS_PTRACE`...),
 //! and without `CAP_SYS_ADMIN`, `clone` may not create namespaces while
 //! `clone3` fails with `ENOSYS` (so libc falls back to `clone`, whose flags
-//! seccomp can inspect). Docker's gate on kernel 4.8 for `ptrace` is always
-//! met by the kernels this engine runs on, so it is not modelled.
+//! seccomp can inspect). As in current Docker, `io_uring` is not allowed and
+//! neither are `AF_ALG` and `AF_VSOCK` sockets. Docker's gate on kernel 4.8
+//! for `ptrace` is always met by the kernels this engine runs on, so it is
+//! not modelled.
 
 use oci_spec::runtime::{
     Arch, Capabilities, Capability, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg,
@@ -68,8 +70,10 @@ enum Action {
 enum ArgCheck {
     /// `arg == value`.
     Equal(usize, u64),
-    /// `arg != value`.
-    NotEqual(usize, u64),
+    /// `arg < value`.
+    Less(usize, u64),
+    /// `arg > value`.
+    Greater(usize, u64),
     /// `arg & mask == 0`.
     MaskedZero(usize, u64),
 }
@@ -123,40 +127,41 @@ const fn allow_if(names: &'static [&'static str], args: &'static [ArgCheck]) -> 
 /// System calls every container may make.
 #[rustfmt::skip]
 const ALWAYS_ALLOWED: &[&str] = &[
-    "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "capget", "capset",
-    "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres",
-    "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
+    "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget",
+    "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64",
+    "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
     "clock_nanosleep_time64", "close", "close_range", "connect", "copy_file_range", "creat",
     "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old",
     "epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2",
     "execve", "execveat", "exit", "exit_group", "faccessat", "faccessat2", "fadvise64",
-    "fadvise64_64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchown",
-    "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock",
-    "fork", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64",
-    "fsync", "ftruncate", "ftruncate64", "futex", "futex_time64", "futex_waitv", "futimesat",
-    "getcpu", "getcwd", "getdents", "getdents64", "getegid", "getegid32", "geteuid", "geteuid32",
-    "getgid", "getgid32", "getgroups", "getgroups32", "getitimer", "getpeername", "getpgid",
-    "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid", "getresgid32",
-    "getresuid", "getresuid32", "getrlimit", "get_robust_list", "getrusage", "getsid",
-    "getsockname", "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid",
-    "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
-    "inotify_rm_watch", "io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
-    "io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit", "io_uring_enter",
-    "io_uring_register", "io_uring_setup", "ipc", "kill", "landlock_add_rule",
+    "fadvise64_64", "fallocate", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2",
+    "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr",
+    "flock", "fork", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs",
+    "fstatfs64", "fsync", "ftruncate", "ftruncate64", "futex", "futex_requeue", "futex_time64",
+    "futex_wait", "futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd", "getdents",
+    "getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
+    "getgroups", "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid",
+    "getppid", "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid", "getresuid32",
+    "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname", "getsockopt",
+    "get_thread_area", "gettid", "gettimeofday", "getuid", "getuid32", "getxattr", "getxattrat",
+    "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "io_cancel",
+    "ioctl", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "ioprio_get",
+    "ioprio_set", "io_setup", "io_submit", "ipc", "kill", "landlock_add_rule",
     "landlock_create_ruleset", "landlock_restrict_self", "lchown", "lchown32", "lgetxattr",
-    "link", "linkat", "listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek",
-    "lsetxattr", "lstat", "lstat64", "madvise", "membarrier", "memfd_create", "memfd_secret",
-    "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall", "mmap",
-    "mmap2", "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
-    "mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap",
-    "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
-    "name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open", "openat", "openat2",
-    "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free",
-    "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl", "pread64", "preadv", "preadv2",
-    "prlimit64", "process_mrelease", "pselect6", "pselect6_time64", "pwrite64", "pwritev",
-    "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recv", "recvfrom",
-    "recvmmsg", "recvmmsg_time64", "recvmsg", "remap_file_pages", "removexattr", "rename",
-    "renameat", "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
+    "link", "linkat", "listen", "listmount", "listxattr", "listxattrat", "llistxattr", "_llseek",
+    "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise", "map_shadow_stack",
+    "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod",
+    "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2", "mprotect", "mq_getsetattr",
+    "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend",
+    "mq_timedsend_time64", "mq_unlink", "mremap", "mseal", "msgctl", "msgget", "msgrcv", "msgsnd",
+    "msync", "munlock", "munlockall", "munmap", "name_to_handle_at", "nanosleep", "newfstatat",
+    "_newselect", "open", "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe",
+    "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl",
+    "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6",
+    "pselect6_time64", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink",
+    "readlinkat", "readv", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
+    "remap_file_pages", "removexattr", "removexattrat", "rename", "renameat", "renameat2",
+    "restart_syscall", "riscv_hwprobe", "rmdir", "rseq", "rt_sigaction", "rt_sigpending",
     "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
     "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr",
     "sched_getparam", "sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
@@ -167,19 +172,21 @@ const ALWAYS_ALLOWED: &[&str] = &[
     "setgid32", "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid",
     "setregid32", "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid",
     "setreuid32", "setrlimit", "set_robust_list", "setsid", "setsockopt", "set_thread_area",
-    "set_tid_address", "setuid", "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget",
-    "shutdown", "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall",
-    "socketpair", "splice", "stat", "stat64", "statfs", "statfs64", "statx", "symlink",
-    "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time",
-    "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64",
-    "timer_settime", "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
-    "timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
-    "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat",
-    "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write",
-    "writev",
+    "set_tid_address", "setuid", "setuid32", "setxattr", "setxattrat", "shmat", "shmctl", "shmdt",
+    "shmget", "shutdown", "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn",
+    "socketcall", "socketpair", "splice", "stat", "stat64", "statfs", "statfs64", "statmount",
+    "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee",
+    "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime",
+    "timer_gettime64", "timer_settime", "timer_settime64", "timerfd_create", "timerfd_gettime",
+    "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate",
+    "truncate64", "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "uretprobe", "utime",
+    "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid",
+    "write", "writev",
 ];
 
-/// `AF_VSOCK`: the one socket family Docker's profile refuses.
+/// `AF_ALG` (kernel crypto) and `AF_VSOCK` (host-guest sockets): the socket
+/// families Docker's profile refuses.
+const AF_ALG: u64 = 38;
 const AF_VSOCK: u64 = 40;
 
 /// The `personality(2)` values Docker allows: `PER_LINUX`, `PER_LINUX32`,
@@ -190,7 +197,9 @@ const DOCKER_DEFAULT: &[Group] = &[
     allow(ALWAYS_ALLOWED),
     // ptrace and friends are safe since kernel 4.8 (seccomp is rechecked after a tracer's change).
     allow(&["process_vm_readv", "process_vm_writev", "ptrace"]),
-    allow_if(&["socket"], &[ArgCheck::NotEqual(0, AF_VSOCK)]),
+    allow_if(&["socket"], &[ArgCheck::Less(0, AF_ALG)]),
+    allow_if(&["socket"], &[ArgCheck::Equal(0, AF_ALG + 1)]),
+    allow_if(&["socket"], &[ArgCheck::Greater(0, AF_VSOCK)]),
     allow_if(&["personality"], &[ArgCheck::Equal(0, PERSONALITIES[0])]),
     allow_if(&["personality"], &[ArgCheck::Equal(0, PERSONALITIES[1])]),
     allow_if(&["personality"], &[ArgCheck::Equal(0, PERSONALITIES[2])]),
@@ -220,6 +229,9 @@ const DOCKER_DEFAULT: &[Group] = &[
             "fsopen",
             "fspick",
             "lookup_dcookie",
+            "lsm_get_self_attr",
+            "lsm_list_modules",
+            "lsm_set_self_attr",
             "mount",
             "mount_setattr",
             "move_mount",
@@ -317,8 +329,9 @@ impl ArgCheck {
     fn to_oci(self) -> LinuxSeccompArg {
         let (index, value, value_two, op) = match self {
             ArgCheck::Equal(index, value) => (index, value, None, LinuxSeccompOperator::ScmpCmpEq),
-            ArgCheck::NotEqual(index, value) => {
-                (index, value, None, LinuxSeccompOperator::ScmpCmpNe)
+            ArgCheck::Less(index, value) => (index, value, None, LinuxSeccompOperator::ScmpCmpLt),
+            ArgCheck::Greater(index, value) => {
+                (index, value, None, LinuxSeccompOperator::ScmpCmpGt)
             }
             ArgCheck::MaskedZero(index, mask) => (
                 index,
@@ -506,7 +519,11 @@ mod tests {
         let seccomp = profile(&[], HostArch::X86_64);
         assert_eq!(
             rules_for(&seccomp, "socket"),
-            ["ScmpActAllow None [0 ScmpCmpNe 0x28 None]"]
+            [
+                "ScmpActAllow None [0 ScmpCmpLt 0x26 None]",
+                "ScmpActAllow None [0 ScmpCmpEq 0x27 None]",
+                "ScmpActAllow None [0 ScmpCmpGt 0x28 None]",
+            ]
         );
         assert_eq!(
             rules_for(&seccomp, "personality"),

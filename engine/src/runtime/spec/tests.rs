@@ -199,7 +199,7 @@ mount /sys/fs/cgroup cgroup cgroup nosuid,noexec,nodev,relatime,ro
 mount /dev/mqueue mqueue mqueue nosuid,noexec,nodev
 mount /dev/shm tmpfs shm nosuid,noexec,nodev,mode=1777,size=67108864
 namespaces pid net ipc uts mnt
-masked /proc/acpi /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap
+masked /proc/acpi /proc/asound /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/sched_debug /proc/scsi /proc/timer_list /proc/timer_stats /sys/devices/virtual/powercap /sys/firmware
 readonly /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger
 devices /dev/null:1:3:666 /dev/zero:1:5:666 /dev/full:1:7:666 /dev/random:1:8:666 /dev/urandom:1:9:666 /dev/tty:5:0:666
 device-rule deny a *:* rwm
