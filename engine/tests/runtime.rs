@@ -8,6 +8,7 @@
 //! Run one test with `cargo test -p stack-engine --test runtime -- NAME`.
 
 use std::fs::{self, File};
+use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,7 +20,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use stack_engine::runtime::{
-    Container, ContainerConfig, ExitStatus, MountKind, MountSpec, NamespaceMode, Runtime, Stdio,
+    ConsoleSocket, Container, ContainerConfig, ExitStatus, MountKind, MountSpec, NamespaceMode,
+    Runtime, Stdio,
 };
 
 type TestResult = Result<(), String>;
@@ -67,6 +69,7 @@ const TESTS: &[Test] = &[
         "host_pid_namespace_shows_host_processes",
         host_pid_namespace,
     ),
+    ("tty_gives_the_process_a_terminal", tty_gives_a_terminal),
     ("bench_create_start_wait_true", bench_true),
 ];
 
@@ -612,6 +615,49 @@ fn host_pid_namespace() -> TestResult {
         return Err(format!("host processes not visible: {}", outcome.output));
     }
     Ok(())
+}
+
+fn tty_gives_a_terminal() -> TestResult {
+    let fixture = Fixture::new("tty")?;
+    let socket =
+        ConsoleSocket::bind(fixture.base.join("console.sock")).map_err(|e| e.to_string())?;
+    let mut config = fixture.config(&["sh", "-c", "tty; echo hello from the terminal"]);
+    config.tty = true;
+    let stdio = Stdio {
+        console_socket: Some(socket.path().to_owned()),
+        ..Stdio::default()
+    };
+    let mut container = fixture
+        .runtime
+        .create(&fixture.name, &fixture.bundle, &config, stdio)
+        .map_err(|e| e.to_string())?;
+    let pid = container.pid();
+    let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+    let ran = socket
+        .receive_master()
+        .map_err(|e| format!("receive the terminal: {e}"))
+        .and_then(|master| {
+            container.start().map_err(|e| e.to_string())?;
+            let mut terminal = File::from(master);
+            let mut output = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The master reads EIO once the last process holding the terminal exits.
+            while let Ok(n @ 1..) = terminal.read(&mut buf) {
+                output.extend_from_slice(&buf[..n]);
+            }
+            let status = container.wait().map_err(|e| e.to_string())?;
+            Ok((status, String::from_utf8_lossy(&output).into_owned()))
+        });
+    if ran.is_err() {
+        let _ = container.kill(Signal::SIGKILL);
+    }
+    container.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    let (status, output) = ran?;
+    expect_eq("exit", status.code, 0)?;
+    expect_contains("tty", &output, "/dev/pts/0")?;
+    // The terminal turns \n into \r\n, as a terminal does.
+    expect_contains("echo", &output, "hello from the terminal\r\n")
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`.

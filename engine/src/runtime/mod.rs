@@ -8,7 +8,8 @@
 //! - `seccomp`: Docker's default seccomp profile as data;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
-//! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer.
+//! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer;
+//! - `tty`: receiving a container's pseudo-terminal over its console socket.
 
 mod cgroup;
 mod config;
@@ -17,9 +18,11 @@ mod error;
 mod run;
 pub mod seccomp;
 pub mod spec;
+mod tty;
 
 pub use config::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Ulimit, User,
 };
 pub use error::{ConfigError, ConfigErrors, RunError};
 pub use run::{Container, ExitStatus, Runtime, Stdio};
+pub use tty::ConsoleSocket;
