@@ -21,7 +21,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use stack_engine::runtime::{
     ConsoleSocket, Container, ContainerConfig, ExitStatus, MountKind, MountSpec, NamespaceMode,
-    Runtime, Stdio,
+    Runtime, Stdio, Ulimit,
 };
 
 type TestResult = Result<(), String>;
@@ -70,6 +70,7 @@ const TESTS: &[Test] = &[
         host_pid_namespace,
     ),
     ("tty_gives_the_process_a_terminal", tty_gives_a_terminal),
+    ("process_settings_apply", process_settings_apply),
     ("bench_create_start_wait_true", bench_true),
 ];
 
@@ -658,6 +659,47 @@ fn tty_gives_a_terminal() -> TestResult {
     expect_contains("tty", &output, "/dev/pts/0")?;
     // The terminal turns \n into \r\n, as a terminal does.
     expect_contains("echo", &output, "hello from the terminal\r\n")
+}
+
+fn process_settings_apply() -> TestResult {
+    let fixture = Fixture::new("process")?;
+    let mut config = fixture.config(&[
+        "sh",
+        "-c",
+        "id; pwd; echo greeting=$GREETING; ulimit -n; cat /proc/sys/net/ipv4/ip_forward; \
+         grep -E 'NoNewPrivs|CapEff' /proc/self/status; cat /proc/self/oom_score_adj",
+    ]);
+    config.user.uid = 1000;
+    config.user.gid = 1000;
+    config.user.additional_gids = vec![2000];
+    config.cwd = PathBuf::from("/tmp");
+    config.env = vec!["GREETING=hi".to_owned()];
+    config.ulimits = vec![Ulimit {
+        name: "nofile".to_owned(),
+        soft: 512,
+        hard: 1024,
+    }];
+    config
+        .sysctls
+        .insert("net.ipv4.ip_forward".to_owned(), "1".to_owned());
+    config.no_new_privileges = true;
+    config.oom_score_adj = Some(300);
+    let outcome = fixture.run(&config)?;
+    let lines: Vec<&str> = outcome.output.lines().collect();
+    expect_eq(
+        "output",
+        lines,
+        vec![
+            "uid=1000 gid=1000 groups=2000",
+            "/tmp",
+            "greeting=hi",
+            "512",
+            "1",
+            "CapEff:\t0000000000000000",
+            "NoNewPrivs:\t1",
+            "300",
+        ],
+    )
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`.
