@@ -212,25 +212,26 @@ pub(crate) struct DeviceRule {
     pub access: &'static str,
 }
 
-/// The device cgroup rules Docker ends up with for an unprivileged container
-/// (its own defaults plus the ones runc always adds): deny everything, allow
-/// `mknod` of any node (using it still needs an allow rule), allow the
-/// standard nodes, ptys and `/dev/net/tun`, and keep `/dev/fuse` denied.
+/// The device cgroup rules Docker ends up with for an unprivileged container:
+/// its own (deny everything, allow the standard nodes, keep `/dev/fuse`
+/// denied) followed by the ones runc always appends (`mknod` of any node,
+/// `/dev/full`, ptys, `/dev/ptmx`, `/dev/net/tun`). The order matters on
+/// cgroup v1, where a deny cannot follow a wildcard allow.
 pub(crate) const DEVICE_RULES: [DeviceRule; 14] = [
     rule(false, LinuxDeviceType::A, None, None, "rwm"),
-    rule(true, LinuxDeviceType::C, None, None, "m"),
-    rule(true, LinuxDeviceType::B, None, None, "m"),
-    rule(true, LinuxDeviceType::C, Some(1), Some(3), "rwm"),
     rule(true, LinuxDeviceType::C, Some(1), Some(5), "rwm"),
-    rule(true, LinuxDeviceType::C, Some(1), Some(7), "rwm"),
-    rule(true, LinuxDeviceType::C, Some(1), Some(8), "rwm"),
+    rule(true, LinuxDeviceType::C, Some(1), Some(3), "rwm"),
     rule(true, LinuxDeviceType::C, Some(1), Some(9), "rwm"),
+    rule(true, LinuxDeviceType::C, Some(1), Some(8), "rwm"),
     rule(true, LinuxDeviceType::C, Some(5), Some(0), "rwm"),
     rule(true, LinuxDeviceType::C, Some(5), Some(1), "rwm"),
-    rule(true, LinuxDeviceType::C, Some(5), Some(2), "rwm"),
-    rule(true, LinuxDeviceType::C, Some(136), None, "rwm"),
-    rule(true, LinuxDeviceType::C, Some(10), Some(200), "rwm"),
     rule(false, LinuxDeviceType::C, Some(10), Some(229), "rwm"),
+    rule(true, LinuxDeviceType::C, None, None, "m"),
+    rule(true, LinuxDeviceType::B, None, None, "m"),
+    rule(true, LinuxDeviceType::C, Some(1), Some(7), "rwm"),
+    rule(true, LinuxDeviceType::C, Some(136), None, "rwm"),
+    rule(true, LinuxDeviceType::C, Some(5), Some(2), "rwm"),
+    rule(true, LinuxDeviceType::C, Some(10), Some(200), "rwm"),
 ];
 
 const fn rule(

@@ -65,6 +65,8 @@ pub struct Container {
     id: String,
     inner: Inner,
     cgroups_path: PathBuf,
+    /// The init process was waited for: its pid may since name another process.
+    reaped: bool,
 }
 
 impl Runtime {
@@ -136,6 +138,7 @@ impl Runtime {
                 id: id.to_owned(),
                 inner,
                 cgroups_path,
+                reaped: false,
             }),
             Err(source) => {
                 // A half-created container may have left its state directory
@@ -163,6 +166,7 @@ impl Runtime {
             id: id.to_owned(),
             inner,
             cgroups_path,
+            reaped: false,
         })
     }
 }
@@ -227,6 +231,7 @@ impl Container {
                 }
             }
         };
+        self.reaped = true;
         let oom_kills = CgroupMounts::from_proc()
             .ok()
             .and_then(|mounts| mounts.oom_kills(&self.cgroups_path));
@@ -262,6 +267,12 @@ impl Container {
     pub fn delete(mut self) -> Result<(), RunError> {
         quiet(|| self.inner.delete(true))
             .map_err(|source| runtime_error(&self.id, "delete", source))?;
+        // A process that was never waited for (the container was deleted
+        // before it ran, or while it ran) was just killed: reap it so no
+        // zombie is left. ECHILD means it was reaped already or is not ours.
+        if let Some(pid) = self.inner.pid().filter(|_| !self.reaped) {
+            while let Err(Errno::EINTR) = waitpid(pid, None) {}
+        }
         let mounts = CgroupMounts::from_proc().map_err(|source| self.mountinfo_error(source))?;
         mounts
             .remove(&self.cgroups_path)

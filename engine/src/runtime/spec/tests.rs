@@ -203,19 +203,19 @@ masked /proc/acpi /proc/asound /proc/interrupts /proc/kcore /proc/keys /proc/lat
 readonly /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger
 devices /dev/null:1:3:666 /dev/zero:1:5:666 /dev/full:1:7:666 /dev/random:1:8:666 /dev/urandom:1:9:666 /dev/tty:5:0:666
 device-rule deny a *:* rwm
-device-rule allow c *:* m
-device-rule allow b *:* m
-device-rule allow c 1:3 rwm
 device-rule allow c 1:5 rwm
-device-rule allow c 1:7 rwm
-device-rule allow c 1:8 rwm
+device-rule allow c 1:3 rwm
 device-rule allow c 1:9 rwm
+device-rule allow c 1:8 rwm
 device-rule allow c 5:0 rwm
 device-rule allow c 5:1 rwm
-device-rule allow c 5:2 rwm
-device-rule allow c 136:* rwm
-device-rule allow c 10:200 rwm
 device-rule deny c 10:229 rwm
+device-rule allow c *:* m
+device-rule allow b *:* m
+device-rule allow c 1:7 rwm
+device-rule allow c 136:* rwm
+device-rule allow c 5:2 rwm
+device-rule allow c 10:200 rwm
 cgroups \"/stack/c1\"
 seccomp default=ScmpActErrno errno=1 mount-allowed=false
 ";
