@@ -95,7 +95,7 @@ impl Runtime {
             .cgroups_path
             .get_or_insert_with(|| self.cgroup_parent.join(id))
             .clone();
-        let spec = spec::build(&config).map_err(|source| RunError::Config {
+        let mut spec = spec::build(&config).map_err(|source| RunError::Config {
             id: id.to_owned(),
             source,
         })?;
@@ -108,6 +108,11 @@ impl Runtime {
                 source,
             }
         };
+        let status_path = Path::new("/proc/self/status");
+        let own_capabilities = fs::read_to_string(status_path)
+            .map(|status| permitted_capabilities(&status))
+            .map_err(io_error("read", status_path))?;
+        spec::restrict_capabilities(&mut spec, &own_capabilities);
         let config_path = bundle.join("config.json");
         let json = serde_json::to_vec_pretty(&spec)
             .map_err(|error| io_error("serialize", &config_path)(error.into()))?;
@@ -282,6 +287,17 @@ impl Container {
                 source,
             })
     }
+}
+
+/// The capabilities a process may grant, from its `/proc/<pid>/status`: the
+/// child that becomes the container can only keep what this process holds.
+fn permitted_capabilities(status: &str) -> oci_spec::runtime::Capabilities {
+    let mask = status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapPrm:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0);
+    spec::capabilities_from_mask(mask)
 }
 
 fn runtime_error(id: &str, operation: &'static str, source: LibcontainerError) -> RunError {

@@ -14,11 +14,11 @@ mod tests;
 use std::path::PathBuf;
 
 use oci_spec::runtime::{
-    LinuxCapabilities, Mount, PosixRlimit, Process, Root, Spec, User as OciUser,
+    Capabilities, LinuxCapabilities, Mount, PosixRlimit, Process, Root, Spec, User as OciUser,
 };
 
 use super::config::{ContainerConfig, MountKind, NamespaceMode};
-use super::defaults::{DEFAULT_PATH, STANDARD_MOUNTS};
+use super::defaults::{ALL_CAPABILITIES, DEFAULT_PATH, STANDARD_MOUNTS};
 use super::error::{ConfigError, ConfigErrors};
 
 /// The OCI runtime-spec version written into `config.json`.
@@ -50,6 +50,43 @@ pub fn build(config: &ContainerConfig) -> Result<Spec, ConfigErrors> {
     Ok(spec)
 }
 
+/// The capabilities whose bits are set in a `/proc/<pid>/status` mask
+/// such as `CapBnd: 000001fffeffffff`.
+pub fn capabilities_from_mask(mask: u64) -> Capabilities {
+    ALL_CAPABILITIES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| mask & (1 << bit) != 0)
+        .map(|(_, cap)| *cap)
+        .collect()
+}
+
+/// Removes from every capability set of `spec` what is not in `available`.
+/// A container can never hold a capability the engine itself lacks (the
+/// kernel refuses to grant it), so `privileged` and `cap_add: [ALL]` mean
+/// "everything the engine has", as on a host whose root is itself confined.
+pub fn restrict_capabilities(spec: &mut Spec, available: &Capabilities) {
+    let Some(process) = spec.process_mut().as_mut() else {
+        return;
+    };
+    let Some(mut caps) = process.capabilities().clone() else {
+        return;
+    };
+    let keep = |set: &Option<Capabilities>| {
+        set.as_ref()
+            .map(|set| set.intersection(available).copied().collect())
+    };
+    let (bounding, effective) = (keep(caps.bounding()), keep(caps.effective()));
+    let (permitted, inheritable) = (keep(caps.permitted()), keep(caps.inheritable()));
+    let ambient = keep(caps.ambient());
+    caps.set_bounding(bounding)
+        .set_effective(effective)
+        .set_permitted(permitted)
+        .set_inheritable(inheritable)
+        .set_ambient(ambient);
+    process.set_capabilities(Some(caps));
+}
+
 fn hostname(config: &ContainerConfig, errors: &mut Vec<ConfigError>) -> Option<String> {
     match (&config.namespaces.uts, &config.hostname) {
         (NamespaceMode::Private, hostname) => hostname.clone(),
@@ -70,7 +107,7 @@ fn root(config: &ContainerConfig) -> Root {
 
 fn process(
     config: &ContainerConfig,
-    capabilities: &oci_spec::runtime::Capabilities,
+    capabilities: &Capabilities,
     rlimits: Vec<PosixRlimit>,
 ) -> Process {
     let mut user = OciUser::default();

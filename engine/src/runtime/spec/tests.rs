@@ -549,3 +549,32 @@ fn every_problem_is_reported_at_once() {
         .to_string()
         .starts_with("rootfs \"rootfs\": must be an absolute path; args: "));
 }
+
+#[test]
+fn capability_masks_follow_kernel_numbering() {
+    use oci_spec::runtime::Capability;
+    // Docker's default set, as /proc/<pid>/status shows it.
+    let defaults = super::capabilities_from_mask(0xa80425fb);
+    assert_eq!(defaults.len(), 14);
+    assert!(defaults.contains(&Capability::AuditWrite) && defaults.contains(&Capability::Setfcap));
+    // A root without CAP_SYS_RESOURCE (bit 24).
+    let confined = super::capabilities_from_mask(0x1fffeffffff);
+    assert_eq!(confined.len(), 40);
+    assert!(!confined.contains(&Capability::SysResource));
+    assert!(confined.contains(&Capability::CheckpointRestore));
+}
+
+#[test]
+fn privileged_gets_only_what_the_engine_holds() {
+    use oci_spec::runtime::Capability;
+    let mut spec = build(&ContainerConfig {
+        privileged: true,
+        ..config()
+    })
+    .unwrap();
+    let available = super::capabilities_from_mask(0x1fffeffffff);
+    super::restrict_capabilities(&mut spec, &available);
+    let caps = lines_with(&render(&spec), "caps")[0].clone();
+    assert_eq!(caps.split(' ').count(), 1 + 40);
+    assert!(!caps.contains(&format!("CAP_{}", Capability::SysResource)));
+}
