@@ -429,11 +429,13 @@ fn default_capabilities_work() -> TestResult {
     let fixture = Fixture::new("caps")?;
     let outcome = sh(
         &fixture,
-        "chown 1:1 /tmp && echo chown-ok; grep CapEff /proc/self/status; date -s 2000-01-01; ping -c 1 -W 1 127.0.0.1",
+        "chown 1:1 /tmp && echo chown-ok; grep -E 'CapEff|Seccomp:' /proc/self/status; date -s 2000-01-01; ping -c 1 -W 1 127.0.0.1",
     )?;
     expect_contains("chown", &outcome.output, "chown-ok")?;
     // Docker's 14 default capabilities.
     expect_contains("CapEff", &outcome.output, "00000000a80425fb")?;
+    // Filter mode: Docker's profile is loaded.
+    expect_contains("seccomp", &outcome.output, "Seccomp:\t2\n")?;
     expect_contains(
         "date -s",
         &outcome.output,
@@ -721,7 +723,7 @@ fn privileged_can_mount() -> TestResult {
     let mut config = fixture.config(&[
         "sh",
         "-c",
-        "mount -t tmpfs x /mnt && echo mounted; grep CapEff /proc/self/status; cat /proc/keys | head -c 1 | wc -c",
+        "mount -t tmpfs x /mnt && echo mounted; grep -E 'CapEff|Seccomp:' /proc/self/status; cat /proc/keys | head -c 1 | wc -c",
     ]);
     config.privileged = true;
     let outcome = fixture.run(&config)?;
@@ -734,6 +736,7 @@ fn privileged_can_mount() -> TestResult {
         .unwrap_or_default()
         .trim();
     expect_contains("CapEff", &outcome.output, own)?;
+    expect_contains("seccomp", &outcome.output, "Seccomp:\t0\n")?;
     // Nothing is masked.
     expect_contains("/proc/keys", &outcome.output, "\n1\n")
 }

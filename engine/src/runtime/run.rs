@@ -24,6 +24,7 @@ use nix::unistd::Pid;
 use super::cgroup::CgroupMounts;
 use super::config::ContainerConfig;
 use super::error::RunError;
+use super::seccomp::Platform;
 use super::spec;
 
 /// Where libcontainer keeps its per-container state, and the cgroup under
@@ -95,10 +96,11 @@ impl Runtime {
             .cgroups_path
             .get_or_insert_with(|| self.cgroup_parent.join(id))
             .clone();
-        let mut spec = spec::build(&config).map_err(|source| RunError::Config {
-            id: id.to_owned(),
-            source,
-        })?;
+        let mut spec =
+            spec::build(&config, Platform::detect()).map_err(|source| RunError::Config {
+                id: id.to_owned(),
+                source,
+            })?;
         let io_error = |operation, path: &Path| {
             let (id, path) = (id.to_owned(), path.to_owned());
             move |source| RunError::Io {

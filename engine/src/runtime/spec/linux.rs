@@ -17,6 +17,7 @@ pub(super) fn linux(
     config: &ContainerConfig,
     capabilities: &Capabilities,
     sysctls: HashMap<String, String>,
+    platform: seccomp::Platform,
 ) -> Linux {
     let (masked, readonly) = if config.privileged {
         (Vec::new(), Vec::new())
@@ -26,8 +27,7 @@ pub(super) fn linux(
             READONLY_PATHS.map(String::from).to_vec(),
         )
     };
-    let seccomp = (!config.privileged)
-        .then(|| seccomp::docker_default(capabilities, seccomp::HostArch::current()));
+    let seccomp = (!config.privileged).then(|| seccomp::docker_default(capabilities, platform));
     let mut linux = Linux::default();
     linux
         .set_namespaces(Some(namespaces(config)))

@@ -20,12 +20,14 @@ use oci_spec::runtime::{
 use super::config::{ContainerConfig, MountKind, NamespaceMode};
 use super::defaults::{ALL_CAPABILITIES, DEFAULT_PATH, STANDARD_MOUNTS};
 use super::error::{ConfigError, ConfigErrors};
+use super::seccomp::Platform;
 
 /// The OCI runtime-spec version written into `config.json`.
 const OCI_VERSION: &str = "1.0.2";
 
-/// Builds the runtime spec for `config`, or every reason it cannot be built.
-pub fn build(config: &ContainerConfig) -> Result<Spec, ConfigErrors> {
+/// Builds the runtime spec for `config` on `platform` (which decides the
+/// seccomp architectures), or every reason it cannot be built.
+pub fn build(config: &ContainerConfig, platform: Platform) -> Result<Spec, ConfigErrors> {
     let mut errors = Vec::new();
     checks::check_paths(config, &mut errors);
     checks::check_resources(&config.resources, &mut errors);
@@ -46,7 +48,7 @@ pub fn build(config: &ContainerConfig) -> Result<Spec, ConfigErrors> {
         .set_root(Some(root(config)))
         .set_mounts(Some(mounts(config)))
         .set_process(Some(process(config, &capabilities, rlimits)))
-        .set_linux(Some(linux::linux(config, &capabilities, sysctls)));
+        .set_linux(Some(linux::linux(config, &capabilities, sysctls, platform)));
     Ok(spec)
 }
 

@@ -8,6 +8,15 @@ use oci_spec::runtime::{LinuxSeccompAction, Spec};
 use super::build;
 use crate::runtime::config::{ContainerConfig, MountKind, MountSpec, NamespaceMode, Ulimit};
 use crate::runtime::error::ConfigError;
+use crate::runtime::seccomp::{HostArch, Platform};
+
+fn build_x86(config: &ContainerConfig) -> Result<Spec, crate::runtime::ConfigErrors> {
+    let platform = Platform {
+        arch: HostArch::X86_64,
+        x32: true,
+    };
+    build(config, platform)
+}
 
 fn config() -> ContainerConfig {
     ContainerConfig {
@@ -222,13 +231,13 @@ seccomp default=ScmpActErrno errno=1 mount-allowed=false
 
 #[test]
 fn default_config_gets_dockers_defaults() {
-    let spec = build(&config()).unwrap();
+    let spec = build_x86(&config()).unwrap();
     assert_eq!(render(&spec), DEFAULT_RENDERING);
 }
 
 #[test]
 fn privileged_turns_the_confinement_off() {
-    let spec = build(&ContainerConfig {
+    let spec = build_x86(&ContainerConfig {
         privileged: true,
         cap_drop: vec!["ALL".to_owned()],
         ..config()
@@ -255,7 +264,7 @@ fn privileged_turns_the_confinement_off() {
 
 fn caps_of(cap_add: &[&str], cap_drop: &[&str]) -> Result<String, Vec<ConfigError>> {
     let to_strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
-    build(&ContainerConfig {
+    build_x86(&ContainerConfig {
         cap_add: to_strings(cap_add),
         cap_drop: to_strings(cap_drop),
         ..config()
@@ -290,7 +299,7 @@ fn cap_add_and_cap_drop_follow_dockers_rules() {
 
 #[test]
 fn cap_sys_admin_opens_the_mount_syscalls() {
-    let spec = build(&ContainerConfig {
+    let spec = build_x86(&ContainerConfig {
         cap_add: vec!["SYS_ADMIN".to_owned()],
         ..config()
     })
@@ -311,7 +320,7 @@ fn only_namespaced_sysctls_are_accepted() {
     ] {
         ok.sysctls.insert(name.to_owned(), value.to_owned());
     }
-    let rendered = render(&build(&ok).unwrap());
+    let rendered = render(&build_x86(&ok).unwrap());
     assert_eq!(
         lines_with(&rendered, "sysctl"),
         [
@@ -330,7 +339,7 @@ fn only_namespaced_sysctls_are_accepted() {
     bad.sysctls
         .insert("kernel.hostname".to_owned(), "x".to_owned());
     assert_eq!(
-        build(&bad).unwrap_err().0,
+        build_x86(&bad).unwrap_err().0,
         [
             ConfigError::SysctlNotNamespaced("kernel.hostname".to_owned()),
             ConfigError::SysctlHostNamespace {
@@ -349,7 +358,7 @@ fn ulimits_map_to_rlimits() {
         soft,
         hard,
     };
-    let spec = build(&ContainerConfig {
+    let spec = build_x86(&ContainerConfig {
         ulimits: vec![ulimit("nofile", 1024, 4096), ulimit("nproc", 100, 100)],
         ..config()
     })
@@ -361,7 +370,7 @@ fn ulimits_map_to_rlimits() {
             "rlimit RlimitNproc 100:100"
         ]
     );
-    let errors = build(&ContainerConfig {
+    let errors = build_x86(&ContainerConfig {
         ulimits: vec![ulimit("files", 1, 1), ulimit("core", 10, 5)],
         ..config()
     })
@@ -387,7 +396,7 @@ fn host_and_joined_namespaces() {
     shared.namespaces.ipc = NamespaceMode::Host;
     shared.namespaces.uts = NamespaceMode::Host;
     shared.namespaces.net = NamespaceMode::Join(PathBuf::from("/proc/42/ns/net"));
-    let rendered = render(&build(&shared).unwrap());
+    let rendered = render(&build_x86(&shared).unwrap());
     assert_eq!(
         lines_with(&rendered, "namespaces"),
         ["namespaces net=/proc/42/ns/net mnt"]
@@ -399,14 +408,14 @@ fn host_and_joined_namespaces() {
 
     shared.hostname = Some("web".to_owned());
     assert_eq!(
-        build(&shared).unwrap_err().0,
+        build_x86(&shared).unwrap_err().0,
         [ConfigError::HostnameWithHostUts("web".to_owned())]
     );
 }
 
 #[test]
 fn user_mounts_follow_the_standard_ones_and_replace_them() {
-    let spec = build(&ContainerConfig {
+    let spec = build_x86(&ContainerConfig {
         read_only_rootfs: true,
         mounts: vec![
             MountSpec {
@@ -461,7 +470,7 @@ fn resources_follow_dockers_units_and_defaults() {
     limited.resources.cpu_shares = Some(512);
     limited.resources.cpuset_cpus = Some("0-1".to_owned());
     limited.resources.pids_limit = Some(100);
-    let rendered = render(&build(&limited).unwrap());
+    let rendered = render(&build_x86(&limited).unwrap());
     assert_eq!(
         lines_with(&rendered, "memory"),
         ["memory limit=67108864 swap=134217728"]
@@ -474,7 +483,7 @@ fn resources_follow_dockers_units_and_defaults() {
 
     limited.resources.memory_swap = Some(-1);
     limited.resources.pids_limit = Some(0);
-    let rendered = render(&build(&limited).unwrap());
+    let rendered = render(&build_x86(&limited).unwrap());
     assert_eq!(
         lines_with(&rendered, "memory"),
         ["memory limit=67108864 swap=-1"]
@@ -485,7 +494,7 @@ fn resources_follow_dockers_units_and_defaults() {
     limited.resources.cpu_quota = Some(10);
     limited.resources.cpu_period = Some(5_000_000);
     assert_eq!(
-        build(&limited).unwrap_err().0,
+        build_x86(&limited).unwrap_err().0,
         [
             ConfigError::SwapBelowMemory {
                 memory: 64 << 20,
@@ -508,7 +517,7 @@ fn process_fields_are_carried_over() {
     custom.tty = true;
     custom.no_new_privileges = true;
     custom.oom_score_adj = Some(500);
-    let rendered = render(&build(&custom).unwrap());
+    let rendered = render(&build_x86(&custom).unwrap());
     assert_eq!(
         lines_with(&rendered, "user"),
         ["user 1000:1000 groups=[10 20] cwd=/app tty=true nnp=true oom=500"]
@@ -531,7 +540,7 @@ fn every_problem_is_reported_at_once() {
         }],
         ..ContainerConfig::default()
     };
-    let errors = build(&broken).unwrap_err();
+    let errors = build_x86(&broken).unwrap_err();
     assert_eq!(
         errors.0,
         [
@@ -567,7 +576,7 @@ fn capability_masks_follow_kernel_numbering() {
 #[test]
 fn privileged_gets_only_what_the_engine_holds() {
     use oci_spec::runtime::Capability;
-    let mut spec = build(&ContainerConfig {
+    let mut spec = build_x86(&ContainerConfig {
         privileged: true,
         ..config()
     })
