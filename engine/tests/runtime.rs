@@ -72,6 +72,10 @@ const TESTS: &[Test] = &[
     ("tty_gives_the_process_a_terminal", tty_gives_a_terminal),
     ("process_settings_apply", process_settings_apply),
     ("privileged_container_can_mount", privileged_can_mount),
+    (
+        "device_cgroup_allows_only_standard_devices",
+        device_rules_apply,
+    ),
     ("bench_create_start_wait_true", bench_true),
 ];
 
@@ -739,6 +743,21 @@ fn privileged_can_mount() -> TestResult {
     expect_contains("seccomp", &outcome.output, "Seccomp:\t0\n")?;
     // Nothing is masked.
     expect_contains("/proc/keys", &outcome.output, "\n1\n")
+}
+
+/// CAP_MKNOD lets a container create any node (as in Docker), but the device
+/// cgroup only lets it open the standard ones.
+fn device_rules_apply() -> TestResult {
+    let fixture = Fixture::new("devices")?;
+    let outcome = sh(
+        &fixture,
+        "mknod /dev/null2 c 1 3 && echo x > /dev/null2 && echo null-ok; \
+         mknod /dev/mem2 c 1 1 && echo mknod-ok; head -c 1 /dev/mem2 || echo mem-refused",
+    )?;
+    expect_contains("null", &outcome.output, "null-ok")?;
+    expect_contains("mknod", &outcome.output, "mknod-ok")?;
+    expect_contains("mem", &outcome.output, "Operation not permitted")?;
+    expect_contains("mem", &outcome.output, "mem-refused")
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`
