@@ -60,6 +60,10 @@ const TESTS: &[Test] = &[
         "missing_command_fails_cleanly",
         missing_command_fails_cleanly,
     ),
+    (
+        "duplicate_id_leaves_the_first_container_alone",
+        duplicate_id,
+    ),
     ("libcontainer_logs_nothing", libcontainer_logs_nothing),
     (
         "joins_another_containers_network_namespace",
@@ -758,6 +762,23 @@ fn device_rules_apply() -> TestResult {
     expect_contains("mknod", &outcome.output, "mknod-ok")?;
     expect_contains("mem", &outcome.output, "Operation not permitted")?;
     expect_contains("mem", &outcome.output, "mem-refused")
+}
+
+fn duplicate_id() -> TestResult {
+    let fixture = Fixture::new("dup")?;
+    let (mut first, _) = fixture.create(&fixture.config(&["sh", "-c", "exit 7"]))?;
+    let pid = first.pid();
+    let dirs = first.cgroup_dirs().map_err(|e| e.to_string())?;
+    let second = fixture.create(&fixture.config(&["true"]));
+    // The first container must still be intact: it starts and exits with its code.
+    let status = first.start().and_then(|()| first.wait());
+    first.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    match second {
+        Ok(_) => return Err("a second container with the same id was created".to_owned()),
+        Err(error) => expect_contains("error", &error, "already exists")?,
+    }
+    expect_eq("first exit", status.map_err(|e| e.to_string())?.code, 7)
 }
 
 /// Not a test: prints the median time of create + start + wait for `true`

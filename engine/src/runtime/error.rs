@@ -57,8 +57,8 @@ pub enum ConfigError {
         /// Its hard value.
         hard: u64,
     },
-    /// A hostname was set although the UTS namespace is the host's.
-    #[error("hostname {0:?}: cannot be set while sharing the host's UTS namespace")]
+    /// A hostname was set although the UTS namespace is shared.
+    #[error("hostname {0:?}: cannot be set while the container shares a UTS namespace (the host's or another container's); drop the hostname or the shared namespace")]
     HostnameWithHostUts(String),
     /// `memory_swap` is below `memory`.
     #[error("memory swap limit {swap} is below the memory limit {memory}: memory_swap counts memory plus swap, so it must be at least the memory limit (or -1 for unlimited swap)")]
@@ -104,6 +104,12 @@ pub enum RunError {
         id: String,
         /// What is wrong.
         source: ConfigErrors,
+    },
+    /// A container with this id already exists under the runtime's state root.
+    #[error("container {id}: already exists (delete it first, or pick another id)")]
+    AlreadyExists {
+        /// The container.
+        id: String,
     },
     /// A file or directory of the runtime could not be read or written.
     #[error("container {id}: {operation} {path:?}: {source}")]

@@ -91,6 +91,11 @@ impl Runtime {
         config: &ContainerConfig,
         stdio: Stdio,
     ) -> Result<Container, RunError> {
+        // Checked first: the cleanup after a failed creation below must never
+        // touch another container that happens to have this id.
+        if self.state_root.join(id).exists() {
+            return Err(RunError::AlreadyExists { id: id.to_owned() });
+        }
         let mut config = config.clone();
         let cgroups_path = config
             .cgroups_path
