@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
+/// The calling process's mount table.
+pub(crate) const MOUNTINFO: &str = "/proc/self/mountinfo";
+
 /// The cgroup hierarchies mounted on this host.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct CgroupMounts {
@@ -22,9 +25,7 @@ pub(crate) struct CgroupMounts {
 impl CgroupMounts {
     /// Reads the calling process's mount table.
     pub fn from_proc() -> io::Result<Self> {
-        Ok(Self::parse(&std::fs::read_to_string(
-            "/proc/self/mountinfo",
-        )?))
+        Ok(Self::parse(&std::fs::read_to_string(MOUNTINFO)?))
     }
 
     /// Parses `/proc/<pid>/mountinfo` text.
@@ -69,17 +70,31 @@ impl CgroupMounts {
             .collect()
     }
 
+    /// Whether a swap limit can be set. On cgroup v1 that needs swap
+    /// accounting (`swapaccount=1` on some kernels); without it, writing the
+    /// limit fails, so the limit is dropped, as Docker does. cgroup v2 always
+    /// has `memory.swap.max` when it has swap.
+    pub fn supports_swap_limit(&self) -> bool {
+        match self.v1_memory() {
+            Some(mount) => mount.join("memory.memsw.limit_in_bytes").exists(),
+            None => true,
+        }
+    }
+
+    fn v1_memory(&self) -> Option<&PathBuf> {
+        self.v1
+            .iter()
+            .find(|(_, controllers)| controllers.iter().any(|c| c == "memory"))
+            .map(|(mount, _)| mount)
+    }
+
     /// How many processes the kernel's OOM killer killed in this cgroup:
     /// `oom_kill` of `memory.oom_control` on v1, of `memory.events` on v2.
     /// `None` when the memory controller's files cannot be read.
     pub fn oom_kills(&self, cgroups_path: &Path) -> Option<u64> {
         let relative = relative(cgroups_path);
-        let v1_memory = self
-            .v1
-            .iter()
-            .find(|(_, controllers)| controllers.iter().any(|c| c == "memory"));
-        let file = match (v1_memory, &self.v2) {
-            (Some((mount, _)), _) => mount.join(&relative).join("memory.oom_control"),
+        let file = match (self.v1_memory(), &self.v2) {
+            (Some(mount), _) => mount.join(&relative).join("memory.oom_control"),
             (None, Some(mount)) => mount.join(&relative).join("memory.events"),
             (None, None) => return None,
         };
@@ -209,6 +224,25 @@ mod tests {
         assert_eq!(parse_oom_kills(v1), Some(2));
         assert_eq!(parse_oom_kills(v2), Some(1));
         assert_eq!(parse_oom_kills("under_oom 0\n"), None);
+    }
+
+    #[test]
+    fn swap_limits_need_swap_accounting_on_v1() {
+        let base = std::env::temp_dir().join(format!("stack-swap-test-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let v1 = CgroupMounts {
+            v1: vec![(base.clone(), vec!["memory".to_owned()])],
+            v2: None,
+        };
+        assert!(!v1.supports_swap_limit());
+        std::fs::write(base.join("memory.memsw.limit_in_bytes"), "").unwrap();
+        assert!(v1.supports_swap_limit());
+        let v2 = CgroupMounts {
+            v1: Vec::new(),
+            v2: Some(base.clone()),
+        };
+        assert!(v2.supports_swap_limit());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

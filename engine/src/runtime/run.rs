@@ -21,7 +21,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
-use super::cgroup::CgroupMounts;
+use super::cgroup::{CgroupMounts, MOUNTINFO};
 use super::config::ContainerConfig;
 use super::error::RunError;
 use super::seccomp::Platform;
@@ -120,6 +120,10 @@ impl Runtime {
             .map(|status| permitted_capabilities(&status))
             .map_err(io_error("read", status_path))?;
         spec::restrict_capabilities(&mut spec, &own_capabilities);
+        let mounts = CgroupMounts::from_proc().map_err(io_error("read", Path::new(MOUNTINFO)))?;
+        if !mounts.supports_swap_limit() {
+            spec::drop_swap_limit(&mut spec);
+        }
         let config_path = bundle.join("config.json");
         let json = serde_json::to_vec_pretty(&spec)
             .map_err(|error| io_error("serialize", &config_path)(error.into()))?;
@@ -158,7 +162,7 @@ impl Runtime {
                 if let Ok(container) = self.load(id) {
                     // The creation error is the one worth reporting.
                     let _ = container.delete();
-                } else if let Ok(mounts) = CgroupMounts::from_proc() {
+                } else {
                     let _ = mounts.remove(&cgroups_path);
                 }
                 Err(runtime_error(id, "create", source))
@@ -210,7 +214,7 @@ impl Container {
         RunError::Io {
             id: self.id.clone(),
             operation: "read",
-            path: PathBuf::from("/proc/self/mountinfo"),
+            path: PathBuf::from(MOUNTINFO),
             source,
         }
     }

@@ -89,6 +89,18 @@ pub fn restrict_capabilities(spec: &mut Spec, available: &Capabilities) {
     process.set_capabilities(Some(caps));
 }
 
+/// Removes the memory-plus-swap limit, for hosts that cannot enforce one.
+pub fn drop_swap_limit(spec: &mut Spec) {
+    let memory = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|linux| linux.resources_mut().as_mut())
+        .and_then(|resources| resources.memory_mut().as_mut());
+    if let Some(memory) = memory {
+        memory.set_swap(None);
+    }
+}
+
 fn hostname(config: &ContainerConfig, errors: &mut Vec<ConfigError>) -> Option<String> {
     match (&config.namespaces.uts, &config.hostname) {
         (NamespaceMode::Private, hostname) => hostname.clone(),

@@ -507,6 +507,23 @@ fn resources_follow_dockers_units_and_defaults() {
 }
 
 #[test]
+fn the_swap_limit_can_be_dropped() {
+    let mut spec = build_x86(&ContainerConfig {
+        resources: crate::runtime::Resources {
+            memory: Some(1 << 20),
+            ..Default::default()
+        },
+        ..config()
+    })
+    .unwrap();
+    super::drop_swap_limit(&mut spec);
+    assert_eq!(
+        lines_with(&render(&spec), "memory"),
+        ["memory limit=1048576 swap=-"]
+    );
+}
+
+#[test]
 fn process_fields_are_carried_over() {
     let mut custom = config();
     custom.env = vec!["PATH=/app/bin".to_owned()];
