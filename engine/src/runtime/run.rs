@@ -9,14 +9,16 @@
 //! child of the caller, which is what lets [`Container::wait`] reap it.
 
 use std::fs;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container as Inner, ContainerStatus};
 use libcontainer::error::LibcontainerError;
 use libcontainer::syscall::syscall::SyscallType;
 use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
@@ -262,6 +264,42 @@ impl Container {
             signal,
             oom_killed: oom_kills.is_some_and(|kills| kills > 0),
         })
+    }
+
+    /// Like [`Container::wait`], but gives up after `timeout`: `Ok(None)`
+    /// means the process still runs (for a stop with a grace period).
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Option<ExitStatus>, RunError> {
+        let pid = self.inner.pid().ok_or_else(|| RunError::NoProcess {
+            id: self.id.clone(),
+            operation: "wait for",
+        })?;
+        let wait_error = |source| RunError::Wait {
+            id: self.id.clone(),
+            pid: pid.as_raw(),
+            source,
+        };
+        // A pidfd becomes readable when the process exits, without reaping it.
+        // SAFETY: pidfd_open takes a pid and flags and returns a new
+        // descriptor or -1; it touches no memory of ours.
+        let raw = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, pid.as_raw(), 0) };
+        let raw = RawFd::try_from(raw).map_err(|_| wait_error(Errno::EBADF))?;
+        if raw < 0 {
+            return Err(wait_error(Errno::last()));
+        }
+        // SAFETY: the kernel just returned this descriptor to us alone.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let left = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, left) {
+                Ok(0) => return Ok(None),
+                Ok(_) => return self.wait().map(Some),
+                Err(Errno::EINTR) => continue,
+                Err(source) => return Err(wait_error(source)),
+            }
+        }
     }
 
     /// Sends `signal` to the container's init process. A container whose

@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -134,7 +135,7 @@ impl Fixture {
         let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
         let ran = inspect(&mut container).and_then(|()| {
             container.start().map_err(|e| e.to_string())?;
-            container.wait().map_err(|e| e.to_string())
+            finish(&mut container)
         });
         if ran.is_err() {
             let _ = container.kill(Signal::SIGKILL);
@@ -195,6 +196,23 @@ impl Drop for Fixture {
 }
 
 pub type TestResult = Result<(), String>;
+
+/// How long a test container may run before it counts as hung.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Waits for a started container, killing it if it runs past the time limit
+/// so that a broken test fails instead of hanging.
+pub fn finish(container: &mut Container) -> Result<ExitStatus, String> {
+    match container.wait_timeout(TIME_LIMIT) {
+        Ok(Some(status)) => Ok(status),
+        Ok(None) => {
+            let _ = container.kill(Signal::SIGKILL);
+            let _ = container.wait();
+            Err(format!("the container ran longer than {TIME_LIMIT:?}"))
+        }
+        Err(error) => Err(error.to_string()),
+    }
+}
 
 pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> TestResult {
     if got == want {

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use stack_engine::runtime::{ConsoleSocket, Stdio, Ulimit};
@@ -181,5 +182,38 @@ pub fn process_settings_apply() -> TestResult {
             "NoNewPrivs:\t1",
             "300",
         ],
+    )
+}
+
+/// Docker's stop: the stop signal, a grace period, then SIGKILL. PID 1 of a
+/// container ignores signals it has no handler for, so `sleep` outlives
+/// SIGTERM and needs the SIGKILL.
+pub fn stop_with_grace_period_then_kill() -> TestResult {
+    let fixture = Fixture::new("stop")?;
+    let (mut container, _) = fixture.create(&fixture.config(&["sleep", "30"]))?;
+    let pid = container.pid();
+    let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+    let grace = Duration::from_millis(300);
+    let stopped = (|| {
+        container.start()?;
+        let running = container.wait_timeout(Duration::from_millis(100))?;
+        container.kill(Signal::SIGTERM)?;
+        let after_term = container.wait_timeout(grace)?;
+        container.kill(Signal::SIGKILL)?;
+        let after_kill = container.wait_timeout(Duration::from_secs(10))?;
+        Ok::<_, stack_engine::runtime::RunError>((running, after_term, after_kill))
+    })();
+    if stopped.is_err() {
+        let _ = container.kill(Signal::SIGKILL);
+    }
+    container.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    let (running, after_term, after_kill) = stopped.map_err(|e| e.to_string())?;
+    expect_eq("still running", running, None)?;
+    expect_eq("after SIGTERM", after_term, None)?;
+    expect_eq(
+        "after SIGKILL",
+        after_kill.map(|status| (status.code, status.signal)),
+        Some((137, Some(9))),
     )
 }

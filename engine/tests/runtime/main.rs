@@ -56,9 +56,14 @@ const TESTS: &[Test] = &[
         "pids_limit_stops_a_fork_bomb",
         limits::pids_limit_stops_a_fork_bomb,
     ),
+    ("cpu_quota_is_enforced", limits::cpu_quota_is_enforced),
     (
         "kill_sigkill_reports_the_signal",
         lifecycle::kill_reports_the_signal,
+    ),
+    (
+        "stop_with_grace_period_then_kill",
+        lifecycle::stop_with_grace_period_then_kill,
     ),
     ("exit_code_is_reported", lifecycle::exit_code_is_reported),
     (
