@@ -129,6 +129,10 @@ pub struct Namespaces {
     pub net: NamespaceMode,
     /// Hostname and domain name.
     pub uts: NamespaceMode,
+    /// The cgroup tree: private, the container sees its own cgroup as the
+    /// root of `/sys/fs/cgroup` and of `/proc/self/cgroup` (Docker's default
+    /// on cgroup v2; `cgroupns: host` shares the host's view).
+    pub cgroup: NamespaceMode,
 }
 
 /// cgroup limits, with Docker's units and meanings.

@@ -228,3 +228,14 @@ pub fn host_pid_namespace() -> TestResult {
     }
     Ok(())
 }
+
+/// In its own cgroup namespace a container sees its cgroup as the root.
+pub fn cgroup_namespace_hides_the_host_tree() -> TestResult {
+    let fixture = Fixture::new("cgroupns")?;
+    let outcome = sh(&fixture, "grep memory /proc/self/cgroup")?;
+    expect_eq(
+        "cgroup",
+        outcome.output.trim().rsplit(':').next(),
+        Some("/"),
+    )
+}

@@ -91,6 +91,10 @@ const TESTS: &[Test] = &[
         isolation::host_pid_namespace,
     ),
     (
+        "cgroup_namespace_hides_the_host_tree",
+        isolation::cgroup_namespace_hides_the_host_tree,
+    ),
+    (
         "tty_gives_the_process_a_terminal",
         lifecycle::tty_gives_a_terminal,
     ),

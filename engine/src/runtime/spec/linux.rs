@@ -53,6 +53,7 @@ fn namespaces(config: &ContainerConfig) -> Vec<LinuxNamespace> {
         (LinuxNamespaceType::Network, &config.namespaces.net),
         (LinuxNamespaceType::Ipc, &config.namespaces.ipc),
         (LinuxNamespaceType::Uts, &config.namespaces.uts),
+        (LinuxNamespaceType::Cgroup, &config.namespaces.cgroup),
         (LinuxNamespaceType::Mount, &NamespaceMode::Private),
     ];
     modes

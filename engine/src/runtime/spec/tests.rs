@@ -207,7 +207,7 @@ mount /sys sysfs sysfs nosuid,noexec,nodev,ro
 mount /sys/fs/cgroup cgroup cgroup nosuid,noexec,nodev,relatime,ro
 mount /dev/mqueue mqueue mqueue nosuid,noexec,nodev
 mount /dev/shm tmpfs shm nosuid,noexec,nodev,mode=1777,size=67108864
-namespaces pid net ipc uts mnt
+namespaces pid net ipc uts cgroup mnt
 masked /proc/acpi /proc/asound /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/sched_debug /proc/scsi /proc/timer_list /proc/timer_stats /sys/devices/virtual/powercap /sys/firmware
 readonly /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger
 devices /dev/null:1:3:666 /dev/zero:1:5:666 /dev/full:1:7:666 /dev/random:1:8:666 /dev/urandom:1:9:666 /dev/tty:5:0:666
@@ -396,6 +396,7 @@ fn host_and_joined_namespaces() {
     shared.namespaces.ipc = NamespaceMode::Host;
     shared.namespaces.uts = NamespaceMode::Host;
     shared.namespaces.net = NamespaceMode::Join(PathBuf::from("/proc/42/ns/net"));
+    shared.namespaces.cgroup = NamespaceMode::Host;
     let rendered = render(&build_x86(&shared).unwrap());
     assert_eq!(
         lines_with(&rendered, "namespaces"),
