@@ -1,10 +1,13 @@
 //! Pure translation of a [`ContainerConfig`] into an OCI runtime spec with
 //! Docker's defaults: 14 capabilities, the default seccomp profile, masked and
 //! read-only paths, the standard mounts and devices, the default device cgroup
-//! rules, and `privileged` turning all that off as Docker does.
+//! rules, private pid/net/ipc/uts/cgroup/mount namespaces, and `privileged`
+//! turning the confinement off as Docker does.
 //!
 //! Every check runs before anything is built and all problems are returned
-//! together, so a caller can report them at once.
+//! together, so a caller can report them at once. Two small adjustments for
+//! host facts ([`restrict_capabilities`], [`drop_swap_limit`]) are separate
+//! functions, applied by `run` after reading the host.
 
 mod checks;
 mod linux;
