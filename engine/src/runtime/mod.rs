@@ -8,6 +8,7 @@
 //! - `seccomp`: Docker's default seccomp profile as data;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
+//! - `loopback`: `lo` up in a new network namespace, as Docker has it;
 //! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer;
 //! - `tty`: receiving a container's pseudo-terminal over its console socket.
 
@@ -15,6 +16,7 @@ mod cgroup;
 mod config;
 mod defaults;
 mod error;
+mod loopback;
 mod run;
 pub mod seccomp;
 pub mod spec;

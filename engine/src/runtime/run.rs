@@ -24,8 +24,9 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
 use super::cgroup::{CgroupMounts, MOUNTINFO};
-use super::config::ContainerConfig;
+use super::config::{ContainerConfig, NamespaceMode};
 use super::error::RunError;
+use super::loopback;
 use super::seccomp::Platform;
 use super::spec;
 
@@ -84,8 +85,10 @@ impl Runtime {
     }
 
     /// Writes `config.json` into `bundle` and creates the container `id`:
-    /// namespaces, root filesystem, mounts and cgroup are set up and the
-    /// process waits to be started. On failure nothing is left behind.
+    /// namespaces, root filesystem, mounts and cgroup are set up, `lo` is up
+    /// in a new network namespace, and the process waits to be started
+    /// (network setup for other interfaces goes in between). On failure
+    /// nothing is left behind.
     pub fn create(
         &self,
         id: &str,
@@ -152,12 +155,22 @@ impl Runtime {
                 .build()
         });
         match built {
-            Ok(inner) => Ok(Container {
-                id: id.to_owned(),
-                inner,
-                cgroups_path,
-                reaped: false,
-            }),
+            Ok(inner) => {
+                let container = Container {
+                    id: id.to_owned(),
+                    inner,
+                    cgroups_path,
+                    reaped: false,
+                };
+                if config.namespaces.net == NamespaceMode::Private {
+                    if let Err(error) = container.bring_up_loopback() {
+                        // The failure to report is the loopback one.
+                        let _ = container.delete();
+                        return Err(error);
+                    }
+                }
+                Ok(container)
+            }
             Err(source) => {
                 // A half-created container may have left its state directory
                 // and cgroup; remove them so a retry starts clean.
@@ -219,6 +232,19 @@ impl Container {
             path: PathBuf::from(MOUNTINFO),
             source,
         }
+    }
+
+    fn bring_up_loopback(&self) -> Result<(), RunError> {
+        let pid = self.pid().ok_or_else(|| RunError::NoProcess {
+            id: self.id.clone(),
+            operation: "bring up loopback for",
+        })?;
+        loopback::bring_up(pid).map_err(|source| RunError::Io {
+            id: self.id.clone(),
+            operation: "bring up lo in",
+            path: PathBuf::from(format!("/proc/{pid}/ns/net")),
+            source,
+        })
     }
 
     /// Releases the process from the start barrier: it execs its command.
