@@ -341,6 +341,16 @@ impl Container {
         .map_err(|source| runtime_error(&self.id, "kill", source))
     }
 
+    /// Freezes every process of the container (the cgroup freezer).
+    pub fn pause(&mut self) -> Result<(), RunError> {
+        quiet(|| self.inner.pause()).map_err(|source| runtime_error(&self.id, "pause", source))
+    }
+
+    /// Thaws a paused container.
+    pub fn resume(&mut self) -> Result<(), RunError> {
+        quiet(|| self.inner.resume()).map_err(|source| runtime_error(&self.id, "resume", source))
+    }
+
     /// Removes the container: kills what still runs, removes libcontainer's
     /// state and the container's cgroup in every hierarchy, and the parent
     /// cgroup directories that are left empty.

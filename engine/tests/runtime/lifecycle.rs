@@ -1,6 +1,6 @@
 //! Create, start, wait, kill and delete: exit statuses, failures that leave nothing behind, terminals, process settings, logging.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -216,4 +216,36 @@ pub fn stop_with_grace_period_then_kill() -> TestResult {
         after_kill.map(|status| (status.code, status.signal)),
         Some((137, Some(9))),
     )
+}
+
+/// pause and resume go through the cgroup freezer.
+pub fn pause_freezes_and_resume_thaws() -> TestResult {
+    let fixture = Fixture::new("pause")?;
+    let (mut container, _) = fixture.create(&fixture.config(&["sleep", "30"]))?;
+    let pid = container.pid();
+    let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+    // cgroup v1's freezer.state, or v2's cgroup.freeze.
+    let frozen = |dirs: &[PathBuf]| {
+        dirs.iter().find_map(|dir| {
+            let v1 = fs::read_to_string(dir.join("freezer.state")).ok();
+            let v2 = fs::read_to_string(dir.join("cgroup.freeze")).ok();
+            v1.map(|state| state.trim() == "FROZEN")
+                .or(v2.map(|state| state.trim() == "1"))
+        })
+    };
+    let states = (|| {
+        container.start()?;
+        container.pause()?;
+        let paused = frozen(&dirs);
+        container.resume()?;
+        let resumed = frozen(&dirs);
+        Ok::<_, stack_engine::runtime::RunError>((paused, resumed))
+    })();
+    let _ = container.kill(Signal::SIGKILL);
+    let _ = container.wait_timeout(Duration::from_secs(10));
+    container.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    let (paused, resumed) = states.map_err(|e| e.to_string())?;
+    expect_eq("paused", paused, Some(true))?;
+    expect_eq("resumed", resumed, Some(false))
 }

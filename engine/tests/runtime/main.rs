@@ -65,6 +65,10 @@ const TESTS: &[Test] = &[
         "stop_with_grace_period_then_kill",
         lifecycle::stop_with_grace_period_then_kill,
     ),
+    (
+        "pause_freezes_and_resume_thaws",
+        lifecycle::pause_freezes_and_resume_thaws,
+    ),
     ("exit_code_is_reported", lifecycle::exit_code_is_reported),
     (
         "invalid_config_is_refused",
