@@ -9,18 +9,17 @@
 //! child of the caller, which is what lets [`Container::wait`] reap it.
 
 use std::fs;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container as Inner, ContainerStatus};
 use libcontainer::error::LibcontainerError;
 use libcontainer::syscall::syscall::SyscallType;
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
 use super::cgroup::{CgroupMounts, MOUNTINFO};
@@ -29,6 +28,7 @@ use super::error::RunError;
 use super::loopback;
 use super::seccomp::Platform;
 use super::spec;
+use super::wait;
 
 /// Where libcontainer keeps its per-container state, and the cgroup under
 /// which containers get their own cgroup.
@@ -71,6 +71,8 @@ pub struct Container {
     cgroups_path: PathBuf,
     /// The init process was waited for: its pid may since name another process.
     reaped: bool,
+    /// libcontainer's state root, which holds this container's directory.
+    state_root: PathBuf,
 }
 
 impl Runtime {
@@ -161,6 +163,7 @@ impl Runtime {
                     inner,
                     cgroups_path,
                     reaped: false,
+                    state_root: self.state_root.clone(),
                 };
                 if config.namespaces.net == NamespaceMode::Private {
                     if let Err(error) = container.bring_up_loopback() {
@@ -198,6 +201,7 @@ impl Runtime {
             inner,
             cgroups_path,
             reaped: false,
+            state_root: self.state_root.clone(),
         })
     }
 }
@@ -234,6 +238,16 @@ impl Container {
         }
     }
 
+    /// The bundle directory holding the container's `config.json`.
+    pub(crate) fn bundle(&self) -> PathBuf {
+        self.inner.bundle().clone()
+    }
+
+    /// libcontainer's state root.
+    pub(crate) fn state_root(&self) -> &Path {
+        &self.state_root
+    }
+
     fn bring_up_loopback(&self) -> Result<(), RunError> {
         let pid = self.pid().ok_or_else(|| RunError::NoProcess {
             id: self.id.clone(),
@@ -255,26 +269,8 @@ impl Container {
     /// Blocks until the container's init process exits and reaps it. Only
     /// the process that created the container can wait for it.
     pub fn wait(&mut self) -> Result<ExitStatus, RunError> {
-        let pid = self.inner.pid().ok_or_else(|| RunError::NoProcess {
-            id: self.id.clone(),
-            operation: "wait for",
-        })?;
-        let (code, signal) = loop {
-            match waitpid(pid, None) {
-                Ok(WaitStatus::Exited(_, code)) => break (code, None),
-                Ok(WaitStatus::Signaled(_, signal, _)) => {
-                    break (128 + signal as i32, Some(signal as i32))
-                }
-                Ok(_) | Err(Errno::EINTR) => continue,
-                Err(source) => {
-                    return Err(RunError::Wait {
-                        id: self.id.clone(),
-                        pid: pid.as_raw(),
-                        source,
-                    })
-                }
-            }
-        };
+        let pid = self.init_pid("wait for")?;
+        let (code, signal) = wait::reap(pid).map_err(|source| self.wait_error(pid, source))?;
         self.reaped = true;
         let oom_kills = CgroupMounts::from_proc()
             .ok()
@@ -295,36 +291,26 @@ impl Container {
     /// Like [`Container::wait`], but gives up after `timeout`: `Ok(None)`
     /// means the process still runs (for a stop with a grace period).
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<Option<ExitStatus>, RunError> {
-        let pid = self.inner.pid().ok_or_else(|| RunError::NoProcess {
+        let pid = self.init_pid("wait for")?;
+        match wait::exits_within(pid, timeout) {
+            Ok(true) => self.wait().map(Some),
+            Ok(false) => Ok(None),
+            Err(source) => Err(self.wait_error(pid, source)),
+        }
+    }
+
+    fn init_pid(&self, operation: &'static str) -> Result<Pid, RunError> {
+        self.inner.pid().ok_or_else(|| RunError::NoProcess {
             id: self.id.clone(),
-            operation: "wait for",
-        })?;
-        let wait_error = |source| RunError::Wait {
+            operation,
+        })
+    }
+
+    fn wait_error(&self, pid: Pid, source: Errno) -> RunError {
+        RunError::Wait {
             id: self.id.clone(),
             pid: pid.as_raw(),
             source,
-        };
-        // A pidfd becomes readable when the process exits, without reaping it.
-        // SAFETY: pidfd_open takes a pid and flags and returns a new
-        // descriptor or -1; it touches no memory of ours.
-        let raw = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, pid.as_raw(), 0) };
-        let raw = RawFd::try_from(raw).map_err(|_| wait_error(Errno::EBADF))?;
-        if raw < 0 {
-            return Err(wait_error(Errno::last()));
-        }
-        // SAFETY: the kernel just returned this descriptor to us alone.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let left = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-            let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, left) {
-                Ok(0) => return Ok(None),
-                Ok(_) => return self.wait().map(Some),
-                Err(Errno::EINTR) => continue,
-                Err(source) => return Err(wait_error(source)),
-            }
         }
     }
 
@@ -385,7 +371,11 @@ fn permitted_capabilities(status: &str) -> oci_spec::runtime::Capabilities {
     spec::capabilities_from_mask(mask)
 }
 
-fn runtime_error(id: &str, operation: &'static str, source: LibcontainerError) -> RunError {
+pub(crate) fn runtime_error(
+    id: &str,
+    operation: &'static str,
+    source: LibcontainerError,
+) -> RunError {
     RunError::Runtime {
         id: id.to_owned(),
         operation,
@@ -396,6 +386,6 @@ fn runtime_error(id: &str, operation: &'static str, source: LibcontainerError) -
 /// Runs `f` with logging switched off for this thread. libcontainer and
 /// libcgroups log every cgroup controller they skip and log each error at
 /// several layers before returning it; the returned error is what we report.
-fn quiet<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn quiet<T>(f: impl FnOnce() -> T) -> T {
     tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), f)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use stack_engine::runtime::{ConsoleSocket, Stdio, Ulimit};
+use stack_engine::runtime::{ConsoleSocket, ExecConfig, ExitStatus, Stdio, Ulimit, User};
 
 use crate::fixture::{expect_contains, expect_eq, sh, Fixture, TestResult, LOG};
 
@@ -248,4 +248,60 @@ pub fn pause_freezes_and_resume_thaws() -> TestResult {
     let (paused, resumed) = states.map_err(|e| e.to_string())?;
     expect_eq("paused", paused, Some(true))?;
     expect_eq("resumed", resumed, Some(false))
+}
+
+/// `docker exec`: a second process joins the running container, with the
+/// container's confinement and its own command, environment and user.
+pub fn exec_joins_the_running_container() -> TestResult {
+    let fixture = Fixture::new("exec")?;
+    let (mut container, _) = fixture.create(&fixture.config(&["sleep", "30"]))?;
+    let pid = container.pid();
+    let dirs = container.cgroup_dirs().map_err(|e| e.to_string())?;
+    let output_path = fixture.base.join("exec-output");
+    let ran = (|| -> Result<ExitStatus, String> {
+        container.start().map_err(|e| e.to_string())?;
+        let file = File::create(&output_path).map_err(|e| e.to_string())?;
+        let stdout = file.try_clone().map_err(|e| e.to_string())?;
+        let stdio = Stdio {
+            stdout: Some(stdout.into()),
+            stderr: Some(file.into()),
+            ..Stdio::default()
+        };
+        let exec = ExecConfig {
+            args: [
+                "sh",
+                "-c",
+                "id -u; echo $GREETING; hostname; ps -o pid,comm | grep ' 1 '; \
+                    grep -E 'Seccomp:' /proc/self/status; exit 3",
+            ]
+            .map(String::from)
+            .to_vec(),
+            env: vec!["GREETING=hi".to_owned()],
+            user: Some(User {
+                uid: 1000,
+                gid: 1000,
+                additional_gids: Vec::new(),
+            }),
+            ..ExecConfig::default()
+        };
+        let mut process = container
+            .exec("e1", &exec, stdio)
+            .map_err(|e| e.to_string())?;
+        process
+            .wait_timeout(Duration::from_secs(30))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "the exec'd process hung".to_owned())
+    })();
+    let _ = container.kill(Signal::SIGKILL);
+    let _ = container.wait_timeout(Duration::from_secs(10));
+    container.delete().map_err(|e| e.to_string())?;
+    fixture.check_no_leaks(&dirs, pid)?;
+    expect_eq("exec exit", ran?.code, 3)?;
+    let output = fs::read_to_string(&output_path).map_err(|e| e.to_string())?;
+    let lines: Vec<&str> = output.lines().map(str::trim).collect();
+    expect_eq(
+        "exec output",
+        lines,
+        vec!["1000", "hi", "box-exec", "1 sleep", "Seccomp:\t2"],
+    )
 }

@@ -69,6 +69,10 @@ const TESTS: &[Test] = &[
         "pause_freezes_and_resume_thaws",
         lifecycle::pause_freezes_and_resume_thaws,
     ),
+    (
+        "exec_joins_the_running_container",
+        lifecycle::exec_joins_the_running_container,
+    ),
     ("exit_code_is_reported", lifecycle::exit_code_is_reported),
     (
         "invalid_config_is_refused",
