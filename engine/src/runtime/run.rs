@@ -1,7 +1,7 @@
 //! The container lifecycle through libcontainer: create (namespaces, mounts,
-//! cgroup; the process waits at the start barrier), start, wait for the exit
-//! status (with OOM detection from the cgroup), kill, delete (with every
-//! cgroup directory).
+//! cgroup, loopback; the process waits at the start barrier), start, wait
+//! for the exit status (with OOM detection from the cgroup), kill, pause and
+//! resume, delete (with every cgroup directory). `exec` adds processes.
 //!
 //! libcontainer forks the calling process without exec, so these calls must
 //! come from a single-threaded process (the per-container monitor), never
