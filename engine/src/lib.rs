@@ -6,6 +6,8 @@
 //! - `api`: the Docker Engine API subset over HTTP/1.1 on the Unix socket.
 //! - [`image`]: the content-addressed image store (blobs, unpacked layers,
 //!   image configs, tags) with `import` and `load`.
+//! - [`runtime`]: containers on youki's libcontainer with Docker's defaults
+//!   (spec, seccomp profile, cgroups, create/start/wait/kill/exec).
 //! - `volume`: named volumes under the state root.
 //! - [`network`]: IPAM, interface names, bridges and veths, firewall rules.
 //! - `events`: the Docker-shaped event bus behind `/events`.
@@ -16,5 +18,6 @@ pub mod daemon;
 mod events;
 pub mod image;
 pub mod network;
+pub mod runtime;
 mod state;
 mod volume;

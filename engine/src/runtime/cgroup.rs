@@ -1,0 +1,269 @@
+//! The cgroup directories of one container on this host's hierarchies: where
+//! they are (from the mount table, so both cgroup v1, v2 and hybrid layouts
+//! work), how many OOM kills happened in them, and removing them together
+//! with the empty parent directories libcontainer leaves behind.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::thread::sleep;
+use std::time::Duration;
+
+use nix::errno::Errno;
+
+/// The calling process's mount table.
+pub(crate) const MOUNTINFO: &str = "/proc/self/mountinfo";
+
+/// The cgroup hierarchies mounted on this host.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct CgroupMounts {
+    /// cgroup v1 hierarchies: mount point and the controllers bound to it.
+    pub v1: Vec<(PathBuf, Vec<String>)>,
+    /// The cgroup v2 (unified) hierarchy, if mounted.
+    pub v2: Option<PathBuf>,
+}
+
+impl CgroupMounts {
+    /// Reads the calling process's mount table.
+    pub fn from_proc() -> io::Result<Self> {
+        Ok(Self::parse(&std::fs::read_to_string(MOUNTINFO)?))
+    }
+
+    /// Parses `/proc/<pid>/mountinfo` text.
+    pub fn parse(mountinfo: &str) -> Self {
+        let mut mounts = CgroupMounts::default();
+        for line in mountinfo.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let Some(separator) = fields.iter().position(|field| *field == "-") else {
+                continue;
+            };
+            let (Some(mount_point), Some(fstype), Some(options)) = (
+                fields.get(4),
+                fields.get(separator + 1),
+                fields.get(separator + 3),
+            ) else {
+                continue;
+            };
+            match *fstype {
+                "cgroup" => {
+                    let controllers = options
+                        .split(',')
+                        .filter(|option| !matches!(*option, "rw" | "ro" | "xattr"))
+                        .map(String::from)
+                        .collect();
+                    mounts.v1.push((PathBuf::from(mount_point), controllers));
+                }
+                "cgroup2" => mounts.v2 = Some(PathBuf::from(mount_point)),
+                _ => {}
+            }
+        }
+        mounts
+    }
+
+    /// Every directory a cgroup path can have, one per hierarchy.
+    pub fn dirs(&self, cgroups_path: &Path) -> Vec<PathBuf> {
+        let relative = relative(cgroups_path);
+        self.v1
+            .iter()
+            .map(|(mount, _)| mount)
+            .chain(self.v2.iter())
+            .map(|mount| mount.join(&relative))
+            .collect()
+    }
+
+    /// Whether a swap limit can be set. On cgroup v1 that needs swap
+    /// accounting (`swapaccount=1` on some kernels); without it, writing the
+    /// limit fails, so the limit is dropped, as Docker does. cgroup v2 always
+    /// has `memory.swap.max` when it has swap.
+    pub fn supports_swap_limit(&self) -> bool {
+        match self.v1_memory() {
+            Some(mount) => mount.join("memory.memsw.limit_in_bytes").exists(),
+            None => true,
+        }
+    }
+
+    fn v1_memory(&self) -> Option<&PathBuf> {
+        self.v1
+            .iter()
+            .find(|(_, controllers)| controllers.iter().any(|c| c == "memory"))
+            .map(|(mount, _)| mount)
+    }
+
+    /// How many processes the kernel's OOM killer killed in this cgroup:
+    /// `oom_kill` of `memory.oom_control` on v1, of `memory.events` on v2.
+    /// `None` when the memory controller's files cannot be read.
+    pub fn oom_kills(&self, cgroups_path: &Path) -> Option<u64> {
+        let relative = relative(cgroups_path);
+        let file = match (self.v1_memory(), &self.v2) {
+            (Some(mount), _) => mount.join(&relative).join("memory.oom_control"),
+            (None, Some(mount)) => mount.join(&relative).join("memory.events"),
+            (None, None) => return None,
+        };
+        let text = std::fs::read_to_string(file).ok()?;
+        parse_oom_kills(&text)
+    }
+
+    /// Removes the container's directory in every hierarchy, then each parent
+    /// directory within `cgroups_path` that is left empty. A parent still used
+    /// by another container stays. Missing directories are not an error.
+    pub fn remove(&self, cgroups_path: &Path) -> Result<(), (PathBuf, io::Error)> {
+        let relative = relative(cgroups_path);
+        let mounts = self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter());
+        for mount in mounts {
+            let mut dir = mount.join(&relative);
+            remove_leaf(&dir).map_err(|error| (dir.clone(), error))?;
+            while dir.pop() && dir.starts_with(mount) && dir != *mount {
+                match std::fs::remove_dir(&dir) {
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Ok(()) => {}
+                    // Another container's cgroup still lives below it.
+                    Err(error) if is_busy(&error) => break,
+                    Err(error) => return Err((dir, error)),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `/stack/abc` → `stack/abc`, so it can be joined under a mount point.
+fn relative(cgroups_path: &Path) -> PathBuf {
+    cgroups_path
+        .components()
+        .filter(|component| matches!(component, Component::Normal(_)))
+        .collect()
+}
+
+fn is_busy(error: &io::Error) -> bool {
+    let code = error.raw_os_error();
+    code == Some(Errno::ENOTEMPTY as i32) || code == Some(Errno::EBUSY as i32)
+}
+
+/// `rmdir`, treating "already gone" as success and retrying briefly while the
+/// kernel still counts exiting processes in the cgroup. (A parent with child
+/// cgroups also answers `EBUSY`, so parents are not retried.)
+fn remove_leaf(dir: &Path) -> io::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) if error.raw_os_error() == Some(Errno::EBUSY as i32) && attempts < 20 => {
+                attempts += 1;
+                sleep(Duration::from_millis(10));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+fn parse_oom_kills(text: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix("oom_kill ")?;
+        value.trim().parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+26 25 0:24 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:8 - tmpfs tmpfs ro,mode=755
+27 26 0:25 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate
+28 26 0:26 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:10 - cgroup cgroup rw,xattr,name=systemd
+31 26 0:29 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,memory
+32 26 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup rw,cpu,cpuacct
+";
+
+    #[test]
+    fn parses_a_hybrid_layout() {
+        let mounts = CgroupMounts::parse(HYBRID);
+        assert_eq!(mounts.v2, Some(PathBuf::from("/sys/fs/cgroup/unified")));
+        assert_eq!(
+            mounts.v1,
+            vec![
+                (
+                    PathBuf::from("/sys/fs/cgroup/systemd"),
+                    vec!["name=systemd".to_owned()]
+                ),
+                (
+                    PathBuf::from("/sys/fs/cgroup/memory"),
+                    vec!["memory".to_owned()]
+                ),
+                (
+                    PathBuf::from("/sys/fs/cgroup/cpu,cpuacct"),
+                    vec!["cpu".to_owned(), "cpuacct".to_owned()]
+                ),
+            ]
+        );
+        assert_eq!(
+            mounts.dirs(Path::new("/stack/c1")),
+            vec![
+                PathBuf::from("/sys/fs/cgroup/systemd/stack/c1"),
+                PathBuf::from("/sys/fs/cgroup/memory/stack/c1"),
+                PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/stack/c1"),
+                PathBuf::from("/sys/fs/cgroup/unified/stack/c1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_a_unified_layout() {
+        let mounts = CgroupMounts::parse(
+            "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
+        );
+        assert_eq!(mounts.v1, vec![]);
+        assert_eq!(mounts.v2, Some(PathBuf::from("/sys/fs/cgroup")));
+    }
+
+    #[test]
+    fn reads_oom_kill_counters_of_both_versions() {
+        let v1 = "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n";
+        let v2 = "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\noom_group_kill 0\n";
+        assert_eq!(parse_oom_kills(v1), Some(2));
+        assert_eq!(parse_oom_kills(v2), Some(1));
+        assert_eq!(parse_oom_kills("under_oom 0\n"), None);
+    }
+
+    #[test]
+    fn swap_limits_need_swap_accounting_on_v1() {
+        let base = std::env::temp_dir().join(format!("stack-swap-test-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let v1 = CgroupMounts {
+            v1: vec![(base.clone(), vec!["memory".to_owned()])],
+            v2: None,
+        };
+        assert!(!v1.supports_swap_limit());
+        std::fs::write(base.join("memory.memsw.limit_in_bytes"), "").unwrap();
+        assert!(v1.supports_swap_limit());
+        let v2 = CgroupMounts {
+            v1: Vec::new(),
+            v2: Some(base.clone()),
+        };
+        assert!(v2.supports_swap_limit());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn removes_the_leaf_and_empty_parents_but_not_busy_ones() {
+        let base = std::env::temp_dir().join(format!("stack-cgroup-test-{}", std::process::id()));
+        let mounts = CgroupMounts {
+            v1: vec![(base.join("memory"), vec!["memory".to_owned()])],
+            v2: Some(base.join("unified")),
+        };
+        std::fs::create_dir_all(base.join("memory/stack/c1")).unwrap();
+        std::fs::create_dir_all(base.join("memory/stack/c2")).unwrap();
+        std::fs::create_dir_all(base.join("unified/stack/c1")).unwrap();
+
+        mounts.remove(Path::new("/stack/c1")).unwrap();
+        assert!(!base.join("memory/stack/c1").exists());
+        assert!(base.join("memory/stack/c2").exists());
+        assert!(!base.join("unified/stack").exists());
+        assert!(base.join("unified").exists());
+
+        mounts.remove(Path::new("/stack/c2")).unwrap();
+        assert!(!base.join("memory/stack").exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

@@ -1,0 +1,34 @@
+//! The container runtime core: from a root filesystem and a
+//! [`ContainerConfig`] to a running, isolated process, with youki's
+//! `libcontainer` doing the namespace, mount, capability, seccomp and cgroup
+//! work.
+//!
+//! - `config`: the engine's own description of a container (plain data);
+//! - `spec`: pure translation into an OCI runtime spec with Docker's defaults;
+//! - `seccomp`: Docker's default seccomp profile as data;
+//! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
+//! - `cgroup`: finding, reading and removing a container's cgroup directories;
+//! - `exec`: another process in a running container (`docker exec`);
+//! - `loopback`: `lo` up in a new network namespace, as Docker has it;
+//! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer;
+//! - `tty`: receiving a container's pseudo-terminal over its console socket.
+
+mod cgroup;
+mod config;
+mod defaults;
+mod error;
+mod exec;
+mod loopback;
+mod run;
+pub mod seccomp;
+pub mod spec;
+mod tty;
+mod wait;
+
+pub use config::{
+    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Ulimit, User,
+};
+pub use error::{ConfigError, ConfigErrors, RunError};
+pub use exec::{ExecConfig, ExecProcess};
+pub use run::{Container, ExitStatus, Runtime, Stdio};
+pub use tty::ConsoleSocket;
