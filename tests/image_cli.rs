@@ -407,4 +407,54 @@ fn the_docker_client_manages_images() {
         .output()
         .expect("docker");
     assert!(!out.status.success());
+
+    // docker save, then load it back after removing the image.
+    let saved = engine.dir.path().join("resaved.tar");
+    run(&mut docker_cmd(&[
+        "save",
+        "-o",
+        saved.to_str().expect("utf-8"),
+        "loaded:1",
+    ]));
+    run(&mut docker_cmd(&["rmi", "loaded:1"]));
+    let out = run(&mut docker_cmd(&[
+        "load",
+        "-i",
+        saved.to_str().expect("utf-8"),
+    ]));
+    assert!(
+        stdout(&out).contains("Loaded image: loaded:1"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&mut docker_cmd(&["image", "inspect", "loaded:1"]));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json[0]["Config"]["Cmd"],
+        serde_json::json!(["cat", "/hello.txt"])
+    );
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 1;
+    let out = run(&mut docker_cmd(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &now.to_string(),
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}}",
+    ]));
+    let actions: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    for action in ["load", "import", "tag", "untag", "delete"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
 }

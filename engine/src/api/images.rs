@@ -1,10 +1,12 @@
-//! `/images`: list, inspect, remove, tag, prune, load (`docker load`) and
-//! import (`POST /images/create?fromSrc=-`), with image events.
+//! `/images`: list, inspect, remove, tag, prune, load (`docker load`),
+//! save (`docker save`) and import (`POST /images/create?fromSrc=-`), with
+//! image events.
 //!
 //! Archive bodies are streamed into the store through a small bounded
 //! channel read by a blocking thread, never buffered whole in memory.
 
 mod model;
+mod save;
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -335,6 +337,23 @@ pub(super) async fn create(
         .map_err(|e| ApiError::internal(format!("cannot encode the response: {e}")))?;
     line.push(b'\n');
     Ok(ndjson(line))
+}
+
+/// `GET /images/get?names=...` and `GET /images/{name}/get` (`docker save`).
+pub(super) async fn save(
+    ctx: &Arc<Context>,
+    name: Option<String>,
+    mut query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let mut names: Vec<String> = name.into_iter().collect();
+    names.extend(query.take_all("names"));
+    if let Some(platform) = query.take("platform").filter(|p| !p.is_empty()) {
+        return Err(ApiError::bad_request(format!(
+            "platform {platform:?}: choosing a platform when saving is not supported"
+        )));
+    }
+    query.finish()?;
+    save::save(ctx, names).await
 }
 
 /// A finished stream of JSON messages, as Docker's progress streams look.

@@ -189,6 +189,7 @@ async fn dispatch(
         Route::ImagePrune => blocking(ctx, move |ctx| images::prune(ctx, query)).await,
         Route::ImageLoad => images::load(ctx, query, request.into_body()).await,
         Route::ImageCreate => images::create(ctx, query, request.into_body()).await,
+        Route::ImageSave(name) => images::save(ctx, name, query).await,
         Route::NotYetImplemented => {
             Err(not_yet_implemented(request.method(), request.uri().path()))
         }
@@ -198,7 +199,7 @@ async fn dispatch(
 /// The one answer for every part of the API whose module is not wired in yet.
 fn not_yet_implemented(method: &Method, path: &str) -> ApiError {
     ApiError::not_implemented(format!(
-        "{method} {path} is not implemented yet by the stack engine (containers, exec, networks, image pull, push, build and save are being written)"
+        "{method} {path} is not implemented yet by the stack engine (containers, exec, networks, image pull, push and build are being written)"
     ))
 }
 

@@ -62,6 +62,8 @@ pub(crate) enum Route {
     ImageInspect(String),
     ImageRemove(String),
     ImageTag(String),
+    /// `docker save`: one image by path, or any number by `names=`.
+    ImageSave(Option<String>),
     /// Images, containers, exec and networks: part of the API the engine will
     /// serve (issue 3), answered 501 until their modules are wired in.
     NotYetImplemented,
@@ -125,9 +127,13 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
         ["images", "load"] if method == M::POST => Ok((version, Route::ImageLoad)),
         ["images", "create"] if method == M::POST => Ok((version, Route::ImageCreate)),
         ["images", "prune"] if method == M::POST => Ok((version, Route::ImagePrune)),
+        ["images", "get"] if method == M::GET => Ok((version, Route::ImageSave(None))),
         // Names may contain slashes (`ghcr.io/org/app:1`), as Docker's `{name:.*}`.
         ["images", name @ .., "json"] if method == M::GET && !name.is_empty() => {
             Ok((version, Route::ImageInspect(decode_name(name)?)))
+        }
+        ["images", name @ .., "get"] if method == M::GET && !name.is_empty() => {
+            Ok((version, Route::ImageSave(Some(decode_name(name)?))))
         }
         ["images", name @ .., "tag"] if method == M::POST && !name.is_empty() => {
             Ok((version, Route::ImageTag(decode_name(name)?)))
@@ -245,8 +251,9 @@ mod tests {
         );
         assert_eq!(
             ok(Method::GET, "/images/busybox/get").1,
-            Route::NotYetImplemented
+            Route::ImageSave(Some("busybox".into()))
         );
+        assert_eq!(ok(Method::GET, "/images/get").1, Route::ImageSave(None));
         assert_eq!(
             status(Method::POST, "/images/json"),
             StatusCode::METHOD_NOT_ALLOWED
