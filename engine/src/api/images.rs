@@ -69,15 +69,25 @@ fn publish(ctx: &Context, action: &str, id: &ImageId, name: &str) {
     );
 }
 
-fn publish_removals(ctx: &Context, removed: &[Removed], id: Option<&ImageId>) {
+/// Untag and delete events for a removal's steps: each image's untags come
+/// before its deletion; untags of an image that stays (forced removal of
+/// an image in use) belong to `kept`.
+fn publish_removals(ctx: &Context, removed: &[Removed], kept: Option<&ImageId>) {
+    let mut untagged = Vec::new();
     for step in removed {
         match step {
-            Removed::Untagged(tag) => {
-                if let Some(id) = id {
+            Removed::Untagged(tag) => untagged.push(tag.as_str()),
+            Removed::Deleted(id) => {
+                for tag in untagged.drain(..) {
                     publish(ctx, "untag", id, tag);
                 }
+                publish(ctx, "delete", id, &model::full_id(id));
             }
-            Removed::Deleted(deleted) => publish(ctx, "delete", deleted, &model::full_id(deleted)),
+        }
+    }
+    if let Some(id) = kept {
+        for tag in untagged {
+            publish(ctx, "untag", id, tag);
         }
     }
 }
@@ -426,65 +436,4 @@ impl Read for BodyReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_reader_reads_chunks_in_order_and_passes_errors() {
-        let (tx, rx) = mpsc::channel(4);
-        tx.try_send(Ok(Bytes::from_static(b"ab"))).unwrap();
-        tx.try_send(Ok(Bytes::new())).unwrap();
-        tx.try_send(Ok(Bytes::from_static(b"cde"))).unwrap();
-        drop(tx);
-        let mut reader = BodyReader {
-            chunks: rx,
-            current: Bytes::new(),
-        };
-        let mut text = String::new();
-        reader.read_to_string(&mut text).unwrap();
-        assert_eq!(text, "abcde");
-
-        let (tx, rx) = mpsc::channel(2);
-        tx.try_send(Err(io::Error::other("cut"))).unwrap();
-        let mut reader = BodyReader {
-            chunks: rx,
-            current: Bytes::new(),
-        };
-        assert!(reader.read(&mut [0; 4]).is_err());
-    }
-
-    #[test]
-    fn image_errors_map_to_docker_statuses() {
-        let status = |e: ImageError| ApiError::from(e).status;
-        assert_eq!(
-            status(ImageError::NotFound("x".into())),
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            status(ImageError::InUse { image: "x".into() }),
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            status(ImageError::MultipleTags {
-                image: "x".into(),
-                tags: "a, b".into()
-            }),
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            status(ImageError::Invalid {
-                what: "manifest.json".into(),
-                message: "bad".into()
-            }),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            status(ImageError::Io {
-                op: "write",
-                path: "/x".into(),
-                source: io::Error::other("disk full")
-            }),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
-    }
-}
+mod tests;
