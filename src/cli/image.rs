@@ -38,7 +38,7 @@ pub enum ImageCommand {
         /// Read from a tar archive file (or an OCI layout directory) instead of standard input
         #[arg(short, long)]
         input: Option<PathBuf>,
-        /// Suppress the load output
+        /// Suppress progress output (the engine sends none; the loaded names are still printed, as docker does)
         #[arg(short, long)]
         quiet: bool,
     },
@@ -149,7 +149,7 @@ async fn execute(client: &bollard::Docker, command: ImageCommand) -> Result<Exit
             while let Some(info) = progress.next().await {
                 let info =
                     info.map_err(|e| anyhow::anyhow!("loading {source}: {}", api_message(&e)))?;
-                if let Some(text) = info.stream.filter(|_| !quiet) {
+                if let Some(text) = info.stream {
                     print!("{text}");
                 }
             }
