@@ -136,16 +136,24 @@ fn sha256(path: &Path) -> String {
 /// `hello.txt`, built with tar and sha256sum.
 fn docker_save_archive(dir: &Path) -> PathBuf {
     let rootfs = dir.join("save-rootfs");
-    let archive = dir.join("save");
     std::fs::create_dir_all(&rootfs).expect("mkdir");
-    std::fs::create_dir_all(&archive).expect("mkdir");
     std::fs::write(rootfs.join("hello.txt"), "hello\n").expect("write");
+    let layer = dir.join("hello-layer.tar");
     run(Command::new("tar")
         .arg("-C")
         .arg(&rootfs)
         .arg("-cf")
-        .arg(archive.join("layer.tar"))
+        .arg(&layer)
         .arg("."));
+    docker_save_of(dir, &layer, "save")
+}
+
+/// A `docker save` archive `NAME.tar` of `loaded:1` with `layer` as its
+/// only layer, laid out in the directory `dir/NAME`.
+fn docker_save_of(dir: &Path, layer: &Path, name: &str) -> PathBuf {
+    let archive = dir.join(name);
+    std::fs::create_dir_all(&archive).expect("mkdir");
+    std::fs::copy(layer, archive.join("layer.tar")).expect("copy");
     let diff_id = sha256(&archive.join("layer.tar"));
     let config = serde_json::json!({
         "architecture": "amd64",
@@ -170,7 +178,7 @@ fn docker_save_archive(dir: &Path) -> PathBuf {
         "Layers": ["layer.tar"]
     }]);
     std::fs::write(archive.join("manifest.json"), manifest.to_string()).expect("write");
-    let tar = dir.join("saved.tar");
+    let tar = dir.join(format!("{name}.tar"));
     run(Command::new("tar")
         .arg("-C")
         .arg(&archive)
@@ -338,6 +346,15 @@ fn load_a_docker_save_archive_and_refuse_an_escaping_layer() {
     assert_eq!(engine.layer_count(), before);
     assert!(!engine.root().join("image/escape").exists());
     assert!(!engine.root().join("escape").exists());
+
+    // The same layer inside a docker-save archive: the load is refused whole.
+    let evil_save = docker_save_of(engine.dir.path(), &evil, "evil-save");
+    engine.ok(&["image", "rm", "loaded:1"]);
+    let out = engine.stack(&["image", "load", "-i", evil_save.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("../escape"), "{}", stderr(&out));
+    assert_eq!(engine.ok(&["image", "ls", "-q"]), "");
+    assert_eq!(engine.layer_count(), 0);
 }
 
 /// Debian's docker client (never a Docker daemon) against our socket.
