@@ -125,6 +125,7 @@ pub async fn run(
         engine_id: started.engine_id,
         host: HostFacts::read(Path::new("/")),
         images: started.images,
+        image_users: Arc::new(NoContainers),
         volumes: started.volumes,
         events: EventBus::new(),
         stopping,
