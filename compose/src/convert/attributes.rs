@@ -9,7 +9,7 @@ use super::volumes::{file_mode, resolve_path};
 use crate::model::{
     Build, DependsOn, Deploy, DeployRestartPolicy, Device, EnvFile, Environment, Extensions,
     FileMode, FileRef, Healthcheck, Logging, Resource, Resources, RestartCondition,
-    ServiceCondition, ServiceNetwork, Ulimit,
+    ServiceCondition, ServiceNetwork, StringMap, Ulimit,
 };
 use crate::tree::{KeyPath, Kind, Node};
 use indexmap::IndexMap;
@@ -59,8 +59,11 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
         cache_from: m.read(sink, "cache_from", string_list).unwrap_or_default(),
         cache_to: m.read(sink, "cache_to", string_list).unwrap_or_default(),
         no_cache: m.read(sink, "no_cache", boolean).unwrap_or(false),
+        no_cache_filter: m
+            .read(sink, "no_cache_filter", string_or_list)
+            .unwrap_or_default(),
         additional_contexts: m
-            .read(sink, "additional_contexts", string_map)
+            .read(sink, "additional_contexts", additional_contexts)
             .unwrap_or_default(),
         network: m.read(sink, "network", string),
         target: m.read(sink, "target", string),
@@ -76,6 +79,8 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
         entitlements: m
             .read(sink, "entitlements", string_list)
             .unwrap_or_default(),
+        provenance: m.read(sink, "provenance", string),
+        sbom: m.read(sink, "sbom", string),
         extensions: Extensions::new(),
     };
     b.extensions = m.finish(sink, true);
@@ -84,6 +89,29 @@ pub(super) fn build(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Buil
     }
     b.context = ctx?;
     Some(b)
+}
+
+/// `build.additional_contexts`: directories become absolute; image,
+/// service and URL references are kept.
+fn additional_contexts(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<StringMap> {
+    let contexts = string_map(sink, node, path)?;
+    let mut out = StringMap::new();
+    for (name, value) in contexts {
+        let is_reference = ["docker-image://", "oci-layout://", "service:"]
+            .iter()
+            .any(|p| value.starts_with(p))
+            || is_remote(&value);
+        let value = if is_reference {
+            Some(value)
+        } else {
+            let at = node.get(&name).unwrap_or(node);
+            resolve_path(sink, &value, at, &path.key(&name))
+        };
+        if let Some(v) = value {
+            out.insert(name, v);
+        }
+    }
+    Some(out)
 }
 
 /// `build.args`: an argument without a value takes it from the environment,
@@ -116,45 +144,42 @@ pub(super) fn depends_on(
         );
     }
     let Some(map) = node.as_map() else {
-        sink.wrong_type(node, path, "a list or a mapping");
+        sink.wrong_type(node, path, "a mapping or a list");
         return None;
     };
     let mut out = IndexMap::new();
     for (name, entry) in map {
         let p = path.key(name);
+        if entry.value.is_null() {
+            sink.error(
+                &entry.key_location,
+                &p,
+                "expected a mapping, found null",
+                "write `condition: service_started` under it, or use the list form `depends_on: [name]`",
+            );
+            continue;
+        }
         let Some(mut m) = MapReader::new(sink, &entry.value, &p) else {
             continue;
         };
-        let condition = match m.get("condition") {
-            Some(_) => m.parse(sink, "condition", |t| match t {
-                "service_started" => Ok(ServiceCondition::ServiceStarted),
-                "service_healthy" => Ok(ServiceCondition::ServiceHealthy),
-                "service_completed_successfully" => {
-                    Ok(ServiceCondition::ServiceCompletedSuccessfully)
-                }
-                _ => Err((
-                    format!("unknown condition `{t}`"),
-                    "use service_started, service_healthy or service_completed_successfully".into(),
-                )),
-            }),
-            None => {
-                sink.error(
-                    &entry.value.location,
-                    &p,
-                    "missing `condition`",
-                    "add `condition: service_started` (or service_healthy, service_completed_successfully)",
-                );
-                None
-            }
-        };
+        let condition = m.parse(sink, "condition", |t| match t {
+            "service_started" => Ok(ServiceCondition::ServiceStarted),
+            "service_healthy" => Ok(ServiceCondition::ServiceHealthy),
+            "service_completed_successfully" => Ok(ServiceCondition::ServiceCompletedSuccessfully),
+            _ => Err((
+                format!("unknown condition `{t}`"),
+                "use service_started, service_healthy or service_completed_successfully".into(),
+            )),
+        });
+        let condition_given = entry.value.get("condition").is_some();
         let restart = m.read(sink, "restart", boolean).unwrap_or(false);
         let required = m.read(sink, "required", boolean).unwrap_or(true);
         let extensions = m.finish(sink, true);
-        if let Some(condition) = condition {
+        if condition.is_some() || !condition_given {
             out.insert(
                 name.clone(),
                 DependsOn {
-                    condition,
+                    condition: condition.unwrap_or(ServiceCondition::ServiceStarted),
                     restart,
                     required,
                     extensions,
@@ -200,20 +225,22 @@ pub(super) fn healthcheck(sink: &mut Sink, node: &Node, path: &KeyPath) -> Optio
 
 fn resource(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Resource> {
     let mut m = MapReader::new(sink, node, path)?;
-    let verbatim = |m: &mut MapReader, key| {
-        m.get(key)
-            .and_then(|(n, _)| match to_json(n) {
-                serde_json::Value::Array(items) => Some(items),
-                _ => None,
-            })
-            .unwrap_or_default()
+    let verbatim = |sink: &mut Sink, m: &mut MapReader, key| {
+        m.read(sink, key, |sink, n, p| match to_json(n) {
+            serde_json::Value::Array(items) => Some(items),
+            _ => {
+                sink.wrong_type(n, p, "a list");
+                None
+            }
+        })
+        .unwrap_or_default()
     };
     Some(Resource {
         cpus: m.read(sink, "cpus", float),
         memory: m.read(sink, "memory", bytes),
         pids: m.read(sink, "pids", integer),
-        devices: verbatim(&mut m, "devices"),
-        generic_resources: verbatim(&mut m, "generic_resources"),
+        devices: verbatim(sink, &mut m, "devices"),
+        generic_resources: verbatim(sink, &mut m, "generic_resources"),
         extensions: m.finish(sink, true),
     })
 }
@@ -306,12 +333,19 @@ pub(super) fn devices(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Ve
         );
         let permissions = m.read(sink, "permissions", string);
         m.finish(sink, false);
-        if let Some(source) = source {
-            out.push(Device {
+        match source {
+            Some(source) => out.push(Device {
                 target: target.unwrap_or_else(|| source.clone()),
                 source,
                 permissions,
-            });
+            }),
+            None if item.get("source").is_some_and(|n| !n.is_null()) => {}
+            None => sink.error(
+                &item.location,
+                &p,
+                "missing `source`",
+                "add `source:` with the device path on the host",
+            ),
         }
     }
     Some(out)
@@ -344,7 +378,7 @@ pub(super) fn env_files(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<
                 let required = m.read(sink, "required", boolean).unwrap_or(true);
                 let format = m.read(sink, "format", string);
                 m.finish(sink, false);
-                if file.is_none() {
+                if file.is_none() && item.get("path").is_none_or(Node::is_null) {
                     sink.error(
                         &item.location,
                         &p,
@@ -382,7 +416,9 @@ pub(super) fn extra_hosts(
     match &node.kind {
         Kind::Map(map) => {
             for (host, entry) in map {
-                let ips = string_or_list(sink, &entry.value, &path.key(host))?;
+                let Some(ips) = string_or_list(sink, &entry.value, &path.key(host)) else {
+                    continue;
+                };
                 out.entry(host.clone())
                     .or_default()
                     .extend(ips.iter().map(|i| unbracket(i)));
@@ -442,6 +478,7 @@ pub(super) fn file_refs(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<
         };
         match source {
             Some(source) => out.push(FileRef { source, ..r }),
+            None if item.get("source").is_some_and(|n| !n.is_null()) => {}
             None => sink.error(
                 &item.location,
                 &p,
@@ -473,7 +510,7 @@ pub(super) fn service_networks(
         return Some(names.into_iter().map(|n| (n, None)).collect());
     }
     let Some(map) = node.as_map() else {
-        sink.wrong_type(node, path, "a list or a mapping");
+        sink.wrong_type(node, path, "a mapping or a list");
         return None;
     };
     let mut out = IndexMap::new();
@@ -537,7 +574,9 @@ pub(super) fn ulimits(
                         );
                         None
                     }
-                    _ if entry.value.get("soft").is_some() && entry.value.get("hard").is_some() => {
+                    _ if entry.value.get("soft").is_some_and(|n| !n.is_null())
+                        && entry.value.get("hard").is_some_and(|n| !n.is_null()) =>
+                    {
                         None
                     }
                     _ => {

@@ -12,6 +12,7 @@ mod attributes;
 mod ports;
 mod reader;
 mod service;
+mod text;
 mod volumes;
 
 #[cfg(test)]
@@ -56,9 +57,9 @@ pub(crate) fn project(doc: &Node, ctx: &ConvertContext) -> Converted {
         // The name was read when the project name was decided; `include` was resolved before.
         m.get("name");
         m.get("include");
-        if let Some((n, p)) = m.get("version") {
+        if let (Some((_, p)), Some(at)) = (m.get("version"), m.key_location("version")) {
             sink.warn(
-                &n.location,
+                at,
                 &p,
                 "the attribute `version` is obsolete, it will be ignored; remove it to avoid confusion",
             );
@@ -98,8 +99,8 @@ pub(crate) fn project(doc: &Node, ctx: &ConvertContext) -> Converted {
                 });
             }
         }
-        if let Some((n, p)) = m.get("models") {
-            sink.unsupported("models", n, &p);
+        if let (Some((n, p)), Some(at)) = (m.get("models"), m.key_location("models")) {
+            sink.unsupported("models", at, &p);
             project.extensions.insert("models".into(), to_json(n));
         }
         project.extensions.extend(m.finish(&mut sink, true));
@@ -301,8 +302,14 @@ fn file_object(
         content,
         external: is_external,
         labels: m.read(sink, "labels", string_map).unwrap_or_default(),
-        driver: m.read(sink, "driver", string),
-        driver_opts: m.read(sink, "driver_opts", string_map).unwrap_or_default(),
+        // Secret drivers are a Swarm feature configs do not have.
+        driver: (!is_config)
+            .then(|| m.read(sink, "driver", string))
+            .flatten(),
+        driver_opts: (!is_config)
+            .then(|| m.read(sink, "driver_opts", string_map))
+            .flatten()
+            .unwrap_or_default(),
         template_driver: m.read(sink, "template_driver", string),
         extensions: m.finish(sink, true),
     })

@@ -1,6 +1,7 @@
 //! Small readers from spanned nodes to typed values. Each reports what is
 //! wrong into a [`Sink`] and returns `None`, so one pass finds every error.
 
+use super::text::{parse_bytes, parse_duration, split_shell_words};
 use super::ConvertContext;
 use crate::error::{LoadError, Location, Warning};
 use crate::model::{Bytes, Duration, Extensions};
@@ -47,18 +48,18 @@ impl<'c> Sink<'c> {
             &node.location,
             path,
             format!("expected {expected}, found {found}"),
-            "see the Compose specification for this attribute's syntax",
+            type_hint(expected),
         );
     }
 
     /// Warns, once per attribute name, that `key` is kept but has no effect.
-    pub fn unsupported(&mut self, key: &'static str, node: &Node, path: &KeyPath) {
+    pub fn unsupported(&mut self, key: &'static str, at: &Location, path: &KeyPath) {
         if self.reported.contains(&key) {
             return;
         }
         self.reported.push(key);
         self.warn(
-            &node.location,
+            at,
             path,
             format!("`{key}` is not supported by stack yet; it is kept in the configuration but has no effect"),
         );
@@ -73,12 +74,34 @@ impl<'c> Sink<'c> {
     }
 }
 
+/// What to write instead, for each kind of value the readers expect.
+fn type_hint(expected: &str) -> &'static str {
+    match expected {
+        "a list" => "write one `- item` per line, or `[a, b]`",
+        "a mapping" => "write indented `key: value` lines",
+        "a string" => {
+            "write a single value; quote it if it contains `: ` or starts with `{`, `[` or `*`"
+        }
+        "a string, a number or a boolean" => "write a single value, not a list or a mapping",
+        "`true` or `false`" => "write `true` or `false`",
+        "an integer" => "write a whole number, e.g. `3`",
+        "a number" => "write a number, e.g. `0.5`",
+        "a string or a list" => "write a single value, or a list of values",
+        "a mapping or a list" => {
+            "write indented `KEY: value` lines, or a list of `KEY=value` items"
+        }
+        _ => "write either a short string form or the long mapping form",
+    }
+}
+
 /// Reads a mapping key by key, remembering which keys were asked for, so
 /// that the keys nobody asked for are reported as unknown at the end.
 pub(super) struct MapReader<'n> {
     map: &'n Mapping,
     pub path: KeyPath,
     known: Vec<&'static str>,
+    /// Keys users put here that belong elsewhere, with where they belong.
+    misplaced: &'static [(&'static str, &'static str)],
 }
 
 impl<'n> MapReader<'n> {
@@ -97,7 +120,14 @@ impl<'n> MapReader<'n> {
             map,
             path: path.clone(),
             known: Vec::new(),
+            misplaced: &[],
         })
+    }
+
+    /// Unknown keys listed in `misplaced` get a hint naming where they belong.
+    pub fn with_misplaced(mut self, misplaced: &'static [(&'static str, &'static str)]) -> Self {
+        self.misplaced = misplaced;
+        self
     }
 
     /// The value of `key` and its path, unless absent or null (null means unset).
@@ -108,6 +138,11 @@ impl<'n> MapReader<'n> {
             return None;
         }
         Some((&entry.value, self.path.key(key)))
+    }
+
+    /// Where `key` is written, when present.
+    pub fn key_location(&self, key: &str) -> Option<&'n Location> {
+        self.map.get(key).map(|e| &e.key_location)
     }
 
     /// Reads `key` with `read` (one of the readers of this module).
@@ -152,7 +187,11 @@ impl<'n> MapReader<'n> {
                 ext.insert(key.clone(), to_json(&entry.value));
                 continue;
             }
-            let hint = match closest(key, &self.known) {
+            let elsewhere = self.misplaced.iter().find(|(k, _)| k == key);
+            let hint = match elsewhere
+                .map(|(_, to)| *to)
+                .or_else(|| closest(key, &self.known))
+            {
                 Some(k) => format!("did you mean `{k}`?"),
                 None if extensions => {
                     "remove it, or prefix it with `x-` to keep it as an extension".into()
@@ -235,15 +274,15 @@ pub(super) fn boolean(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<bo
 /// An integer in the range of `T`.
 pub(super) fn integer<T: TryFrom<i64>>(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<T> {
     let parsed = node.as_str().and_then(|t| t.parse::<i64>().ok());
-    match parsed.map(T::try_from) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(_)) => {
-            sink.error(
-                &node.location,
-                path,
-                format!("`{}` is out of range", node.as_str().unwrap_or_default()),
-                "use a smaller number",
-            );
+    match parsed.map(|n| (n, T::try_from(n))) {
+        Some((_, Ok(v))) => Some(v),
+        Some((n, Err(_))) => {
+            let hint = if n < 0 {
+                "this value cannot be negative"
+            } else {
+                "use a smaller number"
+            };
+            sink.error(&node.location, path, format!("`{n}` is out of range"), hint);
             None
         }
         None => {
@@ -280,46 +319,6 @@ pub(super) fn duration(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<D
     }
 }
 
-pub(super) fn parse_duration(text: &str) -> Option<Duration> {
-    if text == "0" {
-        return Some(Duration::default());
-    }
-    let mut rest = text;
-    let mut nanos: f64 = 0.0;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "d" => 86400e9,
-            "w" => 604800e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        nanos += value * scale;
-    }
-    if !nanos.is_finite() || nanos > u64::MAX as f64 {
-        return None;
-    }
-    Some(Duration(std::time::Duration::from_nanos(
-        nanos.round() as u64
-    )))
-}
-
 /// A byte size: an integer, or a number with a unit (`512m`, `1.5g`, `2GiB`), binary multiples.
 pub(super) fn bytes(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Bytes> {
     let text = string(sink, node, path)?;
@@ -335,37 +334,6 @@ pub(super) fn bytes(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Byte
             None
         }
     }
-}
-
-pub(super) fn parse_bytes(text: &str) -> Option<Bytes> {
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(Bytes(n));
-    }
-    let num_len = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let value: f64 = text[..num_len].parse().ok()?;
-    let unit = text[num_len..].trim().to_ascii_lowercase();
-    // `k`, `kb` and `kib` all mean 1024 here, as for `docker run --memory`.
-    let power = match unit.as_str() {
-        "" | "b" => 0,
-        u => {
-            let letter = u.chars().next()?;
-            if !matches!(&u[letter.len_utf8()..], "" | "b" | "ib") {
-                return None;
-            }
-            match letter {
-                'k' => 1,
-                'm' => 2,
-                'g' => 3,
-                't' => 4,
-                'p' => 5,
-                _ => return None,
-            }
-        }
-    };
-    let bytes = value * 1024f64.powi(power);
-    (bytes.is_finite() && bytes < i64::MAX as f64).then_some(Bytes(bytes as i64))
 }
 
 /// A list of strings; each item must be a scalar.
@@ -490,101 +458,9 @@ pub(super) fn command(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Ve
     }
 }
 
-pub(super) fn split_shell_words(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(next) = chars.next() {
-                    word.push(next);
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => word.push(ch),
-                        None => return Err("unterminated single quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(ch @ ('"' | '\\' | '$' | '`')) => word.push(ch),
-                            Some('\n') => {}
-                            Some(ch) => {
-                                word.push('\\');
-                                word.push(ch);
-                            }
-                            None => return Err("unterminated double quote".into()),
-                        },
-                        Some(ch) => word.push(ch),
-                        None => return Err("unterminated double quote".into()),
-                    }
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_words() {
-        assert_eq!(
-            split_shell_words(r#"sh -c 'echo "hi there"' a\ b "x\"y""#).unwrap(),
-            vec!["sh", "-c", "echo \"hi there\"", "a b", "x\"y"]
-        );
-        assert_eq!(split_shell_words("  ").unwrap(), Vec::<String>::new());
-        assert_eq!(split_shell_words("''").unwrap(), vec![""]);
-        assert!(split_shell_words("echo 'oops").is_err());
-    }
-
-    #[test]
-    fn durations_and_sizes() {
-        let d = |t| parse_duration(t).map(|d| d.to_string());
-        assert_eq!(d("1m30s").as_deref(), Some("1m30s"));
-        assert_eq!(d("90s").as_deref(), Some("1m30s"));
-        assert_eq!(d("1.5h").as_deref(), Some("1h30m0s"));
-        assert_eq!(d("0").as_deref(), Some("0s"));
-        assert_eq!(d("10"), None);
-        assert_eq!(d("5x"), None);
-        let b = |t| parse_bytes(t).map(|b| b.0);
-        assert_eq!(b("1024"), Some(1024));
-        assert_eq!(b("-1"), Some(-1));
-        assert_eq!(b("512m"), Some(536_870_912));
-        assert_eq!(b("1GB"), Some(1 << 30));
-        assert_eq!(b("2gib"), Some(2 << 30));
-        assert_eq!(b("1.5k"), Some(1536));
-        assert_eq!(b("100b"), Some(100));
-        assert_eq!(b("12q"), None);
-        assert_eq!(b("1kbb"), None);
-    }
 
     #[test]
     fn closest_keys() {

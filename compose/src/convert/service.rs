@@ -10,7 +10,9 @@ use super::reader::{
     string_or_list, to_json, MapReader, Sink,
 };
 use super::volumes::mounts;
-use crate::model::{DependsOn, Environment, NetworkMode, PullPolicy, RestartPolicy, Service};
+use crate::model::{
+    DependsOn, Environment, FileRef, NetworkMode, PullPolicy, RestartPolicy, Service,
+};
 use crate::tree::{KeyPath, Node};
 
 /// Valid Compose attributes that `stack` keeps verbatim but does not act on.
@@ -42,6 +44,7 @@ const UNSUPPORTED: &[&str] = &[
     "pre_start",
     "pre_stop",
     "provider",
+    "pull_refresh_after",
     "runtime",
     "storage_opt",
     "use_api_socket",
@@ -50,8 +53,27 @@ const UNSUPPORTED: &[&str] = &[
     "volume_driver",
 ];
 
+/// Keys often written at the service level that belong in a nested attribute.
+const MISPLACED: &[(&str, &str)] = &[
+    ("replicas", "deploy.replicas"),
+    ("resources", "deploy.resources"),
+    ("restart_policy", "deploy.restart_policy"),
+    ("memory", "mem_limit"),
+    ("memory_limit", "mem_limit"),
+    ("env", "environment"),
+    ("aliases", "networks.<network>.aliases"),
+    ("ipv4_address", "networks.<network>.ipv4_address"),
+    ("condition", "depends_on.<service>.condition"),
+    ("test", "healthcheck.test"),
+    ("interval", "healthcheck.interval"),
+    ("retries", "healthcheck.retries"),
+    ("context", "build.context"),
+    ("dockerfile", "build.dockerfile"),
+    ("args", "build.args"),
+];
+
 pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Service> {
-    let mut m = MapReader::new(sink, node, path)?;
+    let mut m = MapReader::new(sink, node, path)?.with_misplaced(MISPLACED);
     let mut s = Service {
         attach: m.read(sink, "attach", boolean),
         build: m.read(sink, "build", build),
@@ -89,7 +111,7 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         mem_limit: m.read(sink, "mem_limit", bytes),
         mem_reservation: m.read(sink, "mem_reservation", bytes),
         memswap_limit: m.read(sink, "memswap_limit", bytes),
-        network_mode: m.parse(sink, "network_mode", |t| Ok(network_mode(t))),
+        network_mode: m.parse(sink, "network_mode", network_mode),
         networks: m
             .read(sink, "networks", service_networks)
             .unwrap_or_default(),
@@ -106,7 +128,10 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         read_only: m.read(sink, "read_only", boolean).unwrap_or(false),
         restart: m.parse(sink, "restart", restart),
         scale: m.read(sink, "scale", integer),
-        secrets: m.read(sink, "secrets", file_refs).unwrap_or_default(),
+        secrets: m
+            .read(sink, "secrets", file_refs)
+            .map(default_secret_targets)
+            .unwrap_or_default(),
         security_opt: m
             .read(sink, "security_opt", string_list)
             .unwrap_or_default(),
@@ -131,19 +156,29 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
     // Resolved by the `extends` stage before conversion; nothing left to read.
     m.get("extends");
     for key in ["devices", "platform"] {
-        if let Some((n, p)) = m.get(key) {
-            sink.unsupported(key, n, &p);
+        if let (Some(_), Some(at)) = (m.get(key), m.key_location(key)) {
+            sink.unsupported(key, at, &path.key(key));
         }
     }
     for key in UNSUPPORTED {
-        if let Some((n, p)) = m.get(key) {
-            sink.unsupported(key, n, &p);
+        if let (Some((n, _)), Some(at)) = (m.get(key), m.key_location(key)) {
+            sink.unsupported(key, at, &path.key(key));
             s.unsupported.insert((*key).to_string(), to_json(n));
         }
     }
     s.extensions = m.finish(sink, true);
     implicit_dependencies(&mut s);
     Some(s)
+}
+
+/// A secret is mounted at `/run/secrets/<name>` unless a target is given.
+fn default_secret_targets(mut refs: Vec<FileRef>) -> Vec<FileRef> {
+    for r in &mut refs {
+        if r.target.is_none() {
+            r.target = Some(format!("/run/secrets/{}", r.source));
+        }
+    }
+    refs
 }
 
 /// `environment:`; a variable listed without a value takes its value from
@@ -158,17 +193,23 @@ fn environment(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Environme
     Some(vars)
 }
 
-fn network_mode(text: &str) -> NetworkMode {
-    match text {
+fn network_mode(text: &str) -> Result<NetworkMode, (String, String)> {
+    Ok(match text {
         "bridge" => NetworkMode::Bridge,
         "host" => NetworkMode::Host,
         "none" => NetworkMode::None,
+        "" | "service:" | "container:" => {
+            return Err((
+                format!("`{text}` names no network mode"),
+                "use host, none, bridge, service:<service> or container:<container>".into(),
+            ))
+        }
         t => match (t.strip_prefix("service:"), t.strip_prefix("container:")) {
             (Some(s), _) => NetworkMode::Service(s.to_string()),
             (_, Some(c)) => NetworkMode::Container(c.to_string()),
             _ => NetworkMode::Other(t.to_string()),
         },
-    }
+    })
 }
 
 fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {
@@ -177,16 +218,16 @@ fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {
         "never" => PullPolicy::Never,
         "missing" | "if_not_present" => PullPolicy::Missing,
         "build" => PullPolicy::Build,
+        "refresh" => PullPolicy::Refresh,
         "daily" => PullPolicy::Daily,
         "weekly" => PullPolicy::Weekly,
         t => match t.strip_prefix("every_") {
-            Some(d) if super::reader::parse_duration(d).is_some() => {
-                PullPolicy::Every(d.to_string())
-            }
+            Some(d) if super::text::parse_duration(d).is_some() => PullPolicy::Every(d.to_string()),
             _ => {
                 return Err((
                     format!("unknown pull policy `{t}`"),
-                    "use always, never, missing, build, daily, weekly or every_<duration>".into(),
+                    "use always, never, missing, build, refresh, daily, weekly or every_<duration>"
+                        .into(),
                 ))
             }
         },

@@ -18,13 +18,24 @@ pub(super) fn mounts(sink: &mut Sink, node: &Node, path: &KeyPath) -> Vec<Mount>
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let mount = match &item.kind {
-            Kind::Scalar(s) => match parse_short(&s.text) {
-                Ok(m) => Some(m),
-                Err((msg, hint)) => {
-                    sink.error(&item.location, &p, msg, hint);
-                    None
+            Kind::Scalar(s) => {
+                match parse_short(&s.text) {
+                    Ok((m, ignored)) => {
+                        for option in ignored {
+                            sink.warn(
+                            &item.location,
+                            &p,
+                            format!("the volume option `{option}` does not apply here and is ignored"),
+                        );
+                        }
+                        Some(m)
+                    }
+                    Err((msg, hint)) => {
+                        sink.error(&item.location, &p, msg, hint);
+                        None
+                    }
                 }
-            },
+            }
             Kind::Map(_) => long(sink, item, &p),
             _ => {
                 sink.wrong_type(item, &p, "a string or a mapping");
@@ -141,8 +152,9 @@ fn new_mount(kind: VolumeType, source: Option<String>, target: String) -> Mount 
     }
 }
 
-/// One short volume spec. A bind source is returned as written (not yet absolute).
-pub(super) fn parse_short(spec: &str) -> Result<Mount, ParseError> {
+/// One short volume spec, and the options it ignores (as Compose ignores
+/// them; the caller warns). A bind source is returned as written (not yet absolute).
+pub(super) fn parse_short(spec: &str) -> Result<(Mount, Vec<String>), ParseError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, target, options) = match parts.as_slice() {
         [target] => ("", *target, ""),
@@ -155,9 +167,9 @@ pub(super) fn parse_short(spec: &str) -> Result<Mount, ParseError> {
             ))
         }
     };
-    if target.is_empty() {
+    if target.is_empty() || source.is_empty() && parts.len() > 1 {
         return Err((
-            format!("invalid volume `{spec}`: no container path"),
+            format!("invalid volume `{spec}`: empty section between `:`"),
             SHORT_HINT.into(),
         ));
     }
@@ -170,44 +182,25 @@ pub(super) fn parse_short(spec: &str) -> Result<Mount, ParseError> {
     let mut mount = new_mount(kind, source, target);
     let mut bind = BindOptions::default();
     let mut volume = VolumeOptions::default();
+    let mut ignored = Vec::new();
     for option in options.split(',').filter(|o| !o.is_empty()) {
-        let bind_only = |what: &str| -> Result<(), ParseError> {
-            if kind == VolumeType::Bind {
-                Ok(())
-            } else {
-                Err((
-                    format!("the volume option `{what}` only applies to bind mounts"),
-                    "remove it, or mount a host path (starting with `.`, `/` or `~`)".into(),
-                ))
-            }
-        };
-        match option {
-            "ro" => mount.read_only = true,
-            "rw" => mount.read_only = false,
-            "nocopy" if kind == VolumeType::Volume => volume.nocopy = true,
-            "cached" | "delegated" | "consistent" => mount.consistency = Some(option.to_string()),
-            o => {
-                if let Some(s) = parse_selinux(o) {
-                    bind_only(o)?;
-                    bind.selinux = Some(s);
-                } else if let Some(p) = parse_propagation(o) {
-                    bind_only(o)?;
-                    bind.propagation = Some(p);
-                } else {
-                    return Err((
-                        format!("unknown volume option `{o}`"),
-                        "use `ro`, `rw`, `z`, `Z`, `nocopy` or a propagation such as `rshared`"
-                            .into(),
-                    ));
-                }
-            }
+        let is_bind = kind == VolumeType::Bind;
+        match (option, parse_selinux(option), parse_propagation(option)) {
+            ("ro", ..) => mount.read_only = true,
+            ("rw", ..) => mount.read_only = false,
+            ("nocopy", ..) if !is_bind => volume.nocopy = true,
+            (_, Some(label), _) if is_bind => bind.selinux = Some(label),
+            (_, _, Some(propagation)) if is_bind => bind.propagation = Some(propagation),
+            // Consistency hints only matter to Docker Desktop on macOS; Compose drops them too.
+            ("cached" | "delegated" | "consistent", ..) => {}
+            (o, ..) => ignored.push(o.to_string()),
         }
     }
     match kind {
         VolumeType::Bind => mount.bind = Some(bind),
         _ => mount.volume = Some(volume),
     }
-    Ok(mount)
+    Ok((mount, ignored))
 }
 
 fn parse_kind(text: &str) -> Result<VolumeType, ParseError> {
@@ -357,27 +350,27 @@ mod tests {
 
     #[test]
     fn short_syntax() {
-        let m = parse_short("./data:/data:ro").unwrap();
+        let m = parse_short("./data:/data:ro").unwrap().0;
         assert_eq!(
             (m.kind, m.source.as_deref(), m.target.as_str(), m.read_only),
             (VolumeType::Bind, Some("./data"), "/data", true)
         );
         assert_eq!(m.bind, Some(BindOptions::default()));
-        let m = parse_short("named:/x/").unwrap();
+        let m = parse_short("named:/x/").unwrap().0;
         assert_eq!(
             (m.kind, m.source.as_deref(), m.target.as_str()),
             (VolumeType::Volume, Some("named"), "/x")
         );
         assert_eq!(m.volume, Some(VolumeOptions::default()));
-        let m = parse_short("/anon").unwrap();
+        let m = parse_short("/anon").unwrap().0;
         assert_eq!((m.kind, m.source), (VolumeType::Volume, None));
-        let m = parse_short("/src:/dst:rw,Z,rshared").unwrap();
+        let m = parse_short("/src:/dst:rw,Z,rshared").unwrap().0;
         let bind = m.bind.unwrap();
         assert_eq!(
             (bind.selinux, bind.propagation),
             (Some(SeLinux::Private), Some(Propagation::Rshared))
         );
-        let m = parse_short("cache:/cache:nocopy").unwrap();
+        let m = parse_short("cache:/cache:nocopy").unwrap().0;
         assert!(m.volume.unwrap().nocopy);
     }
 
@@ -386,12 +379,19 @@ mod tests {
         let e = |spec: &str| parse_short(spec).unwrap_err().0;
         assert_eq!(e("a:b:c:d"), "invalid volume `a:b:c:d`: too many `:`");
         assert_eq!(e("./x:data"), "the container path `data` is not absolute");
-        assert_eq!(e("./x:/data:rx"), "unknown volume option `rx`");
         assert_eq!(
-            e("named:/data:z"),
-            "the volume option `z` only applies to bind mounts"
+            e("./x:"),
+            "invalid volume `./x:`: empty section between `:`"
         );
-        assert_eq!(e("./x:"), "invalid volume `./x:`: no container path");
+        assert_eq!(e(":/x"), "invalid volume `:/x`: empty section between `:`");
+    }
+
+    #[test]
+    fn short_syntax_ignores_what_compose_ignores() {
+        let (m, ignored) = parse_short("named:/data:z,rx,cached,ro").unwrap();
+        assert_eq!(ignored, vec!["z", "rx"]);
+        assert!(m.read_only);
+        assert_eq!(m.consistency, None);
     }
 
     #[test]

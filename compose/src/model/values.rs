@@ -14,10 +14,12 @@ pub type Extensions = indexmap::IndexMap<String, serde_json::Value>;
 pub struct Duration(pub std::time::Duration);
 
 impl Duration {
+    /// A whole number of seconds.
     pub fn from_secs(secs: u64) -> Self {
         Duration(std::time::Duration::from_secs(secs))
     }
 
+    /// As a [`std::time::Duration`].
     pub fn as_std(self) -> std::time::Duration {
         self.0
     }
@@ -94,10 +96,13 @@ impl Serialize for FileMode {
 /// `restart:` of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RestartPolicy {
+    /// Never restart (the default).
     No,
+    /// Always restart, also after the engine restarts.
     Always,
     /// `on-failure` with an optional maximum number of retries (`on-failure:3`).
     OnFailure(Option<u32>),
+    /// Like `Always`, unless the container was stopped by the user.
     UnlessStopped,
 }
 
@@ -122,11 +127,19 @@ impl Serialize for RestartPolicy {
 /// `pull_policy:` of a service (`if_not_present` is read as `missing`, as Compose does).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PullPolicy {
+    /// Pull on every `up`.
     Always,
+    /// Never pull; the image must be present.
     Never,
+    /// Pull when the image is not present (the default).
     Missing,
+    /// Build the image, even when present.
     Build,
+    /// Pull when the local image is older than `pull_refresh_after`.
+    Refresh,
+    /// Pull when the local image is older than a day.
     Daily,
+    /// Pull when the local image is older than a week.
     Weekly,
     /// `every_<duration>`, e.g. `every_12h`; the text after `every_` is kept.
     Every(String),
@@ -139,6 +152,7 @@ impl fmt::Display for PullPolicy {
             PullPolicy::Never => f.write_str("never"),
             PullPolicy::Missing => f.write_str("missing"),
             PullPolicy::Build => f.write_str("build"),
+            PullPolicy::Refresh => f.write_str("refresh"),
             PullPolicy::Daily => f.write_str("daily"),
             PullPolicy::Weekly => f.write_str("weekly"),
             PullPolicy::Every(d) => write!(f, "every_{d}"),
@@ -155,8 +169,11 @@ impl Serialize for PullPolicy {
 /// `network_mode:` of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetworkMode {
+    /// The engine's default bridge network.
     Bridge,
+    /// The host's network namespace.
     Host,
+    /// No network, loopback only.
     None,
     /// `service:<name>`: share the network namespace of another service.
     Service(String),
@@ -189,8 +206,11 @@ impl Serialize for NetworkMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceCondition {
+    /// The dependency's containers are started.
     ServiceStarted,
+    /// The dependency's containers are healthy.
     ServiceHealthy,
+    /// The dependency's containers exited with status 0.
     ServiceCompletedSuccessfully,
 }
 
@@ -198,8 +218,11 @@ pub enum ServiceCondition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartCondition {
+    /// Never restart.
     None,
+    /// Restart when the exit status is not 0.
     OnFailure,
+    /// Always restart.
     Any,
 }
 
@@ -207,11 +230,17 @@ pub enum RestartCondition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VolumeType {
+    /// A host path.
     Bind,
+    /// A named or anonymous volume.
     Volume,
+    /// A memory filesystem.
     Tmpfs,
+    /// A Windows named pipe.
     Npipe,
+    /// A Swarm cluster volume.
     Cluster,
+    /// The content of an image.
     Image,
 }
 
@@ -219,8 +248,11 @@ pub enum VolumeType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    /// TCP (the default).
     Tcp,
+    /// UDP.
     Udp,
+    /// SCTP.
     Sctp,
 }
 
@@ -228,7 +260,9 @@ pub enum Protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PortMode {
+    /// Published on the host (through Swarm's routing mesh there).
     Ingress,
+    /// Published on the host running the container.
     Host,
 }
 
@@ -236,19 +270,27 @@ pub enum PortMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Propagation {
+    /// No propagation.
     Private,
+    /// No propagation, recursively (the default).
     Rprivate,
+    /// Mounts propagate both ways.
     Shared,
+    /// Mounts propagate both ways, recursively.
     Rshared,
+    /// Mounts propagate from the host only.
     Slave,
+    /// Mounts propagate from the host only, recursively.
     Rslave,
 }
 
 /// SELinux relabeling of a bind mount: `z` (shared) or `Z` (private).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum SeLinux {
+    /// `z`: label the content for all containers.
     #[serde(rename = "z")]
     Shared,
+    /// `Z`: label the content for this container only.
     #[serde(rename = "Z")]
     Private,
 }
