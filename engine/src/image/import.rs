@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use oci_spec::image::{Arch, Config, History, ImageConfiguration, Os, RootFs};
 
@@ -62,7 +62,12 @@ impl ImageStore {
             }
         };
         let diff_id = txn.ensure_layer(&layer.digest, None, "import")?;
-        let config = import_config(&diff_id, &changes, rfc3339(SystemTime::now()), &comment);
+        let config = import_config(
+            &diff_id,
+            &changes,
+            crate::state::time::rfc3339_nanos(SystemTime::now()),
+            &comment,
+        );
         let bytes = serde_json::to_vec(&config)
             .map_err(|e| ImageError::invalid("import", e.to_string()))?;
         let staged = txn.stage(&bytes, &[layer], None, tags, "import")?;
@@ -106,36 +111,6 @@ pub(crate) fn host_arch() -> &'static str {
         "powerpc64" => "ppc64le",
         other => other,
     }
-}
-
-/// Formats a time as RFC 3339 in UTC with nanoseconds, as Docker writes
-/// `created`.
-pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_nanos()
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Archives `dir` into a temporary file (sorted, so the same tree gives
@@ -196,16 +171,6 @@ fn append_tree<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000000Z");
-        let t = UNIX_EPOCH + Duration::new(1_709_210_096, 5);
-        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.000000005Z");
-        let t = UNIX_EPOCH + Duration::from_secs(4_102_444_799);
-        assert_eq!(rfc3339(t), "2099-12-31T23:59:59.000000000Z");
-    }
 
     #[test]
     fn import_config_has_one_layer_and_the_changes() {
