@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod monitor;
 mod volume;
 
 use anyhow::Context;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// The per-container monitor the daemon starts (internal)
+    #[command(hide = true)]
+    Monitor(monitor::MonitorCommand),
 }
 
 /// Runs the CLI with the process's arguments and environment.
@@ -95,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::run(&cli.project, &args, &env),
         Command::Daemon(args) => daemon::run(&args),
         Command::Volume(command) => volume::run(&command, &env),
+        Command::Monitor(command) => Ok(monitor::run(&command)),
     };
     match result {
         Ok(code) => code,

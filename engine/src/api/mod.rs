@@ -4,8 +4,9 @@
 //! - `query`, `filters`, `reply`: decoding requests, refusing what is not
 //!   supported by name, and building Docker-shaped answers;
 //! - `error`: `{"message": ...}` with Docker's status codes;
-//! - `system`, `volumes`, `events`: the handlers; `host`: facts about the host.
+//! - `system`, `volumes`, `events`, `containers`: the handlers; `host`: facts about the host.
 
+mod containers;
 mod error;
 mod events;
 mod filters;
@@ -31,8 +32,11 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub(crate) use containers::watch_running;
+pub(crate) use error::chain;
 pub(crate) use host::HostFacts;
 
+use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::ImageStore;
 use crate::state::Layout;
@@ -52,6 +56,7 @@ pub(crate) struct Context {
     pub(crate) host: HostFacts,
     pub(crate) images: ImageStore,
     pub(crate) volumes: VolumeStore,
+    pub(crate) containers: Containers,
     pub(crate) events: EventBus,
     /// Turns true when the daemon stops, ending streams such as `/events`.
     pub(crate) stopping: watch::Receiver<bool>,
@@ -174,6 +179,20 @@ async fn dispatch(
             blocking(ctx, move |ctx| volumes::remove(ctx, &name, query)).await
         }
         Route::VolumePrune => blocking(ctx, move |ctx| volumes::prune(ctx, version, query)).await,
+        Route::ContainerCreate => {
+            let body = reply::read_json_body(request).await?;
+            blocking(ctx, move |ctx| containers::create(ctx, query, &body)).await
+        }
+        Route::ContainerList => blocking(ctx, move |ctx| containers::list(ctx, query)).await,
+        Route::ContainerInspect(id) => {
+            blocking(ctx, move |ctx| containers::inspect(ctx, &id, query)).await
+        }
+        Route::ContainerStart(id) => containers::start(ctx, &id, query).await,
+        Route::ContainerStop(id) => containers::stop(ctx, &id, query).await,
+        Route::ContainerKill(id) => containers::kill(ctx, &id, query).await,
+        Route::ContainerWait(id) => containers::wait(ctx, &id, query),
+        Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
+        Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
         Route::NotYetImplemented => {
             Err(not_yet_implemented(request.method(), request.uri().path()))
         }
