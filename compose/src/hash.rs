@@ -17,10 +17,12 @@ use sha2::{Digest, Sha256};
 /// Service fields that never require recreating containers: how the image
 /// is obtained (`build`, `pull_policy`), how many containers run (`scale`,
 /// `deploy.replicas`: scaling adds or removes containers), and which
-/// services come up with it (`depends_on`, `profiles`).
+/// services come up with it (`depends_on`, `profiles`). That is Compose's
+/// list, plus `pull_refresh_after`, which only tunes `pull_policy`.
 const NOT_RECREATING: &[&[&str]] = &[
     &["build"],
     &["pull_policy"],
+    &["pull_refresh_after"],
     &["scale"],
     &["deploy", "replicas"],
     &["depends_on"],
@@ -190,6 +192,7 @@ mod tests {
         let map = changed.as_object_mut().unwrap();
         map.insert("build".into(), json!({"context": "."}));
         map.insert("pull_policy".into(), json!("always"));
+        map.insert("pull_refresh_after".into(), json!("24h"));
         map.insert("scale".into(), json!(5));
         map.insert(
             "depends_on".into(),

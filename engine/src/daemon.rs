@@ -132,6 +132,7 @@ pub async fn run(
         engine_id: started.engine_id,
         host: HostFacts::read(Path::new("/")),
         images: started.images,
+        image_users: Arc::new(NoContainers),
         volumes: started.volumes,
         containers: started.containers,
         events: EventBus::new(),

@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod image;
 mod monitor;
 mod volume;
 
@@ -82,6 +83,11 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Run the engine: the Docker Engine API on a Unix socket (root only)
     Daemon(daemon::DaemonArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+    /// List images (as `stack image ls`)
+    Images(image::ListArgs),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
@@ -98,6 +104,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Config(args) => config::run(&cli.project, &args, &env),
         Command::Daemon(args) => daemon::run(&args),
+        Command::Image(command) => image::run(command, &env),
+        Command::Images(args) => image::run(image::ImageCommand::Ls(args), &env),
         Command::Volume(command) => volume::run(&command, &env),
         Command::Monitor(command) => Ok(monitor::run(&command)),
     };

@@ -4,13 +4,15 @@
 //! - `query`, `filters`, `reply`: decoding requests, refusing what is not
 //!   supported by name, and building Docker-shaped answers;
 //! - `error`: `{"message": ...}` with Docker's status codes;
-//! - `system`, `volumes`, `events`, `containers`: the handlers; `host`: facts about the host.
+//! - `system`, `volumes`, `images`, `events`, `containers`: the handlers; `host`: facts
+//!   about the host.
 
 mod containers;
 mod error;
 mod events;
 mod filters;
 mod host;
+mod images;
 mod query;
 mod reply;
 mod route;
@@ -35,6 +37,7 @@ use tokio::task::JoinSet;
 pub(crate) use containers::watch_running;
 pub(crate) use error::chain;
 pub(crate) use host::HostFacts;
+pub(crate) use images::ImageUsers;
 
 use crate::container::Containers;
 use crate::events::EventBus;
@@ -55,6 +58,8 @@ pub(crate) struct Context {
     pub(crate) engine_id: String,
     pub(crate) host: HostFacts,
     pub(crate) images: ImageStore,
+    /// Which images containers use (refuses their removal, spares them in prune).
+    pub(crate) image_users: Arc<dyn ImageUsers>,
     pub(crate) volumes: VolumeStore,
     pub(crate) containers: Containers,
     pub(crate) events: EventBus,
@@ -193,6 +198,18 @@ async fn dispatch(
         Route::ContainerWait(id) => containers::wait(ctx, &id, query),
         Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
         Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
+        Route::ImageList => blocking(ctx, move |ctx| images::list(ctx, query)).await,
+        Route::ImageInspect(name) => {
+            blocking(ctx, move |ctx| images::inspect(ctx, &name, query)).await
+        }
+        Route::ImageRemove(name) => {
+            blocking(ctx, move |ctx| images::remove(ctx, &name, query)).await
+        }
+        Route::ImageTag(name) => blocking(ctx, move |ctx| images::tag(ctx, &name, query)).await,
+        Route::ImagePrune => blocking(ctx, move |ctx| images::prune(ctx, query)).await,
+        Route::ImageLoad => images::load(ctx, query, request.into_body()).await,
+        Route::ImageCreate => images::create(ctx, query, request.into_body()).await,
+        Route::ImageSave(name) => images::save(ctx, name, query).await,
         Route::NotYetImplemented => {
             Err(not_yet_implemented(request.method(), request.uri().path()))
         }
@@ -202,7 +219,7 @@ async fn dispatch(
 /// The one answer for every part of the API whose module is not wired in yet.
 fn not_yet_implemented(method: &Method, path: &str) -> ApiError {
     ApiError::not_implemented(format!(
-        "{method} {path} is not implemented yet by the stack engine (images, containers, exec and networks are being written)"
+        "{method} {path} is not implemented yet by the stack engine (containers, exec, networks, image pull, push and build are being written)"
     ))
 }
 

@@ -30,6 +30,19 @@ impl Query {
         Some(value)
     }
 
+    /// Removes `key` and returns all its values, in order (for parameters
+    /// clients repeat, such as import's `changes`).
+    pub(crate) fn take_all(&mut self, key: &str) -> Vec<String> {
+        let values = self
+            .params
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect();
+        self.params.retain(|(k, _)| k != key);
+        values
+    }
+
     /// A boolean parameter as Docker reads one: anything but "", "0", "no",
     /// "false" and "none" (any case) is true.
     pub(crate) fn take_bool(&mut self, key: &str) -> bool {
@@ -95,6 +108,9 @@ mod tests {
         assert_eq!(q.take("x").as_deref(), Some("a b"));
         assert!(q.take("force").is_none());
         q.finish().unwrap();
+        let mut q = Query::parse(Some("c=a&d=1&c=b")).unwrap();
+        assert_eq!(q.take_all("c"), ["a", "b"]);
+        assert!(q.take_all("c").is_empty());
     }
 
     #[test]

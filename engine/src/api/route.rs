@@ -64,6 +64,15 @@ pub(crate) enum Route {
     ContainerWait(String),
     ContainerLogs(String),
     ContainerRemove(String),
+    ImageList,
+    ImageLoad,
+    ImageCreate,
+    ImagePrune,
+    ImageInspect(String),
+    ImageRemove(String),
+    ImageTag(String),
+    /// `docker save`: one image by path, or any number by `names=`.
+    ImageSave(Option<String>),
     /// Images, containers, exec and networks: part of the API the engine will
     /// serve (issue 3), answered 501 until their modules are wired in.
     NotYetImplemented,
@@ -140,9 +149,36 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 _ => Ok((version, Route::NotYetImplemented)),
             }
         }
+        ["images", "json"] => allow(&[M::GET], Route::ImageList),
+        ["images", "load"] if method == M::POST => Ok((version, Route::ImageLoad)),
+        ["images", "create"] if method == M::POST => Ok((version, Route::ImageCreate)),
+        ["images", "prune"] if method == M::POST => Ok((version, Route::ImagePrune)),
+        ["images", "get"] if method == M::GET => Ok((version, Route::ImageSave(None))),
+        // Names may contain slashes (`ghcr.io/org/app:1`), as Docker's `{name:.*}`.
+        ["images", name @ .., "json"] if method == M::GET && !name.is_empty() => {
+            Ok((version, Route::ImageInspect(decode_name(name)?)))
+        }
+        ["images", name @ .., "get"] if method == M::GET && !name.is_empty() => {
+            Ok((version, Route::ImageSave(Some(decode_name(name)?))))
+        }
+        ["images", name @ .., "tag"] if method == M::POST && !name.is_empty() => {
+            Ok((version, Route::ImageTag(decode_name(name)?)))
+        }
+        ["images", name @ ..] if method == M::DELETE && !name.is_empty() => {
+            Ok((version, Route::ImageRemove(decode_name(name)?)))
+        }
         [area, ..] if NOT_YET_IMPLEMENTED.contains(area) => Ok((version, Route::NotYetImplemented)),
         _ => Err(ApiError::not_found("page not found")),
     }
+}
+
+/// Decodes and joins the segments of an image name.
+fn decode_name(segments: &[&str]) -> Result<String, ApiError> {
+    let decoded = segments
+        .iter()
+        .map(|s| decode_segment(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(decoded.join("/"))
 }
 
 fn parse_version(segment: &str) -> Option<ApiVersion> {
@@ -237,12 +273,46 @@ mod tests {
     fn unimplemented_areas_share_one_fallback() {
         for path in [
             "/v1.41/containers/abc/restart",
-            "/images/create",
+            "/images/search",
+            "/images/busybox/history",
             "/exec/abc/start",
             "/networks",
         ] {
             assert_eq!(ok(Method::POST, path).1, Route::NotYetImplemented, "{path}");
         }
+    }
+
+    #[test]
+    fn image_routes() {
+        assert_eq!(ok(Method::GET, "/v1.41/images/json").1, Route::ImageList);
+        assert_eq!(ok(Method::POST, "/images/load").1, Route::ImageLoad);
+        assert_eq!(ok(Method::POST, "/images/create").1, Route::ImageCreate);
+        assert_eq!(ok(Method::POST, "/images/prune").1, Route::ImagePrune);
+        assert_eq!(
+            ok(Method::GET, "/images/ghcr.io/org/app:1/json").1,
+            Route::ImageInspect("ghcr.io/org/app:1".into())
+        );
+        assert_eq!(
+            ok(Method::POST, "/images/busybox/tag").1,
+            Route::ImageTag("busybox".into())
+        );
+        assert_eq!(
+            ok(Method::DELETE, "/images/library/busybox:latest").1,
+            Route::ImageRemove("library/busybox:latest".into())
+        );
+        assert_eq!(
+            ok(Method::DELETE, "/images/sha256%3Aabc").1,
+            Route::ImageRemove("sha256:abc".into())
+        );
+        assert_eq!(
+            ok(Method::GET, "/images/busybox/get").1,
+            Route::ImageSave(Some("busybox".into()))
+        );
+        assert_eq!(ok(Method::GET, "/images/get").1, Route::ImageSave(None));
+        assert_eq!(
+            status(Method::POST, "/images/json"),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     }
 
     #[test]
