@@ -257,7 +257,9 @@ fn check_fields(
     supported: &[&str],
 ) -> Result<(), ApiError> {
     for (key, value) in fields {
-        if !supported.contains(&key.as_str()) && !is_zero(value) {
+        // -1 is how clients say "the kernel's default swappiness".
+        let default = key == "MemorySwappiness" && value.as_i64() == Some(-1);
+        if !supported.contains(&key.as_str()) && !is_zero(value) && !default {
             return Err(ApiError::bad_request(format!(
                 "{prefix}{key} is not supported yet by the stack engine (set to {value})"
             )));
