@@ -427,6 +427,7 @@ fn the_docker_client_runs_containers() {
         assert!(out.status.success(), "docker {args:?}: {}", stderr(&out));
         stdout(&out)
     };
+    assert_eq!(docker(&["run", "--rm", "busybox", "echo", "hi"]), "hi\n");
     let id = docker(&[
         "run",
         "-d",

@@ -198,6 +198,7 @@ async fn dispatch(
         Route::ContainerWait(id) => containers::wait(ctx, &id, query),
         Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
         Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
+        Route::ContainerAttach(id) => containers::attach(ctx, &id, query, request),
         Route::ImageList => blocking(ctx, move |ctx| images::list(ctx, query)).await,
         Route::ImageInspect(name) => {
             blocking(ctx, move |ctx| images::inspect(ctx, &name, query)).await

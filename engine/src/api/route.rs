@@ -64,6 +64,7 @@ pub(crate) enum Route {
     ContainerWait(String),
     ContainerLogs(String),
     ContainerRemove(String),
+    ContainerAttach(String),
     ImageList,
     ImageLoad,
     ImageCreate,
@@ -146,6 +147,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "kill" => allow(&[M::POST], Route::ContainerKill(id)),
                 "wait" => allow(&[M::POST], Route::ContainerWait(id)),
                 "logs" => allow(&[M::GET], Route::ContainerLogs(id)),
+                "attach" => allow(&[M::POST], Route::ContainerAttach(id)),
                 _ => Ok((version, Route::NotYetImplemented)),
             }
         }

@@ -22,7 +22,7 @@ use crate::container::record::Status;
 use crate::state::time::rfc3339_nanos;
 
 /// How often a followed log is checked for more.
-const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
+pub(super) const FOLLOW_INTERVAL: Duration = Duration::from_millis(100);
 
 #[derive(Deserialize)]
 struct Entry {
@@ -32,12 +32,12 @@ struct Entry {
 }
 
 /// What the request asks for.
-struct Selection {
-    stdout: bool,
-    stderr: bool,
-    timestamps: bool,
-    since: Option<String>,
-    until: Option<String>,
+pub(super) struct Selection {
+    pub(super) stdout: bool,
+    pub(super) stderr: bool,
+    pub(super) timestamps: bool,
+    pub(super) since: Option<String>,
+    pub(super) until: Option<String>,
 }
 
 impl Selection {
@@ -187,7 +187,7 @@ pub(crate) fn logs(
 
 /// The selected frames of complete lines from `offset` on (the last `tail`
 /// ones if asked), and the offset after the last complete line.
-fn read_from(
+pub(super) fn read_from(
     path: &std::path::Path,
     offset: u64,
     selection: &Selection,

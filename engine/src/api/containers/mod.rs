@@ -1,7 +1,8 @@
 //! The container endpoints: `create`, lifecycle (`start`, `stop`, `kill`,
 //! `wait`, `DELETE`, and the watch over running monitors), `inspect` and
-//! `list`, and `logs`.
+//! `list`, `logs`, and `attach` (output only).
 
+mod attach;
 mod create;
 mod inspect;
 mod lifecycle;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use nix::sys::signal::Signal;
 
+pub(crate) use attach::attach;
 pub(crate) use create::create;
 pub(crate) use inspect::{inspect, list};
 pub(crate) use lifecycle::{kill, remove, start, stop, wait, watch_running};
