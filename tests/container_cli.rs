@@ -449,3 +449,36 @@ fn the_docker_client_runs_containers() {
     assert!(!docker(&["ps", "-a"]).contains("viadocker"));
     engine.finish(&ids);
 }
+
+#[test]
+fn volumes_and_images_in_use_are_kept() {
+    let Some(engine) = engine() else { return };
+    let out = engine.ok(&[
+        "run",
+        "--name",
+        "writer",
+        "-v",
+        "data:/data",
+        "-v",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/file; touch /scratch/x; cat /etc/hostname",
+    ]);
+    assert_eq!(out.trim().len(), 12, "hostname is the short id: {out}");
+    let ids = engine.ids();
+    let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
+    assert_eq!(volumes.lines().count(), 2, "{volumes}");
+    let refused = engine.stack(&["volume", "rm", "data"]);
+    assert!(!refused.status.success(), "a volume in use was removed");
+    let refused = engine.stack(&["image", "rm", "busybox"]);
+    assert!(!refused.status.success(), "an image in use was removed");
+    engine.ok(&["rm", "-v", "writer"]);
+    let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
+    assert_eq!(volumes, "data\n", "rm -v keeps named volumes only");
+    let data = engine.root().join("volumes/data/_data/file");
+    assert_eq!(std::fs::read_to_string(data).unwrap(), "kept\n");
+    assert!(engine.stack(&["volume", "rm", "data"]).status.success());
+    engine.finish(&ids);
+}

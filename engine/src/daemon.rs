@@ -19,7 +19,7 @@ use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::{ImageError, ImageStore};
 use crate::state::{self, Layout, RootLock};
-use crate::volume::{NoContainers, VolumeStore};
+use crate::volume::VolumeStore;
 
 pub use crate::state::LockError;
 
@@ -132,7 +132,7 @@ pub async fn run(
         engine_id: started.engine_id,
         host: HostFacts::read(Path::new("/")),
         images: started.images,
-        image_users: Arc::new(NoContainers),
+        image_users: started.containers.clone(),
         volumes: started.volumes,
         containers: started.containers,
         events: EventBus::new(),
@@ -157,7 +157,7 @@ struct Started {
     engine_id: String,
     images: ImageStore,
     volumes: VolumeStore,
-    containers: Containers,
+    containers: Arc<Containers>,
 }
 
 /// Creates the directories, takes the root's lock, and opens the stores.
@@ -175,10 +175,12 @@ fn open_state(
     let lock = RootLock::acquire(layout.root(), &layout.lock_file())?;
     let engine_id = engine_id(&layout)?;
     let images = ImageStore::open(layout.images()).map_err(DaemonError::Images)?;
-    let volumes = VolumeStore::open(layout.clone(), Arc::new(NoContainers))
+    let containers = Arc::new(
+        Containers::open(layout.clone(), monitor_exe)
+            .map_err(io_err("load", &layout.containers()))?,
+    );
+    let volumes = VolumeStore::open(layout.clone(), containers.clone())
         .map_err(|e| DaemonError::Volumes(Box::new(e)))?;
-    let containers = Containers::open(layout.clone(), monitor_exe)
-        .map_err(io_err("load", &layout.containers()))?;
     let started = Started {
         layout,
         engine_id,

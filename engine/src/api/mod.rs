@@ -61,7 +61,7 @@ pub(crate) struct Context {
     /// Which images containers use (refuses their removal, spares them in prune).
     pub(crate) image_users: Arc<dyn ImageUsers>,
     pub(crate) volumes: VolumeStore,
-    pub(crate) containers: Containers,
+    pub(crate) containers: Arc<Containers>,
     pub(crate) events: EventBus,
     /// Turns true when the daemon stops, ending streams such as `/events`.
     pub(crate) stopping: watch::Receiver<bool>,

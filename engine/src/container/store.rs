@@ -17,6 +17,7 @@ use super::launch::LaunchSpec;
 use super::record::{ContainerRecord, Status};
 use super::run_state::{RunState, RunStatus};
 use crate::state::{self, time, Layout};
+use crate::volume::{VolumeName, VolumeUsers};
 
 /// One container: its record (fixed after creation) and its run state.
 pub(crate) struct Entry {
@@ -233,6 +234,24 @@ impl Containers {
         self.lock().remove(id);
         entry.run.send_modify(|s| s.removed = true);
         Ok(())
+    }
+}
+
+/// Volumes in use: those any container, running or not, mounts.
+impl VolumeUsers for Containers {
+    fn users(&self, name: &VolumeName) -> Vec<String> {
+        self.lock()
+            .values()
+            .filter(|e| {
+                let record = &e.record;
+                record
+                    .volumes
+                    .iter()
+                    .chain(&record.anonymous_volumes)
+                    .any(|v| v == name.as_str())
+            })
+            .map(|e| e.record.id.clone())
+            .collect()
     }
 }
 

@@ -25,6 +25,14 @@ use super::Context;
 use crate::container::record::ContainerRecord;
 use crate::container::{Entry, LookupError};
 
+/// Images in use: those any container, running or not, was created from.
+impl super::ImageUsers for crate::container::Containers {
+    fn uses(&self, image: &crate::image::ImageId) -> bool {
+        let id = format!("sha256:{}", image.hex());
+        self.list().iter().any(|entry| entry.record.image_id == id)
+    }
+}
+
 /// The container `reference` names, or Docker's 404.
 fn lookup(ctx: &Context, reference: &str) -> Result<Arc<Entry>, ApiError> {
     ctx.containers.get(reference).map_err(|e| match e {
