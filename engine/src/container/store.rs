@@ -290,3 +290,88 @@ pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
             && cmdline.split(|b| *b == 0).any(|arg| arg == id.as_bytes())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created: format!("2024-01-01T00:00:0{}Z", id.len() % 10),
+            created_unix: 0,
+            image: "busybox".into(),
+            image_id: "sha256:00".into(),
+            config: Default::default(),
+            host_config: Default::default(),
+            anonymous_volumes: vec![],
+            volumes: vec!["data".into()],
+        }
+    }
+
+    fn running(monitor_pid: i32) -> RunState {
+        RunState {
+            status: RunStatus::Running,
+            pid: 1,
+            monitor_pid,
+            started_at: String::new(),
+            started_unix: 0,
+            finished_unix: 0,
+            finished_at: None,
+            exit_code: None,
+            oom_killed: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn lookups_by_id_name_and_unique_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        let store = Containers::open(layout, None).unwrap();
+        store
+            .insert(record("abc123", "web"), &LaunchSpec::default())
+            .unwrap();
+        store
+            .insert(record("abd456", "db"), &LaunchSpec::default())
+            .unwrap();
+        assert_eq!(store.get("abc123").unwrap().record.name, "web");
+        assert_eq!(store.get("/db").unwrap().record.id, "abd456");
+        assert_eq!(store.get("abc").unwrap().record.id, "abc123");
+        assert!(matches!(store.get("ab"), Err(LookupError::Ambiguous(_))));
+        assert!(matches!(store.get("zz"), Err(LookupError::NotFound(_))));
+        assert!(matches!(store.get(""), Err(LookupError::NotFound(_))));
+        let taken = store.insert(record("ffff", "web"), &LaunchSpec::default());
+        assert!(matches!(taken, Err(InsertError::NameTaken { .. })));
+        let users = store.users(&VolumeName::parse("data").unwrap());
+        assert_eq!(users.len(), 2);
+    }
+
+    #[test]
+    fn a_running_record_without_its_monitor_reloads_as_dead() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        {
+            let store = Containers::open(layout.clone(), None).unwrap();
+            store
+                .insert(record("aaa", "gone"), &LaunchSpec::default())
+                .unwrap();
+        }
+        // No process is `monitor ... aaa`: this pid is our own test binary.
+        let run = running(std::process::id() as i32);
+        state::write_json_atomic(&layout.container_state("aaa"), &run).unwrap();
+        // A directory without its record is an unfinished creation.
+        fs::create_dir_all(layout.container("half")).unwrap();
+        let store = Containers::open(layout.clone(), None).unwrap();
+        let snapshot = store.get("gone").unwrap().snapshot();
+        assert_eq!(snapshot.status(), Status::Dead);
+        assert_eq!(snapshot.exit_code(), 255);
+        assert!(!layout.container("half").exists());
+        let entry = store.get("aaa").unwrap();
+        store.remove(&entry).unwrap();
+        assert!(entry.snapshot().removed);
+        assert!(!layout.container("aaa").exists());
+        assert!(store.list().is_empty());
+    }
+}
