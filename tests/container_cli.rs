@@ -445,8 +445,35 @@ fn the_docker_client_runs_containers() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(docker(&["ps", "-a"]).contains("viadocker"));
+    docker(&["restart", "-t", "0", "viadocker"]);
+    assert!(
+        docker(&["ps"]).contains("viadocker"),
+        "not running after restart"
+    );
     docker(&["rm", "-f", "viadocker"]);
     assert!(!docker(&["ps", "-a"]).contains("viadocker"));
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let events = docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Action}}",
+    ]);
+    for action in ["create", "start", "die", "destroy", "restart"] {
+        assert!(
+            events.lines().any(|l| l == action),
+            "no {action} event in {events}"
+        );
+    }
     engine.finish(&ids);
 }
 

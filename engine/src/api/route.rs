@@ -65,6 +65,7 @@ pub(crate) enum Route {
     ContainerLogs(String),
     ContainerRemove(String),
     ContainerAttach(String),
+    ContainerRestart(String),
     ImageList,
     ImageLoad,
     ImageCreate,
@@ -148,6 +149,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "wait" => allow(&[M::POST], Route::ContainerWait(id)),
                 "logs" => allow(&[M::GET], Route::ContainerLogs(id)),
                 "attach" => allow(&[M::POST], Route::ContainerAttach(id)),
+                "restart" => allow(&[M::POST], Route::ContainerRestart(id)),
                 _ => Ok((version, Route::NotYetImplemented)),
             }
         }
@@ -274,7 +276,7 @@ mod tests {
     #[test]
     fn unimplemented_areas_share_one_fallback() {
         for path in [
-            "/v1.41/containers/abc/restart",
+            "/v1.41/containers/abc/pause",
             "/images/search",
             "/images/busybox/history",
             "/exec/abc/start",

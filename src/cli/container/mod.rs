@@ -7,7 +7,8 @@ use bollard::errors::Error as ApiError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
-    RemoveContainerOptions, StartContainerOptions, StopContainerOptions, WaitContainerOptions,
+    RemoveContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
+    WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -31,6 +32,17 @@ pub enum ContainerCommand {
     },
     /// Stop one or more running containers
     Stop {
+        /// Seconds to wait before killing the container
+        #[arg(short = 't', long = "timeout")]
+        timeout: Option<i32>,
+        /// Signal to send to the container
+        #[arg(short, long)]
+        signal: Option<String>,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Restart one or more containers
+    Restart {
         /// Seconds to wait before killing the container
         #[arg(short = 't', long = "timeout")]
         timeout: Option<i32>,
@@ -233,6 +245,19 @@ async fn execute(
                     signal: signal.clone(),
                 };
                 each(client.stop_container(c, Some(options)).await, c);
+            }
+        }
+        ContainerCommand::Restart {
+            timeout,
+            signal,
+            containers,
+        } => {
+            for c in &containers {
+                let options = RestartContainerOptions {
+                    t: timeout,
+                    signal: signal.clone(),
+                };
+                each(client.restart_container(c, Some(options)).await, c);
             }
         }
         ContainerCommand::Kill { signal, containers } => {

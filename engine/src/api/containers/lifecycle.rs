@@ -1,4 +1,4 @@
-//! Start, stop, kill, wait and remove, and the daemon's watch over each
+//! Start, stop, restart, kill, wait and remove, and the daemon's watch over each
 //! running container's monitor.
 //!
 //! Start spawns the monitor (`<exe> monitor --root R --run-dir D ID`) in
@@ -261,6 +261,19 @@ pub(crate) async fn stop(
     reference: &str,
     mut query: Query,
 ) -> Result<Response<Body>, ApiError> {
+    let (timeout, requested) = stop_options(&mut query)?;
+    query.finish()?;
+    let entry = lookup(ctx, reference)?;
+    let _operation = entry.operation.lock().await;
+    if !entry.snapshot().status().can_stop() {
+        return Ok(reply::empty(StatusCode::NOT_MODIFIED));
+    }
+    stop_entry(ctx, &entry, timeout, requested.as_deref()).await?;
+    Ok(reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// `t` (or `timeout`) and `signal` of a stop or restart.
+fn stop_options(query: &mut Query) -> Result<(Option<i64>, Option<String>), ApiError> {
     let timeout = query
         .take("t")
         .or_else(|| query.take("timeout"))
@@ -269,14 +282,31 @@ pub(crate) async fn stop(
                 .map_err(|_| ApiError::bad_request(format!("invalid t {t:?}: expected seconds")))
         })
         .transpose()?;
-    let requested = query.take("signal").filter(|s| !s.is_empty());
+    Ok((timeout, query.take("signal").filter(|s| !s.is_empty())))
+}
+
+/// `POST /containers/{id}/restart?t=&signal=`: a stop (if it runs), then a start.
+pub(crate) async fn restart(
+    ctx: &Arc<Context>,
+    reference: &str,
+    mut query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let (timeout, requested) = stop_options(&mut query)?;
     query.finish()?;
     let entry = lookup(ctx, reference)?;
-    let _operation = entry.operation.lock().await;
-    if !entry.snapshot().status().can_stop() {
-        return Ok(reply::empty(StatusCode::NOT_MODIFIED));
+    {
+        let _operation = entry.operation.lock().await;
+        if entry.snapshot().status().can_stop() {
+            stop_entry(ctx, &entry, timeout, requested.as_deref()).await?;
+        }
     }
-    stop_entry(ctx, &entry, timeout, requested.as_deref()).await?;
+    start(ctx, &entry.record.id, Query::default()).await?;
+    ctx.events.publish(
+        EventMessageTypeEnum::CONTAINER,
+        "restart",
+        &entry.record.id,
+        event_attributes(&entry.record),
+    );
     Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 

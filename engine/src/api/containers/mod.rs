@@ -17,7 +17,7 @@ use nix::sys::signal::Signal;
 pub(crate) use attach::attach;
 pub(crate) use create::create;
 pub(crate) use inspect::{inspect, list};
-pub(crate) use lifecycle::{kill, remove, start, stop, wait, watch_running};
+pub(crate) use lifecycle::{kill, remove, restart, start, stop, wait, watch_running};
 pub(crate) use logs::logs;
 
 use super::error::ApiError;
