@@ -15,10 +15,11 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 
 use crate::api::{self, Context, HostFacts};
+use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::{ImageError, ImageStore};
 use crate::state::{self, Layout, RootLock};
-use crate::volume::{NoContainers, VolumeStore};
+use crate::volume::VolumeStore;
 
 pub use crate::state::LockError;
 
@@ -33,6 +34,10 @@ pub struct DaemonConfig {
     pub run_dir: PathBuf,
     /// The API socket (`--host unix://PATH`).
     pub socket: PathBuf,
+    /// The executable started as each container's monitor with the
+    /// arguments `monitor` and [`crate::monitor::MonitorArgs::to_args`]
+    /// (the CLI passes its own path); without one, containers cannot start.
+    pub monitor_exe: Option<PathBuf>,
 }
 
 impl DaemonConfig {
@@ -43,6 +48,7 @@ impl DaemonConfig {
             root: root.into(),
             socket: run_dir.join("stack.sock"),
             run_dir,
+            monitor_exe: None,
         }
     }
 }
@@ -115,7 +121,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
     let layout = Layout::new(config.root.clone(), config.run_dir.clone());
-    let (started, _lock) = tokio::task::spawn_blocking(move || open_state(layout))
+    let monitor_exe = config.monitor_exe.clone();
+    let (started, _lock) = tokio::task::spawn_blocking(move || open_state(layout, monitor_exe))
         .await
         .map_err(|e| DaemonError::Startup(e.to_string()))??;
     let (listener, socket) = bind_socket(&config.socket)?;
@@ -125,11 +132,13 @@ pub async fn run(
         engine_id: started.engine_id,
         host: HostFacts::read(Path::new("/")),
         images: started.images,
-        image_users: Arc::new(NoContainers),
+        image_users: started.containers.clone(),
         volumes: started.volumes,
+        containers: started.containers,
         events: EventBus::new(),
         stopping,
     });
+    api::watch_running(&ctx);
     tracing::info!(
         socket = %config.socket.display(),
         root = %config.root.display(),
@@ -148,10 +157,14 @@ struct Started {
     engine_id: String,
     images: ImageStore,
     volumes: VolumeStore,
+    containers: Arc<Containers>,
 }
 
 /// Creates the directories, takes the root's lock, and opens the stores.
-fn open_state(layout: Layout) -> Result<(Started, RootLock), DaemonError> {
+fn open_state(
+    layout: Layout,
+    monitor_exe: Option<PathBuf>,
+) -> Result<(Started, RootLock), DaemonError> {
     for dir in [layout.root(), layout.run_dir()] {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -162,13 +175,18 @@ fn open_state(layout: Layout) -> Result<(Started, RootLock), DaemonError> {
     let lock = RootLock::acquire(layout.root(), &layout.lock_file())?;
     let engine_id = engine_id(&layout)?;
     let images = ImageStore::open(layout.images()).map_err(DaemonError::Images)?;
-    let volumes = VolumeStore::open(layout.clone(), Arc::new(NoContainers))
+    let containers = Arc::new(
+        Containers::open(layout.clone(), monitor_exe)
+            .map_err(io_err("load", &layout.containers()))?,
+    );
+    let volumes = VolumeStore::open(layout.clone(), containers.clone())
         .map_err(|e| DaemonError::Volumes(Box::new(e)))?;
     let started = Started {
         layout,
         engine_id,
         images,
         volumes,
+        containers,
     };
     Ok((started, lock))
 }

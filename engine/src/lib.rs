@@ -8,15 +8,19 @@
 //!   image configs, tags) with `import` and `load`.
 //! - [`runtime`]: containers on youki's libcontainer with Docker's defaults
 //!   (spec, seccomp profile, cgroups, create/start/wait/kill/exec).
+//! - `container`: container records, launch descriptions and run states.
+//! - [`monitor`]: the per-container monitor process (`stack monitor`).
 //! - `volume`: named volumes under the state root.
 //! - [`network`]: IPAM, interface names, bridges and veths, firewall rules.
 //! - `events`: the Docker-shaped event bus behind `/events`.
 //! - `state`: the state root's layout, its lock, atomic JSON files.
 
 mod api;
+mod container;
 pub mod daemon;
 mod events;
 pub mod image;
+pub mod monitor;
 pub mod network;
 pub mod runtime;
 mod state;

@@ -146,13 +146,13 @@ async fn serves_system_endpoints_on_a_private_socket() {
     );
     let id = info["ID"].as_str().unwrap().to_string();
 
-    let (status, error) = daemon.call("GET", "/v1.41/containers/json", "").await;
+    let (status, error) = daemon.call("GET", "/v1.41/networks", "").await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
     assert!(
         error["message"]
             .as_str()
             .unwrap()
-            .contains("GET /v1.41/containers/json"),
+            .contains("GET /v1.41/networks"),
         "{error}"
     );
     let (status, error) = daemon.call("GET", "/info?verbose=1", "").await;
@@ -507,7 +507,8 @@ async fn the_docker_cli_talks_to_the_daemon() {
                 events.contains("create cli-vol") && events.contains("destroy cli-vol"),
                 "{events}"
             );
-            let (success, _, stderr) = run(&["ps"]);
+            assert!(ok(&["ps", "-a"]).starts_with("CONTAINER ID"));
+            let (success, _, stderr) = run(&["network", "ls"]);
             assert!(
                 !success && stderr.contains("not implemented yet"),
                 "{stderr}"

@@ -20,6 +20,10 @@ pub struct DaemonArgs {
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     let mut config = DaemonConfig::new(&args.root, &args.run_dir);
+    // Containers' monitors are this binary, re-executed as `stack monitor`.
+    config.monitor_exe = Some(
+        std::env::current_exe().context("finding this executable for the container monitors")?,
+    );
     if let Some(host) = &args.host {
         let Some(path) = host.strip_prefix("unix://") else {
             bail!("unsupported --host {host:?}: the daemon serves a Unix socket, write unix:///path/to/stack.sock");

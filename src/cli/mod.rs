@@ -1,8 +1,10 @@
 //! The command line: Compose's global options and one module per command.
 
 mod config;
+mod container;
 mod daemon;
 mod image;
+mod monitor;
 mod volume;
 
 use anyhow::Context;
@@ -90,6 +92,12 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(Box<container::ContainerCommand>),
+    /// The per-container monitor the daemon starts (internal)
+    #[command(hide = true)]
+    Monitor(monitor::MonitorCommand),
 }
 
 /// Runs the CLI with the process's arguments and environment.
@@ -103,6 +111,8 @@ pub fn main() -> ExitCode {
         Command::Image(command) => image::run(command, &env),
         Command::Images(args) => image::run(image::ImageCommand::Ls(args), &env),
         Command::Volume(command) => volume::run(&command, &env),
+        Command::Container(command) => container::run(*command, &env),
+        Command::Monitor(command) => Ok(monitor::run(&command)),
     };
     match result {
         Ok(code) => code,

@@ -25,15 +25,16 @@ use super::query::Query;
 use super::reply::{empty, json, Body};
 use super::Context;
 use crate::image::{ImageError, ImageId, ImportSource, Removed};
+#[cfg(test)]
 use crate::volume::NoContainers;
 
-/// Tells whether containers use an image (the container module answers
-/// once it exists; until then nothing does).
+/// Tells whether containers use an image (the container store answers).
 pub(crate) trait ImageUsers: Send + Sync {
     /// Whether any container, running or not, was created from `image`.
     fn uses(&self, image: &ImageId) -> bool;
 }
 
+#[cfg(test)]
 impl ImageUsers for NoContainers {
     fn uses(&self, _image: &ImageId) -> bool {
         false

@@ -4,8 +4,10 @@
 //! - `query`, `filters`, `reply`: decoding requests, refusing what is not
 //!   supported by name, and building Docker-shaped answers;
 //! - `error`: `{"message": ...}` with Docker's status codes;
-//! - `system`, `volumes`, `images`, `events`: the handlers; `host`: facts about the host.
+//! - `system`, `volumes`, `images`, `events`, `containers`: the handlers; `host`: facts
+//!   about the host.
 
+mod containers;
 mod error;
 mod events;
 mod filters;
@@ -32,9 +34,12 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub(crate) use containers::watch_running;
+pub(crate) use error::chain;
 pub(crate) use host::HostFacts;
 pub(crate) use images::ImageUsers;
 
+use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::ImageStore;
 use crate::state::Layout;
@@ -56,6 +61,7 @@ pub(crate) struct Context {
     /// Which images containers use (refuses their removal, spares them in prune).
     pub(crate) image_users: Arc<dyn ImageUsers>,
     pub(crate) volumes: VolumeStore,
+    pub(crate) containers: Arc<Containers>,
     pub(crate) events: EventBus,
     /// Turns true when the daemon stops, ending streams such as `/events`.
     pub(crate) stopping: watch::Receiver<bool>,
@@ -178,6 +184,22 @@ async fn dispatch(
             blocking(ctx, move |ctx| volumes::remove(ctx, &name, query)).await
         }
         Route::VolumePrune => blocking(ctx, move |ctx| volumes::prune(ctx, version, query)).await,
+        Route::ContainerCreate => {
+            let body = reply::read_json_body(request).await?;
+            blocking(ctx, move |ctx| containers::create(ctx, query, &body)).await
+        }
+        Route::ContainerList => blocking(ctx, move |ctx| containers::list(ctx, query)).await,
+        Route::ContainerInspect(id) => {
+            blocking(ctx, move |ctx| containers::inspect(ctx, &id, query)).await
+        }
+        Route::ContainerStart(id) => containers::start(ctx, &id, query).await,
+        Route::ContainerStop(id) => containers::stop(ctx, &id, query).await,
+        Route::ContainerRestart(id) => containers::restart(ctx, &id, query).await,
+        Route::ContainerKill(id) => containers::kill(ctx, &id, query).await,
+        Route::ContainerWait(id) => containers::wait(ctx, &id, query),
+        Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
+        Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
+        Route::ContainerAttach(id) => containers::attach(ctx, &id, query, request),
         Route::ImageList => blocking(ctx, move |ctx| images::list(ctx, query)).await,
         Route::ImageInspect(name) => {
             blocking(ctx, move |ctx| images::inspect(ctx, &name, query)).await

@@ -67,6 +67,11 @@ pub(crate) fn json_stream(chunks: mpsc::Receiver<Bytes>) -> Response<Body> {
     )
 }
 
+/// A streamed body of another media type (container logs' multiplexed stream).
+pub(crate) fn stream(content_type: &'static str, chunks: mpsc::Receiver<Bytes>) -> Response<Body> {
+    with_type(StatusCode::OK, content_type, ChannelBody(chunks).boxed())
+}
+
 fn with_type(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = status;

@@ -55,6 +55,17 @@ pub(crate) enum Route {
     VolumePrune,
     VolumeInspect(String),
     VolumeRemove(String),
+    ContainerCreate,
+    ContainerList,
+    ContainerInspect(String),
+    ContainerStart(String),
+    ContainerStop(String),
+    ContainerKill(String),
+    ContainerWait(String),
+    ContainerLogs(String),
+    ContainerRemove(String),
+    ContainerAttach(String),
+    ContainerRestart(String),
     ImageList,
     ImageLoad,
     ImageCreate,
@@ -121,6 +132,25 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 M::GET => Ok((version, Route::VolumeInspect(name))),
                 M::DELETE => Ok((version, Route::VolumeRemove(name))),
                 _ => allow(&[], Route::NotYetImplemented),
+            }
+        }
+        ["containers", "create"] => allow(&[M::POST], Route::ContainerCreate),
+        ["containers", "json"] => allow(&[M::GET], Route::ContainerList),
+        ["containers", id] if method == M::DELETE => {
+            Ok((version, Route::ContainerRemove(decode_segment(id)?)))
+        }
+        ["containers", id, action] => {
+            let id = decode_segment(id)?;
+            match *action {
+                "json" => allow(&[M::GET], Route::ContainerInspect(id)),
+                "start" => allow(&[M::POST], Route::ContainerStart(id)),
+                "stop" => allow(&[M::POST], Route::ContainerStop(id)),
+                "kill" => allow(&[M::POST], Route::ContainerKill(id)),
+                "wait" => allow(&[M::POST], Route::ContainerWait(id)),
+                "logs" => allow(&[M::GET], Route::ContainerLogs(id)),
+                "attach" => allow(&[M::POST], Route::ContainerAttach(id)),
+                "restart" => allow(&[M::POST], Route::ContainerRestart(id)),
+                _ => Ok((version, Route::NotYetImplemented)),
             }
         }
         ["images", "json"] => allow(&[M::GET], Route::ImageList),
@@ -215,9 +245,38 @@ mod tests {
     }
 
     #[test]
+    fn container_routes() {
+        assert_eq!(
+            ok(Method::POST, "/v1.44/containers/create").1,
+            Route::ContainerCreate
+        );
+        assert_eq!(ok(Method::GET, "/containers/json").1, Route::ContainerList);
+        assert_eq!(
+            ok(Method::GET, "/containers/web/json").1,
+            Route::ContainerInspect("web".into())
+        );
+        assert_eq!(
+            ok(Method::POST, "/containers/web/stop").1,
+            Route::ContainerStop("web".into())
+        );
+        assert_eq!(
+            ok(Method::DELETE, "/containers/web").1,
+            Route::ContainerRemove("web".into())
+        );
+        assert_eq!(
+            ok(Method::GET, "/containers/web/logs").1,
+            Route::ContainerLogs("web".into())
+        );
+        assert_eq!(
+            status(Method::GET, "/containers/web/start"),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
+
+    #[test]
     fn unimplemented_areas_share_one_fallback() {
         for path in [
-            "/v1.41/containers/json",
+            "/v1.41/containers/abc/pause",
             "/images/search",
             "/images/busybox/history",
             "/exec/abc/start",

@@ -49,6 +49,56 @@ impl Layout {
         self.root.join("containers")
     }
 
+    /// `containers/<id>/`: everything of one container.
+    pub(crate) fn container(&self, id: &str) -> PathBuf {
+        self.containers().join(id)
+    }
+
+    /// `containers/<id>/container.json`: the daemon's record (name, config).
+    pub(crate) fn container_record(&self, id: &str) -> PathBuf {
+        self.container(id).join("container.json")
+    }
+
+    /// `containers/<id>/launch.json`: what the monitor runs.
+    pub(crate) fn container_launch(&self, id: &str) -> PathBuf {
+        self.container(id).join("launch.json")
+    }
+
+    /// `containers/<id>/state.json`: the monitor's record of the last run.
+    pub(crate) fn container_state(&self, id: &str) -> PathBuf {
+        self.container(id).join("state.json")
+    }
+
+    /// `containers/<id>/<id>-json.log`: stdout and stderr in Docker's json-file format.
+    pub(crate) fn container_log(&self, id: &str) -> PathBuf {
+        self.container(id).join(format!("{id}-json.log"))
+    }
+
+    /// `containers/<id>/monitor.log`: the monitor's own diagnostics.
+    pub(crate) fn container_monitor_log(&self, id: &str) -> PathBuf {
+        self.container(id).join("monitor.log")
+    }
+
+    /// `containers/<id>/rootfs`: where the overlay is mounted while it runs.
+    pub(crate) fn container_rootfs(&self, id: &str) -> PathBuf {
+        self.container(id).join("rootfs")
+    }
+
+    /// `containers/<id>/upper` and `work`: the overlay's writable layer.
+    pub(crate) fn container_upper(&self, id: &str) -> PathBuf {
+        self.container(id).join("upper")
+    }
+
+    /// The overlay's work directory, beside the upper one.
+    pub(crate) fn container_work(&self, id: &str) -> PathBuf {
+        self.container(id).join("work")
+    }
+
+    /// libcontainer's state root (per boot, in the run directory).
+    pub(crate) fn runtime_state(&self) -> PathBuf {
+        self.run.join("runtime")
+    }
+
     /// One directory per named volume: `volumes/<name>/`.
     pub(crate) fn volumes(&self) -> PathBuf {
         self.root.join("volumes")

@@ -28,6 +28,7 @@ fn context(dir: &Path, users: Arc<dyn ImageUsers>) -> Context {
         host: HostFacts::read(Path::new("/")),
         images: ImageStore::open(layout.images()).unwrap(),
         volumes: VolumeStore::open(layout.clone(), Arc::new(NoContainers)).unwrap(),
+        containers: Arc::new(crate::container::Containers::open(layout.clone(), None).unwrap()),
         layout,
         image_users: users,
         events: EventBus::new(),

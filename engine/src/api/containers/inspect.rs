@@ -1,0 +1,239 @@
+//! `GET /containers/{id}/json` and `GET /containers/json`.
+
+use std::sync::Arc;
+
+use bollard_stubs::models::{
+    ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, ContainerSummary,
+    ContainerSummaryHostConfig, ContainerSummaryStateEnum,
+};
+use hyper::{Response, StatusCode};
+
+use super::super::error::ApiError;
+use super::super::filters::Filters;
+use super::super::query::Query;
+use super::super::reply::{self, Body};
+use super::super::Context;
+use super::lookup;
+use crate::container::record::Status;
+use crate::container::{Entry, Snapshot};
+
+/// What Docker reports for a time that has not happened.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// `GET /containers/{id}/json`.
+pub(crate) fn inspect(
+    ctx: &Context,
+    reference: &str,
+    mut query: Query,
+) -> Result<Response<Body>, ApiError> {
+    query.take_bool("size");
+    query.finish()?;
+    let entry = lookup(ctx, reference)?;
+    let snapshot = entry.snapshot();
+    let record = &entry.record;
+    let status = snapshot.status();
+    let run = snapshot.run.as_ref();
+    let args: Vec<String> = record
+        .config
+        .entrypoint
+        .iter()
+        .chain(record.config.cmd.iter())
+        .flatten()
+        .cloned()
+        .collect();
+    let layout = ctx.containers.layout();
+    let response = ContainerInspectResponse {
+        id: Some(record.id.clone()),
+        created: None,
+        path: args.first().cloned(),
+        args: Some(args.iter().skip(1).cloned().collect()),
+        state: Some(ContainerState {
+            status: Some(match status {
+                Status::Created => ContainerStateStatusEnum::CREATED,
+                Status::Running => ContainerStateStatusEnum::RUNNING,
+                Status::Exited => ContainerStateStatusEnum::EXITED,
+                Status::Dead => ContainerStateStatusEnum::DEAD,
+            }),
+            running: Some(status == Status::Running),
+            paused: Some(false),
+            restarting: Some(false),
+            oom_killed: Some(run.is_some_and(|r| r.oom_killed)),
+            dead: Some(status == Status::Dead),
+            pid: Some(
+                run.filter(|_| status == Status::Running)
+                    .map_or(0, |r| i64::from(r.pid)),
+            ),
+            exit_code: Some(snapshot.exit_code()),
+            error: Some(run.and_then(|r| r.error.clone()).unwrap_or_default()),
+            started_at: Some(run.map_or(ZERO_TIME.to_owned(), |r| r.started_at.clone())),
+            finished_at: Some(
+                run.and_then(|r| r.finished_at.clone())
+                    .unwrap_or_else(|| ZERO_TIME.to_owned()),
+            ),
+            health: None,
+        }),
+        image: Some(record.image_id.clone()),
+        hostname_path: Some(
+            layout
+                .container(&record.id)
+                .join("hostname")
+                .display()
+                .to_string(),
+        ),
+        hosts_path: Some(
+            layout
+                .container(&record.id)
+                .join("hosts")
+                .display()
+                .to_string(),
+        ),
+        log_path: Some(layout.container_log(&record.id).display().to_string()),
+        name: Some(format!("/{}", record.name)),
+        restart_count: Some(0),
+        driver: Some("overlay2".into()),
+        platform: Some("linux".into()),
+        host_config: Some(record.host_config.clone()),
+        config: Some(record.config.clone()),
+        ..ContainerInspectResponse::default()
+    };
+    // `Created` is set as text: the model's date type depends on features
+    // other crates of the workspace choose.
+    let mut value =
+        serde_json::to_value(&response).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("Created".into(), record.created.clone().into());
+        map.insert("Mounts".into(), serde_json::Value::Array(Vec::new()));
+    }
+    Ok(reply::json(StatusCode::OK, &value))
+}
+
+/// `GET /containers/json?all=&filters=&limit=`.
+pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, ApiError> {
+    let all = query.take_bool("all");
+    let limit = query
+        .take("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .filter(|l| *l > 0);
+    query.take_bool("size");
+    let filters = Filters::parse(
+        query.take("filters").as_deref(),
+        &["id", "name", "label", "status"],
+    )?;
+    query.finish()?;
+    let now = crate::state::time::unix_nanos(std::time::SystemTime::now()) / 1_000_000_000;
+    let mut out: Vec<ContainerSummary> = ctx
+        .containers
+        .list()
+        .into_iter()
+        .rev()
+        .filter_map(|entry| {
+            let snapshot = entry.snapshot();
+            let status = snapshot.status();
+            let shown = (all || status == Status::Running || filters.contains("status"))
+                && matches(&filters, &entry, status);
+            shown.then(|| summary(&entry, &snapshot, now))
+        })
+        .collect();
+    if let Some(limit) = limit {
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    Ok(reply::json(StatusCode::OK, &out))
+}
+
+fn matches(filters: &Filters, entry: &Arc<Entry>, status: Status) -> bool {
+    let record = &entry.record;
+    let labels = record.config.labels.clone().unwrap_or_default();
+    let any = |key: &str, test: &dyn Fn(&str) -> bool| {
+        !filters.contains(key) || filters.values(key).iter().any(|v| test(v))
+    };
+    any("id", &|v| record.id.starts_with(v))
+        && any("name", &|v| record.name.contains(v.trim_start_matches('/')))
+        && any("status", &|v| v == status.as_str())
+        && filters.labels_match("label", &labels)
+}
+
+fn summary(entry: &Entry, snapshot: &Snapshot, now: i64) -> ContainerSummary {
+    let record = &entry.record;
+    let status = snapshot.status();
+    let command: Vec<String> = record
+        .config
+        .entrypoint
+        .iter()
+        .chain(record.config.cmd.iter())
+        .flatten()
+        .cloned()
+        .collect();
+    let run = snapshot.run.as_ref();
+    let text = match status {
+        Status::Created => "Created".to_owned(),
+        Status::Running => format!(
+            "Up {}",
+            human_duration(now - run.map_or(now, |r| r.started_unix))
+        ),
+        Status::Exited => format!(
+            "Exited ({}) {} ago",
+            snapshot.exit_code(),
+            human_duration(now - run.map_or(now, |r| r.finished_unix))
+        ),
+        Status::Dead => "Dead".to_owned(),
+    };
+    ContainerSummary {
+        id: Some(record.id.clone()),
+        names: Some(vec![format!("/{}", record.name)]),
+        image: Some(record.image.clone()),
+        image_id: Some(record.image_id.clone()),
+        command: Some(command.join(" ")),
+        created: Some(record.created_unix),
+        labels: record.config.labels.clone(),
+        state: Some(match status {
+            Status::Created => ContainerSummaryStateEnum::CREATED,
+            Status::Running => ContainerSummaryStateEnum::RUNNING,
+            Status::Exited => ContainerSummaryStateEnum::EXITED,
+            Status::Dead => ContainerSummaryStateEnum::DEAD,
+        }),
+        status: Some(text),
+        host_config: Some(ContainerSummaryHostConfig {
+            network_mode: Some(
+                record
+                    .host_config
+                    .network_mode
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+            ),
+            annotations: None,
+        }),
+        mounts: Some(Vec::new()),
+        ports: Some(Vec::new()),
+        ..ContainerSummary::default()
+    }
+}
+
+/// Docker's `Up 5 seconds`, `3 minutes`, `2 hours`, `4 days` wording.
+fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0 => "Less than a second".to_owned(),
+        1 => "1 second".to_owned(),
+        2..=59 => format!("{s} seconds"),
+        60..=119 => "About a minute".to_owned(),
+        120..=3599 => format!("{} minutes", s / 60),
+        3600..=7199 => "About an hour".to_owned(),
+        7200..=172_799 => format!("{} hours", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_like_dockers() {
+        assert_eq!(human_duration(0), "Less than a second");
+        assert_eq!(human_duration(5), "5 seconds");
+        assert_eq!(human_duration(90), "About a minute");
+        assert_eq!(human_duration(600), "10 minutes");
+        assert_eq!(human_duration(10_000), "2 hours");
+        assert_eq!(human_duration(3 * 86_400), "3 days");
+    }
+}

@@ -1,0 +1,230 @@
+//! What the monitor needs to run a container, as one JSON file the daemon
+//! writes (`launch.json`) and the monitor reads: the image's layers and the
+//! process, mounts and limits already merged from the image config and the
+//! create request. Everything in it is plain data the monitor turns into a
+//! [`ContainerConfig`] once the root filesystem is mounted.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::{ContainerConfig, MountKind, MountSpec, Resources, User};
+
+/// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
+const CPU_PERIOD_US: u64 = 100_000;
+
+/// A container's launch description.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LaunchSpec {
+    /// The image's unpacked layers, bottom layer first.
+    pub(crate) layers: Vec<PathBuf>,
+    /// Entrypoint followed by the command.
+    pub(crate) args: Vec<String>,
+    /// `NAME=value` entries.
+    pub(crate) env: Vec<String>,
+    /// Working directory inside the container (`/` when empty).
+    pub(crate) cwd: String,
+    /// `user[:group]`, by number or by name from the image's files.
+    pub(crate) user: String,
+    /// The container's hostname.
+    pub(crate) hostname: String,
+    /// Mount the root filesystem read-only.
+    pub(crate) read_only: bool,
+    /// Binds, volumes and tmpfs mounts, in order.
+    pub(crate) mounts: Vec<LaunchMount>,
+    /// Capabilities added to Docker's default set.
+    pub(crate) cap_add: Vec<String>,
+    /// Capabilities removed from Docker's default set.
+    pub(crate) cap_drop: Vec<String>,
+    /// Docker's `--privileged`.
+    pub(crate) privileged: bool,
+    /// Memory limit in bytes.
+    pub(crate) memory: Option<i64>,
+    /// CPUs in billionths of a CPU (`--cpus`).
+    pub(crate) nano_cpus: Option<i64>,
+    /// Maximum number of processes.
+    pub(crate) pids_limit: Option<i64>,
+}
+
+/// One mount of a [`LaunchSpec`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LaunchMount {
+    /// Absolute path inside the container.
+    pub(crate) target: String,
+    /// Host path for binds and volumes; empty for tmpfs.
+    pub(crate) source: String,
+    /// `bind`, `volume` or `tmpfs`.
+    pub(crate) kind: LaunchMountKind,
+    /// Mounted read-only.
+    pub(crate) read_only: bool,
+    /// tmpfs size limit in bytes.
+    pub(crate) size: Option<u64>,
+    /// tmpfs root permission bits.
+    pub(crate) mode: Option<u32>,
+}
+
+/// The source kind of a [`LaunchMount`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LaunchMountKind {
+    /// A host path.
+    Bind,
+    /// A volume's data directory.
+    Volume,
+    /// A fresh tmpfs.
+    Tmpfs,
+}
+
+impl LaunchSpec {
+    /// The runtime's configuration for this spec on the mounted `rootfs`,
+    /// running as `user`, with `/etc/hostname` and `/etc/hosts` bound from
+    /// the files the monitor wrote.
+    pub(crate) fn runtime_config(
+        &self,
+        rootfs: &Path,
+        user: User,
+        hostname_file: &Path,
+        hosts_file: &Path,
+    ) -> ContainerConfig {
+        let mut mounts: Vec<MountSpec> =
+            [("/etc/hostname", hostname_file), ("/etc/hosts", hosts_file)]
+                .into_iter()
+                .map(|(target, source)| MountSpec {
+                    target: PathBuf::from(target),
+                    kind: MountKind::Bind {
+                        source: source.to_path_buf(),
+                    },
+                    read_only: false,
+                })
+                .collect();
+        mounts.extend(self.mounts.iter().map(|m| MountSpec {
+            target: PathBuf::from(&m.target),
+            kind: match m.kind {
+                LaunchMountKind::Bind => MountKind::Bind {
+                    source: PathBuf::from(&m.source),
+                },
+                LaunchMountKind::Volume => MountKind::Volume {
+                    source: PathBuf::from(&m.source),
+                },
+                LaunchMountKind::Tmpfs => MountKind::Tmpfs {
+                    size: m.size,
+                    mode: m.mode,
+                },
+            },
+            read_only: m.read_only,
+        }));
+        let cpu_quota = self
+            .nano_cpus
+            .filter(|n| *n > 0)
+            .map(|n| n * CPU_PERIOD_US as i64 / 1_000_000_000);
+        ContainerConfig {
+            rootfs: rootfs.to_path_buf(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            cwd: PathBuf::from(if self.cwd.is_empty() { "/" } else { &self.cwd }),
+            user,
+            hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty()),
+            read_only_rootfs: self.read_only,
+            mounts,
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            privileged: self.privileged,
+            resources: Resources {
+                memory: self.memory.filter(|m| *m > 0),
+                cpu_quota,
+                cpu_period: cpu_quota.map(|_| CPU_PERIOD_US),
+                pids_limit: self.pids_limit.filter(|p| *p > 0),
+                ..Resources::default()
+            },
+            ..ContainerConfig::default()
+        }
+    }
+}
+
+/// Resolves `user[:group]` to numbers: numeric parts as they are, names
+/// through the image's `/etc/passwd` and `/etc/group` (given as text; a
+/// missing file reads as empty). A user name without a group takes the
+/// user's primary group, as Docker does.
+pub(crate) fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<User, String> {
+    if spec.is_empty() {
+        return Ok(User::default());
+    }
+    let (user_part, group_part) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let entry = |text: &str, name: &str| -> Option<Vec<String>> {
+        text.lines()
+            .map(|line| line.split(':').map(str::to_owned).collect::<Vec<_>>())
+            .find(|fields| fields.first().is_some_and(|f| f == name))
+    };
+    let (uid, primary_gid) = match user_part.parse::<u32>() {
+        Ok(uid) => (uid, Some(0)),
+        Err(_) => {
+            let fields = entry(passwd, user_part).ok_or_else(|| {
+                format!("unable to find user {user_part}: no matching entries in passwd file")
+            })?;
+            let number = |i: usize| fields.get(i).and_then(|f| f.parse::<u32>().ok());
+            let uid = number(2).ok_or_else(|| format!("invalid passwd entry for {user_part}"))?;
+            (uid, number(3))
+        }
+    };
+    let gid = match group_part {
+        None => primary_gid.unwrap_or(0),
+        Some(g) => match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => entry(group, g)
+                .and_then(|fields| fields.get(2).and_then(|f| f.parse().ok()))
+                .ok_or_else(|| {
+                    format!("unable to find group {g}: no matching entries in group file")
+                })?,
+        },
+    };
+    Ok(User {
+        uid,
+        gid,
+        additional_gids: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nwww:x:33:34::/var/www:/bin/false\n";
+    const GROUP: &str = "root:x:0:\nstaff:x:50:\n";
+
+    #[test]
+    fn users_by_number_and_by_name() {
+        let user = |spec| resolve_user(spec, PASSWD, GROUP).map(|u| (u.uid, u.gid));
+        assert_eq!(user(""), Ok((0, 0)));
+        assert_eq!(user("1000"), Ok((1000, 0)));
+        assert_eq!(user("1000:1001"), Ok((1000, 1001)));
+        assert_eq!(user("www"), Ok((33, 34)));
+        assert_eq!(user("www:staff"), Ok((33, 50)));
+        assert!(user("nobody")
+            .unwrap_err()
+            .contains("unable to find user nobody"));
+        assert!(user("www:wheel").unwrap_err().contains("group wheel"));
+    }
+
+    #[test]
+    fn cpus_become_a_quota_per_period() {
+        let spec = LaunchSpec {
+            nano_cpus: Some(1_500_000_000),
+            memory: Some(0),
+            ..LaunchSpec::default()
+        };
+        let config = spec.runtime_config(
+            Path::new("/r"),
+            User::default(),
+            Path::new("/h"),
+            Path::new("/hosts"),
+        );
+        assert_eq!(config.resources.cpu_quota, Some(150_000));
+        assert_eq!(config.resources.cpu_period, Some(100_000));
+        assert_eq!(config.resources.memory, None);
+        assert_eq!(config.cwd, Path::new("/"));
+        assert_eq!(config.mounts[0].target, Path::new("/etc/hostname"));
+    }
+}

@@ -1,0 +1,377 @@
+//! [`Containers`]: every container of the daemon, in memory and on disk
+//! (`containers/<id>/container.json` by the daemon, `state.json` by the
+//! monitor), with lookups by id, name and id prefix, and each container's
+//! run state as a watch channel so that `wait`, `stop` and `logs -f` learn
+//! of an exit as soon as the daemon sees it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use tokio::sync::watch;
+
+use super::launch::LaunchSpec;
+use super::record::{ContainerRecord, Status};
+use super::run_state::{RunState, RunStatus};
+use crate::state::{self, time, Layout};
+use crate::volume::{VolumeName, VolumeUsers};
+
+/// One container: its record (fixed after creation) and its run state.
+pub(crate) struct Entry {
+    pub(crate) record: ContainerRecord,
+    run: watch::Sender<Snapshot>,
+    /// Serializes start, stop and removal of this container.
+    pub(crate) operation: tokio::sync::Mutex<()>,
+}
+
+/// What the daemon knows of a container's runs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Snapshot {
+    /// The current or last run; none before the first start.
+    pub(crate) run: Option<RunState>,
+    /// How many exits the daemon has seen (for `wait?condition=next-exit`).
+    pub(crate) exits: u64,
+    /// The container was removed.
+    pub(crate) removed: bool,
+}
+
+impl Snapshot {
+    /// The container's status.
+    pub(crate) fn status(&self) -> Status {
+        Status::of(self.run.as_ref())
+    }
+
+    /// Its last exit code (0 before any exit).
+    pub(crate) fn exit_code(&self) -> i64 {
+        self.run
+            .as_ref()
+            .and_then(|r| r.exit_code)
+            .map_or(0, i64::from)
+    }
+}
+
+impl Entry {
+    /// The run state now.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.run.borrow().clone()
+    }
+
+    /// A receiver that sees every later change.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.run.subscribe()
+    }
+
+    /// Records a new run state; `exited` counts an exit.
+    pub(crate) fn set_run(&self, run: RunState, exited: bool) {
+        self.run.send_modify(|snapshot| {
+            snapshot.run = Some(run);
+            if exited {
+                snapshot.exits += 1;
+            }
+        });
+    }
+}
+
+/// The daemon's containers.
+pub(crate) struct Containers {
+    layout: Layout,
+    /// The executable started as each container's monitor.
+    monitor_exe: Option<PathBuf>,
+    entries: Mutex<BTreeMap<String, Arc<Entry>>>,
+}
+
+/// Why a reference names no single container.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LookupError {
+    #[error("No such container: {0}")]
+    NotFound(String),
+    #[error("multiple containers found with provided prefix: {0}")]
+    Ambiguous(String),
+}
+
+impl Containers {
+    /// Loads every container under the state root. A run recorded as
+    /// running whose monitor is gone (killed, or the host rebooted) is
+    /// recorded as dead: nothing watches or reaps it any more.
+    pub(crate) fn open(layout: Layout, monitor_exe: Option<PathBuf>) -> io::Result<Containers> {
+        let dir = layout.containers();
+        fs::create_dir_all(&dir)?;
+        let mut entries = BTreeMap::new();
+        for item in fs::read_dir(&dir)? {
+            let id = item?.file_name().to_string_lossy().into_owned();
+            let Some(record) = state::read_json::<ContainerRecord>(&layout.container_record(&id))?
+            else {
+                // Creation never finished: nothing else refers to it.
+                tracing::info!(id, "removing a container whose creation did not finish");
+                fs::remove_dir_all(layout.container(&id))?;
+                continue;
+            };
+            let mut run = state::read_json::<RunState>(&layout.container_state(&id))?;
+            if let Some(r) = run.as_mut() {
+                if r.status == RunStatus::Running && !monitor_alive(r.monitor_pid, &id) {
+                    tracing::warn!(id, "the container's monitor is gone; marking it dead");
+                    mark_dead(r);
+                    state::write_json_atomic(&layout.container_state(&id), r)?;
+                }
+            }
+            let snapshot = Snapshot {
+                run,
+                ..Snapshot::default()
+            };
+            entries.insert(id, Arc::new(new_entry(record, snapshot)));
+        }
+        Ok(Containers {
+            layout,
+            monitor_exe,
+            entries: Mutex::new(entries),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Arc<Entry>>> {
+        // The map stays consistent: every change is a single insert or remove.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The state layout.
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The monitor executable, if the daemon was given one.
+    pub(crate) fn monitor_exe(&self) -> Option<&PathBuf> {
+        self.monitor_exe.as_ref()
+    }
+
+    /// Every container, oldest first.
+    pub(crate) fn list(&self) -> Vec<Arc<Entry>> {
+        let mut all: Vec<Arc<Entry>> = self.lock().values().cloned().collect();
+        all.sort_by(|a, b| a.record.created.cmp(&b.record.created));
+        all
+    }
+
+    /// Finds a container by full id, name (with or without `/`) or a unique id prefix.
+    pub(crate) fn get(&self, reference: &str) -> Result<Arc<Entry>, LookupError> {
+        let entries = self.lock();
+        if let Some(entry) = entries.get(reference) {
+            return Ok(entry.clone());
+        }
+        let name = reference.strip_prefix('/').unwrap_or(reference);
+        if let Some(entry) = entries.values().find(|e| e.record.name == name) {
+            return Ok(entry.clone());
+        }
+        let mut prefixed = entries
+            .range(reference.to_owned()..)
+            .take_while(|(id, _)| id.starts_with(reference) && !reference.is_empty());
+        match (prefixed.next(), prefixed.next()) {
+            (Some((_, entry)), None) => Ok(entry.clone()),
+            (Some(_), Some(_)) => Err(LookupError::Ambiguous(reference.to_owned())),
+            _ => Err(LookupError::NotFound(reference.to_owned())),
+        }
+    }
+
+    /// The id of the container called `name`, if any.
+    pub(crate) fn id_of_name(&self, name: &str) -> Option<String> {
+        self.lock()
+            .values()
+            .find(|e| e.record.name == name)
+            .map(|e| e.record.id.clone())
+    }
+
+    /// Persists and adds a new container; `Err` with the holder's id when
+    /// the name was taken meanwhile.
+    pub(crate) fn insert(
+        &self,
+        record: ContainerRecord,
+        launch: &LaunchSpec,
+    ) -> Result<Arc<Entry>, InsertError> {
+        let mut entries = self.lock();
+        if let Some(holder) = entries.values().find(|e| e.record.name == record.name) {
+            return Err(InsertError::NameTaken {
+                name: record.name.clone(),
+                id: holder.record.id.clone(),
+            });
+        }
+        let id = record.id.clone();
+        let written = fs::create_dir_all(self.layout.container(&id))
+            .and_then(|()| state::write_json_atomic(&self.layout.container_launch(&id), launch))
+            .and_then(|()| state::write_json_atomic(&self.layout.container_record(&id), &record));
+        if let Err(error) = written {
+            let _ = fs::remove_dir_all(self.layout.container(&id));
+            return Err(InsertError::Io(error));
+        }
+        let entry = Arc::new(new_entry(record, Snapshot::default()));
+        entries.insert(id, entry.clone());
+        Ok(entry)
+    }
+
+    /// Reads the run state the monitor recorded for `entry`.
+    pub(crate) fn read_run(&self, entry: &Entry) -> io::Result<Option<RunState>> {
+        state::read_json(&self.layout.container_state(&entry.record.id))
+    }
+
+    /// Records that a run's monitor died without recording the end.
+    pub(crate) fn record_dead(&self, entry: &Entry, mut run: RunState) -> io::Result<RunState> {
+        mark_dead(&mut run);
+        state::write_json_atomic(&self.layout.container_state(&entry.record.id), &run)?;
+        Ok(run)
+    }
+
+    /// Forgets a container and removes its files (the root filesystem's
+    /// mount first, in case a dead monitor left it).
+    pub(crate) fn remove(&self, entry: &Entry) -> io::Result<()> {
+        let id = &entry.record.id;
+        let rootfs = self.layout.container_rootfs(id);
+        // Not mounted is the usual case.
+        let _ = rustix::mount::unmount(&rootfs, rustix::mount::UnmountFlags::DETACH);
+        match fs::remove_dir_all(self.layout.container(id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        self.lock().remove(id);
+        entry.run.send_modify(|s| s.removed = true);
+        Ok(())
+    }
+}
+
+/// Volumes in use: those any container, running or not, mounts.
+impl VolumeUsers for Containers {
+    fn users(&self, name: &VolumeName) -> Vec<String> {
+        self.lock()
+            .values()
+            .filter(|e| {
+                let record = &e.record;
+                record
+                    .volumes
+                    .iter()
+                    .chain(&record.anonymous_volumes)
+                    .any(|v| v == name.as_str())
+            })
+            .map(|e| e.record.id.clone())
+            .collect()
+    }
+}
+
+/// Why a container could not be added.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InsertError {
+    #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
+    NameTaken { name: String, id: String },
+    #[error("cannot write the container's record: {0}")]
+    Io(#[source] io::Error),
+}
+
+fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
+    Entry {
+        record,
+        run: watch::channel(snapshot).0,
+        operation: tokio::sync::Mutex::new(()),
+    }
+}
+
+fn mark_dead(run: &mut RunState) {
+    run.status = RunStatus::Dead;
+    run.finished_at = Some(time::rfc3339_nanos(SystemTime::now()));
+    run.finished_unix = time::unix_nanos(SystemTime::now()) / 1_000_000_000;
+    run.exit_code.get_or_insert(255);
+    run.error
+        .get_or_insert_with(|| "the container's monitor exited without recording its end".into());
+}
+
+/// Whether `pid` is the monitor of container `id` (and not a process that
+/// got its pid later).
+pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        let mut args = cmdline.split(|b| *b == 0);
+        args.any(|arg| arg == b"monitor")
+            && cmdline.split(|b| *b == 0).any(|arg| arg == id.as_bytes())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created: format!("2024-01-01T00:00:0{}Z", id.len() % 10),
+            created_unix: 0,
+            image: "busybox".into(),
+            image_id: "sha256:00".into(),
+            config: Default::default(),
+            host_config: Default::default(),
+            anonymous_volumes: vec![],
+            volumes: vec!["data".into()],
+        }
+    }
+
+    fn running(monitor_pid: i32) -> RunState {
+        RunState {
+            status: RunStatus::Running,
+            pid: 1,
+            monitor_pid,
+            started_at: String::new(),
+            started_unix: 0,
+            finished_unix: 0,
+            finished_at: None,
+            exit_code: None,
+            oom_killed: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn lookups_by_id_name_and_unique_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        let store = Containers::open(layout, None).unwrap();
+        store
+            .insert(record("abc123", "web"), &LaunchSpec::default())
+            .unwrap();
+        store
+            .insert(record("abd456", "db"), &LaunchSpec::default())
+            .unwrap();
+        assert_eq!(store.get("abc123").unwrap().record.name, "web");
+        assert_eq!(store.get("/db").unwrap().record.id, "abd456");
+        assert_eq!(store.get("abc").unwrap().record.id, "abc123");
+        assert!(matches!(store.get("ab"), Err(LookupError::Ambiguous(_))));
+        assert!(matches!(store.get("zz"), Err(LookupError::NotFound(_))));
+        assert!(matches!(store.get(""), Err(LookupError::NotFound(_))));
+        let taken = store.insert(record("ffff", "web"), &LaunchSpec::default());
+        assert!(matches!(taken, Err(InsertError::NameTaken { .. })));
+        let users = store.users(&VolumeName::parse("data").unwrap());
+        assert_eq!(users.len(), 2);
+    }
+
+    #[test]
+    fn a_running_record_without_its_monitor_reloads_as_dead() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        {
+            let store = Containers::open(layout.clone(), None).unwrap();
+            store
+                .insert(record("aaa", "gone"), &LaunchSpec::default())
+                .unwrap();
+        }
+        // No process is `monitor ... aaa`: this pid is our own test binary.
+        let run = running(std::process::id() as i32);
+        state::write_json_atomic(&layout.container_state("aaa"), &run).unwrap();
+        // A directory without its record is an unfinished creation.
+        fs::create_dir_all(layout.container("half")).unwrap();
+        let store = Containers::open(layout.clone(), None).unwrap();
+        let snapshot = store.get("gone").unwrap().snapshot();
+        assert_eq!(snapshot.status(), Status::Dead);
+        assert_eq!(snapshot.exit_code(), 255);
+        assert!(!layout.container("half").exists());
+        let entry = store.get("aaa").unwrap();
+        store.remove(&entry).unwrap();
+        assert!(entry.snapshot().removed);
+        assert!(!layout.container("aaa").exists());
+        assert!(store.list().is_empty());
+    }
+}

@@ -1,0 +1,318 @@
+//! The per-container monitor: the `stack` binary re-executed (as the hidden
+//! `stack monitor` command) once per container start, like containerd's
+//! shim or Podman's conmon. The daemon never calls libcontainer itself,
+//! because libcontainer forks its caller and must run in a single-threaded
+//! process; the monitor is one, and it is the parent of the container's
+//! init process, so it alone can reap it and learn its exit status.
+//!
+//! [`run`], in order: mounts the overlay root filesystem, writes
+//! `/etc/hostname` and `/etc/hosts`, creates and starts the container with
+//! pipes on its stdout and stderr, records the run as `running` in
+//! `state.json`, reports `ok` (or the error) on its own stdout (the
+//! daemon's "ready" pipe), then copies the pipes into the json-file log
+//! until the container exits, records the exit (code, OOM kill, time),
+//! deletes the container (cgroups) and unmounts the root filesystem.
+//!
+//! It runs in its own process group, with no tie to the daemon besides the
+//! files under the state root: a daemon that dies or restarts leaves it and
+//! its container running. Stopping a container is a signal the daemon
+//! sends to the container's init process directly (its pid is in
+//! `state.json`); the monitor only observes the exit.
+
+mod log;
+mod rootfs;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use crate::container::launch::{resolve_user, LaunchSpec};
+use crate::container::run_state::{RunState, RunStatus};
+use crate::runtime::{Runtime, Stdio};
+use crate::state::{self, time::rfc3339_nanos, Layout};
+use log::{JsonLog, Stream};
+use rootfs::Rootfs;
+
+/// The cgroup (in every hierarchy) under which each container gets its own.
+pub(crate) const CGROUP_PARENT: &str = "/stack";
+
+/// How long the monitor keeps reading output after the init process
+/// exited: its pid namespace is gone, so only a process outside it that
+/// inherited the pipes could keep them open.
+const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+
+/// What the monitor is told on its command line.
+#[derive(Clone, Debug)]
+pub struct MonitorArgs {
+    /// The daemon's state root.
+    pub root: PathBuf,
+    /// The daemon's run directory.
+    pub run_dir: PathBuf,
+    /// The container's id.
+    pub id: String,
+}
+
+impl MonitorArgs {
+    /// The arguments that follow `stack monitor` for these values (the
+    /// inverse of the CLI's parsing).
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        vec![
+            "--root".into(),
+            self.root.clone().into(),
+            "--run-dir".into(),
+            self.run_dir.clone().into(),
+            self.id.clone().into(),
+        ]
+    }
+}
+
+/// Runs one container to its end; the process's exit code is 0 when the
+/// container ran (whatever its own exit code), 1 when it could not start.
+/// Must be called from a single-threaded process.
+pub fn run(args: &MonitorArgs) -> i32 {
+    let layout = Layout::new(args.root.clone(), args.run_dir.clone());
+    let mut ready = Ready::stdout();
+    match launch(&layout, &args.id, &mut ready) {
+        Ok(()) => 0,
+        Err(error) => {
+            let message = format!("{error}");
+            eprintln!("stack monitor {}: {message}", args.id);
+            ready.fail(&message);
+            1
+        }
+    }
+}
+
+/// The daemon's "ready" pipe: one line, `ok` or `error: ...`.
+struct Ready {
+    reported: bool,
+}
+
+impl Ready {
+    fn stdout() -> Ready {
+        Ready { reported: false }
+    }
+
+    fn report(&mut self, line: &str) {
+        if self.reported {
+            return;
+        }
+        self.reported = true;
+        // The daemon may be gone; the run goes on without it.
+        let _ = writeln!(io::stdout(), "{line}").and_then(|()| io::stdout().flush());
+        // Nothing else goes to the daemon: let it see the end of the pipe.
+        if let Ok(null) = File::options().write(true).open("/dev/null") {
+            let _ = nix::unistd::dup2(null.as_raw_fd(), io::stdout().as_raw_fd());
+        }
+    }
+
+    fn ok(&mut self) {
+        self.report("ok");
+    }
+
+    fn fail(&mut self, message: &str) {
+        self.report(&format!("error: {}", message.replace('\n', " ")));
+    }
+}
+
+fn context(what: String) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
+    let launch_path = layout.container_launch(id);
+    let spec: LaunchSpec = state::read_json(&launch_path)
+        .map_err(context(format!("cannot read {}", launch_path.display())))?
+        .ok_or_else(|| io::Error::other(format!("{} is missing", launch_path.display())))?;
+    let rootfs = Rootfs::mount(
+        &spec.layers,
+        &layout.container_upper(id),
+        &layout.container_work(id),
+        &layout.container_rootfs(id),
+    )
+    .map_err(context("cannot mount the root filesystem".into()))?;
+    let read_etc =
+        |name: &str| fs::read_to_string(rootfs.path().join("etc").join(name)).unwrap_or_default();
+    let user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
+        .map_err(io::Error::other)?;
+    let dir = layout.container(id);
+    let hostname_file = dir.join("hostname");
+    let hosts_file = dir.join("hosts");
+    fs::write(&hostname_file, format!("{}\n", spec.hostname))?;
+    fs::write(&hosts_file, hosts(&spec.hostname))?;
+    let config = spec.runtime_config(rootfs.path(), user, &hostname_file, &hosts_file);
+
+    let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
+    // A container of this id left by a monitor that died: its process is
+    // gone with its pid namespace, so only its state and cgroup are left.
+    if let Ok(stale) = runtime.load(id) {
+        let _ = stale.delete();
+    }
+    let (out_read, out_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let (err_read, err_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let stdin: OwnedFd = File::open("/dev/null")?.into();
+    let stdio = Stdio {
+        stdin: Some(stdin),
+        stdout: Some(out_write),
+        stderr: Some(err_write),
+        console_socket: None,
+    };
+    let mut container = runtime
+        .create(id, &dir, &config, stdio)
+        .map_err(|e| io::Error::other(crate::api::chain(&e)))?;
+    if let Err(error) = container.start() {
+        let message = crate::api::chain(&error);
+        let _ = container.delete();
+        return Err(io::Error::other(message));
+    }
+    let pid = container.pid().unwrap_or(0);
+    let mut run = RunState {
+        status: RunStatus::Running,
+        pid,
+        monitor_pid: std::process::id() as i32,
+        started_at: rfc3339_nanos(SystemTime::now()),
+        started_unix: unix_seconds(SystemTime::now()),
+        finished_unix: 0,
+        finished_at: None,
+        exit_code: None,
+        oom_killed: false,
+        error: None,
+    };
+    let state_path = layout.container_state(id);
+    state::write_json_atomic(&state_path, &run)?;
+    ready.ok();
+
+    let mut log = JsonLog::open(&layout.container_log(id))?;
+    let copied = copy_output(&mut log, out_read, err_read, pid);
+    let status = container.wait();
+    let finished = SystemTime::now();
+    run.status = RunStatus::Exited;
+    run.finished_at = Some(rfc3339_nanos(finished));
+    run.finished_unix = unix_seconds(finished);
+    match status {
+        Ok(status) => {
+            run.exit_code = Some(status.code);
+            run.oom_killed = status.oom_killed;
+        }
+        Err(error) => {
+            run.exit_code = Some(-1);
+            run.error = Some(crate::api::chain(&error));
+        }
+    }
+    if let Err(error) = copied.and_then(|()| log.finish()) {
+        run.error
+            .get_or_insert(format!("cannot write the log: {error}"));
+    }
+    if let Err(error) = container.delete() {
+        eprintln!("stack monitor {id}: {}", crate::api::chain(&error));
+    }
+    drop(rootfs);
+    state::write_json_atomic(&state_path, &run)
+}
+
+/// Copies the container's output into the log until both pipes end, or
+/// until [`DRAIN_AFTER_EXIT`] after its init process `pid` exited.
+fn copy_output(log: &mut JsonLog<File>, out: OwnedFd, err: OwnedFd, pid: i32) -> io::Result<()> {
+    let pidfd = rustix::process::Pid::from_raw(pid).and_then(|pid| {
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+    });
+    let mut pipes: Vec<(Stream, File)> =
+        vec![(Stream::Stdout, out.into()), (Stream::Stderr, err.into())];
+    let mut exited_at: Option<Instant> = None;
+    let mut buffer = vec![0u8; 32 * 1024];
+    while !pipes.is_empty() {
+        let timeout = match exited_at {
+            Some(at) => {
+                let left = DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
+            None => PollTimeout::NONE,
+        };
+        let mut fds: Vec<PollFd> = pipes
+            .iter()
+            .map(|(_, file)| PollFd::new(file.as_fd(), PollFlags::POLLIN))
+            .collect();
+        let watch_exit = exited_at.is_none() && pidfd.is_some();
+        if let Some(pidfd) = pidfd.as_ref().filter(|_| watch_exit) {
+            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        match poll(&mut fds, timeout) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(errno) => return Err(errno.into()),
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if watch_exit && ready.last() == Some(&true) {
+            exited_at = Some(Instant::now());
+        }
+        let mut ended = Vec::new();
+        for (index, (stream, file)) in pipes.iter_mut().enumerate() {
+            if !ready[index] {
+                continue;
+            }
+            match file.read(&mut buffer) {
+                Ok(0) => ended.push(index),
+                Ok(n) => log.push(*stream, &buffer[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for index in ended.into_iter().rev() {
+            pipes.remove(index);
+        }
+    }
+    Ok(())
+}
+
+fn unix_seconds(t: SystemTime) -> i64 {
+    crate::state::time::unix_nanos(t) / 1_000_000_000
+}
+
+/// The container's `/etc/hosts`: loopback names, and its own hostname on
+/// the loopback address (it has no other interface yet).
+fn hosts(hostname: &str) -> String {
+    let mut text = String::from(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+    );
+    if !hostname.is_empty() {
+        text.push_str(&format!("127.0.0.1\t{hostname}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_name_the_container_on_loopback() {
+        let text = hosts("web");
+        assert!(text.starts_with("127.0.0.1\tlocalhost\n"));
+        assert!(text.ends_with("127.0.0.1\tweb\n"));
+        assert!(!hosts("").contains("\t\n"));
+    }
+
+    #[test]
+    fn args_name_the_root_run_dir_and_id() {
+        let args = MonitorArgs {
+            root: "/r".into(),
+            run_dir: "/run/s".into(),
+            id: "abc".into(),
+        };
+        assert_eq!(
+            args.to_args(),
+            ["--root", "/r", "--run-dir", "/run/s", "abc"]
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! `stack container` end to end, as root, through the real binary: each
+//! test has its own state root and run directory, a busybox image imported
+//! from the host's /bin/busybox, and its own daemon (started on demand by
+//! the CLI). Every test ends by removing its containers, stopping its
+//! daemon and checking that nothing is left: no mount under its root, no
+//! cgroup of its containers, no process naming its root.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Engine {
+    dir: tempfile::TempDir,
+}
+
+fn is_root() -> bool {
+    rustix_uid() == 0
+}
+
+fn rustix_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).and_then(|u| u.parse().ok()))
+        })
+        .unwrap_or(u32::MAX)
+}
+
+/// A test engine with the busybox image, or `None` (the test is skipped)
+/// when not root or without /bin/busybox.
+fn engine() -> Option<Engine> {
+    if !is_root() || !Path::new("/bin/busybox").exists() {
+        eprintln!("skipped: needs root and /bin/busybox");
+        return None;
+    }
+    let engine = Engine {
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let rootfs = engine.dir.path().join("rootfs");
+    let bin = rootfs.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+    let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
+    for applet in String::from_utf8_lossy(&applets.stdout).lines() {
+        if applet != "busybox" {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+    }
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
+    let out = engine.stack(&[
+        "image",
+        "import",
+        rootfs.to_str().unwrap(),
+        "busybox:latest",
+    ]);
+    assert!(out.status.success(), "import: {}", stderr(&out));
+    Some(engine)
+}
+
+impl Engine {
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn run_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    fn stack(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_stack"))
+            .args(args)
+            .env("STACK_ROOT", self.root())
+            .env("STACK_RUN_DIR", self.run_dir())
+            .env_remove("STACK_HOST")
+            .env_remove("DOCKER_HOST")
+            .output()
+            .expect("run stack")
+    }
+
+    /// `stack container ARGS`, which must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let mut all = vec!["container"];
+        all.extend_from_slice(args);
+        let out = self.stack(&all);
+        assert!(out.status.success(), "stack {all:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    fn daemon_pid(&self) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.root().join("daemon.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let root = self.root();
+        let ours = cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg == root.as_os_str().as_encoded_bytes());
+        ours.then_some(pid)
+    }
+
+    fn inspect(&self, container: &str) -> serde_json::Value {
+        let json: serde_json::Value =
+            serde_json::from_str(&self.ok(&["inspect", container])).expect("inspect json");
+        json[0].clone()
+    }
+
+    /// Ids of every container of this engine (their cgroups are checked later).
+    fn ids(&self) -> Vec<String> {
+        self.ok(&["ps", "-a", "-q", "--no-trunc"])
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Removes every container, stops the daemon, and checks for leaks.
+    fn finish(self, ids: &[String]) {
+        let all = self.ids();
+        if !all.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(all.iter().map(String::as_str));
+            self.ok(&args);
+        }
+        self.stop_daemon();
+        check_no_leaks(&self.root(), ids);
+    }
+
+    fn stop_daemon(&self) {
+        if let Some(pid) = self.daemon_pid() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    /// Even when a test failed: kill what still runs of it, stop the
+    /// daemon, and unmount what is left under its root so the temporary
+    /// directory can go.
+    fn drop(&mut self) {
+        if let Some(pid) = self.daemon_pid() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        for pid in processes_naming(&self.root()) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        for mount in mounts_under(&self.root()) {
+            let _ = Command::new("umount").args(["-l", &mount]).status();
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn mounts_under(root: &Path) -> Vec<String> {
+    let root = root.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_owned))
+        .filter(|m| m.starts_with(&root))
+        .collect()
+}
+
+fn processes_naming(root: &Path) -> Vec<i32> {
+    let needle = root.as_os_str().as_encoded_bytes().to_vec();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle.as_slice()))
+        })
+        .collect()
+}
+
+fn check_no_leaks(root: &Path, ids: &[String]) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mounts = mounts_under(root);
+        let processes = processes_naming(root);
+        let cgroups: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|h| ids.iter().map(move |id| h.path().join("stack").join(id)))
+            .chain(
+                ids.iter()
+                    .map(|id| Path::new("/sys/fs/cgroup/stack").join(id)),
+            )
+            .filter(|p| p.exists())
+            .collect();
+        if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn run_prints_and_exits_with_the_containers_code() {
+    let Some(engine) = engine() else { return };
+    let out = engine.stack(&["container", "run", "--rm", "busybox", "echo", "hi"]);
+    assert_eq!(stdout(&out), "hi\n", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        engine.ok(&["ps", "-a", "-q"]),
+        "",
+        "--rm left the container"
+    );
+
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--name",
+        "three",
+        "busybox",
+        "sh",
+        "-c",
+        "echo err >&2; exit 3",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "err\n");
+    let ids = engine.ids();
+    assert_eq!(engine.inspect("three")["State"]["ExitCode"], 3);
+    assert_eq!(engine.inspect("three")["State"]["Status"], "exited");
+    engine.finish(&ids);
+}
+
+#[test]
+fn the_container_sees_only_itself_and_its_image() {
+    let Some(engine) = engine() else { return };
+    let out = engine.ok(&[
+        "run",
+        "--name",
+        "iso",
+        "--hostname",
+        "box",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $$; hostname; ps -o pid= ; echo --; ls /",
+    ]);
+    let ids = engine.ids();
+    let (head, listing) = out.split_once("--\n").expect("separator");
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("1"), "{out}");
+    assert_eq!(lines.next(), Some("box"), "{out}");
+    let pids: Vec<i32> = lines.map(|l| l.trim().parse().unwrap()).collect();
+    assert!(
+        pids.len() <= 3 && pids.contains(&1),
+        "ps sees other processes: {out}"
+    );
+    let entries: Vec<&str> = listing.lines().collect();
+    assert!(
+        entries.contains(&"bin") && entries.contains(&"etc"),
+        "{listing}"
+    );
+    assert!(
+        !entries.contains(&"usr") && !entries.contains(&"home"),
+        "the host's root: {listing}"
+    );
+    engine.finish(&ids);
+}
+
+#[test]
+fn detached_containers_log_stop_with_grace_and_are_removed() {
+    let Some(engine) = engine() else { return };
+    let id = engine.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "polite",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo bye; exit 0' TERM; echo started; while true; do sleep 0.1; done",
+    ]);
+    assert_eq!(id.trim().len(), 64);
+    engine.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        "busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; while true; do sleep 0.1; done",
+    ]);
+    let ids = engine.ids();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !engine.ok(&["logs", "polite"]).contains("started") {
+        assert!(Instant::now() < deadline, "no log line");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let running = engine.ok(&["ps"]);
+    assert!(
+        running.contains("polite") && running.contains("stubborn"),
+        "{running}"
+    );
+    assert!(engine.inspect("polite")["State"]["Pid"].as_i64().unwrap() > 0);
+
+    let started = Instant::now();
+    engine.ok(&["stop", "polite"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "SIGTERM was not honoured"
+    );
+    assert_eq!(engine.inspect("polite")["State"]["ExitCode"], 0);
+    assert!(engine.ok(&["logs", "polite"]).contains("bye"));
+
+    let started = Instant::now();
+    engine.ok(&["stop", "-t", "1", "stubborn"]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "killed before the grace period"
+    );
+    assert_eq!(engine.inspect("stubborn")["State"]["ExitCode"], 137);
+    assert_eq!(engine.ok(&["ps", "-q"]), "");
+
+    let out = engine.stack(&["container", "rm", "polite", "stubborn"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
+    engine.finish(&ids);
+}
+
+#[test]
+fn a_process_over_its_memory_limit_is_oom_killed() {
+    let Some(engine) = engine() else { return };
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--name",
+        "hog",
+        "--memory",
+        "16m",
+        "busybox",
+        "sh",
+        "-c",
+        "a=x; while true; do a=\"$a$a\"; done",
+    ]);
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    let state = &engine.inspect("hog")["State"];
+    assert_eq!(state["OOMKilled"], true, "{state}");
+    assert_eq!(state["ExitCode"], 137);
+    let ids = engine.ids();
+    engine.finish(&ids);
+}
+
+#[test]
+fn containers_survive_a_killed_daemon() {
+    let Some(engine) = engine() else { return };
+    engine.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "lasting",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while true; do sleep 0.1; done",
+    ]);
+    let ids = engine.ids();
+    let pid = engine.daemon_pid().expect("daemon pid");
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "the daemon survived SIGKILL");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The CLI starts a new daemon, which finds the container running.
+    let running = engine.ok(&["ps"]);
+    assert!(
+        running.contains("lasting") && running.contains("Up "),
+        "{running}"
+    );
+    assert_eq!(engine.inspect("lasting")["State"]["Running"], true);
+    engine.ok(&["stop", "lasting"]);
+    assert_eq!(engine.inspect("lasting")["State"]["ExitCode"], 0);
+    engine.ok(&["rm", "lasting"]);
+    engine.finish(&ids);
+}
+
+#[test]
+fn the_docker_client_runs_containers() {
+    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("skipped: no docker client");
+        return;
+    };
+    let Some(engine) = engine() else { return };
+    // Starts the daemon.
+    engine.ok(&["ps"]);
+    let host = format!("unix://{}", engine.run_dir().join("stack.sock").display());
+    let docker = |args: &[&str]| {
+        let out = Command::new(docker)
+            .arg("-H")
+            .arg(&host)
+            .args(args)
+            .output()
+            .expect("docker");
+        assert!(out.status.success(), "docker {args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(docker(&["run", "--rm", "busybox", "echo", "hi"]), "hi\n");
+    let id = docker(&[
+        "run",
+        "-d",
+        "--name",
+        "viadocker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo from-docker; sleep 100",
+    ]);
+    let ids = vec![id.trim().to_owned()];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !docker(&["logs", "viadocker"]).contains("from-docker") {
+        assert!(Instant::now() < deadline, "no log line");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(docker(&["ps", "-a"]).contains("viadocker"));
+    docker(&["restart", "-t", "0", "viadocker"]);
+    assert!(
+        docker(&["ps"]).contains("viadocker"),
+        "not running after restart"
+    );
+    docker(&["rm", "-f", "viadocker"]);
+    assert!(!docker(&["ps", "-a"]).contains("viadocker"));
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let events = docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Action}}",
+    ]);
+    for action in ["create", "start", "die", "destroy", "restart"] {
+        assert!(
+            events.lines().any(|l| l == action),
+            "no {action} event in {events}"
+        );
+    }
+    engine.finish(&ids);
+}
+
+#[test]
+fn volumes_and_images_in_use_are_kept() {
+    let Some(engine) = engine() else { return };
+    let out = engine.ok(&[
+        "run",
+        "--name",
+        "writer",
+        "-v",
+        "data:/data",
+        "-v",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/file; touch /scratch/x; cat /etc/hostname",
+    ]);
+    assert_eq!(out.trim().len(), 12, "hostname is the short id: {out}");
+    let ids = engine.ids();
+    let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
+    assert_eq!(volumes.lines().count(), 2, "{volumes}");
+    let refused = engine.stack(&["volume", "rm", "data"]);
+    assert!(!refused.status.success(), "a volume in use was removed");
+    let refused = engine.stack(&["image", "rm", "busybox"]);
+    assert!(!refused.status.success(), "an image in use was removed");
+    engine.ok(&["rm", "-v", "writer"]);
+    let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
+    assert_eq!(volumes, "data\n", "rm -v keeps named volumes only");
+    let data = engine.root().join("volumes/data/_data/file");
+    assert_eq!(std::fs::read_to_string(data).unwrap(), "kept\n");
+    assert!(engine.stack(&["volume", "rm", "data"]).status.success());
+    engine.finish(&ids);
+}
