@@ -2,8 +2,7 @@
 //! images` as `docker images`). Archives are streamed to the engine in
 //! chunks, never read whole into memory.
 
-use crate::daemon_launcher::Target;
-use crate::engine_client;
+use super::engine::{self, api_message, filter_map};
 use anyhow::{bail, Context, Result};
 use bollard::query_parameters::{
     CreateImageOptions, ImportImageOptions, ListImagesOptions, PruneImagesOptions,
@@ -12,7 +11,7 @@ use bollard::query_parameters::{
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use stack_compose::env::Environment;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -98,15 +97,7 @@ pub struct ListArgs {
 }
 
 pub fn run(command: ImageCommand, env: &Environment) -> Result<ExitCode> {
-    let target = Target::from_env(env)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let client = engine_client::connect(&target).await?;
-        execute(&client, command).await
-    })
+    engine::with_client(env, |client| async move { execute(&client, command).await })
 }
 
 async fn execute(client: &bollard::Docker, command: ImageCommand) -> Result<ExitCode> {
@@ -446,31 +437,6 @@ fn chunks(
             }
         }
     })
-}
-
-/// `--filter key=value` flags into Docker's filter map (`label=a=b` keeps `a=b`).
-fn filter_map(filters: &[String]) -> Result<HashMap<String, Vec<String>>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for f in filters {
-        let Some((key, value)) = f.split_once('=') else {
-            bail!(
-                "invalid --filter {f:?}: write KEY=VALUE, e.g. dangling=true or reference=busybox"
-            );
-        };
-        map.entry(key.to_string())
-            .or_default()
-            .push(value.to_string());
-    }
-    Ok(map)
-}
-
-/// The engine's own message for an API error, without bollard's wrapping.
-fn api_message(e: &bollard::errors::Error) -> String {
-    match e {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
-        bollard::errors::Error::DockerStreamError { error } => error.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod config;
 mod container;
 mod daemon;
+mod engine;
 mod image;
 mod monitor;
 mod volume;

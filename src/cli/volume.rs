@@ -1,7 +1,6 @@
 //! `stack volume`: named volumes on the engine, as `docker volume`.
 
-use crate::daemon_launcher::Target;
-use crate::engine_client;
+use super::engine::{self, api_message, filter_map};
 use anyhow::{bail, Context, Result};
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::{ListVolumesOptions, PruneVolumesOptions, RemoveVolumeOptions};
@@ -64,15 +63,7 @@ pub enum VolumeCommand {
 }
 
 pub fn run(command: &VolumeCommand, env: &Environment) -> Result<ExitCode> {
-    let target = Target::from_env(env)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let client = engine_client::connect(&target).await?;
-        execute(&client, command).await
-    })
+    engine::with_client(env, |client| async move { execute(&client, command).await })
 }
 
 async fn execute(client: &bollard::Docker, command: &VolumeCommand) -> Result<ExitCode> {
@@ -191,40 +182,9 @@ fn pairs(items: &[String], flag: &str) -> Result<HashMap<String, String>> {
         .collect()
 }
 
-/// `--filter key=value` flags into Docker's filter map (`label=a=b` keeps `a=b`).
-fn filter_map(filters: &[String]) -> Result<HashMap<String, Vec<String>>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for f in filters {
-        let Some((key, value)) = f.split_once('=') else {
-            bail!("invalid --filter {f:?}: write KEY=VALUE, e.g. dangling=true or label=com.example=1");
-        };
-        map.entry(key.to_string())
-            .or_default()
-            .push(value.to_string());
-    }
-    Ok(map)
-}
-
-/// The engine's own message for an API error, without bollard's wrapping.
-fn api_message(e: &bollard::errors::Error) -> String {
-    match e {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_keep_everything_after_the_first_equals() {
-        let map =
-            filter_map(&["label=com.example=1".into(), "dangling=true".into()]).expect("filters");
-        assert_eq!(map["label"], vec!["com.example=1".to_string()]);
-        assert_eq!(map["dangling"], vec!["true".to_string()]);
-        assert!(filter_map(&["nonsense".into()]).is_err());
-    }
 
     #[test]
     fn pairs_need_a_key() {
