@@ -509,3 +509,33 @@ fn volumes_and_images_in_use_are_kept() {
     assert!(engine.stack(&["volume", "rm", "data"]).status.success());
     engine.finish(&ids);
 }
+
+#[test]
+fn a_container_whose_monitor_died_is_dead_and_removed_without_leftovers() {
+    let Some(engine) = engine() else { return };
+    let id = engine.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let id = id.trim().to_owned();
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            engine
+                .root()
+                .join("containers")
+                .join(&id)
+                .join("state.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let monitor = state["monitor_pid"].as_i64().expect("monitor pid");
+    Command::new("kill")
+        .args(["-9", &monitor.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while engine.inspect("orphan")["State"]["Status"] != "dead" {
+        assert!(Instant::now() < deadline, "not marked dead");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    engine.ok(&["rm", "orphan"]);
+    engine.finish(&[id]);
+}
