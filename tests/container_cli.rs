@@ -241,6 +241,15 @@ fn run_prints_and_exits_with_the_containers_code() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(stderr(&out), "err\n");
+    let taken = engine.stack(&["container", "run", "--name", "three", "busybox", "true"]);
+    assert_eq!(taken.status.code(), Some(125));
+    assert!(
+        stderr(&taken).contains("already in use"),
+        "{}",
+        stderr(&taken)
+    );
+    let missing = engine.stack(&["container", "run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(missing.status.code(), Some(127), "{}", stderr(&missing));
     let ids = engine.ids();
     assert_eq!(engine.inspect("three")["State"]["ExitCode"], 3);
     assert_eq!(engine.inspect("three")["State"]["Status"], "exited");
