@@ -510,6 +510,16 @@ fn volumes_and_images_in_use_are_kept() {
     assert!(!refused.status.success(), "a volume in use was removed");
     let refused = engine.stack(&["image", "rm", "busybox"]);
     assert!(!refused.status.success(), "an image in use was removed");
+    let mounts = engine.inspect("writer")["Mounts"].clone();
+    let data = mounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/data")
+        .expect("the /data mount in inspect");
+    assert_eq!(data["Type"], "volume");
+    assert_eq!(data["Name"], "data");
+    assert_eq!(data["RW"], true);
     engine.ok(&["rm", "-v", "writer"]);
     let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
     assert_eq!(volumes, "data\n", "rm -v keeps named volumes only");

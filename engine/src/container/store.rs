@@ -351,6 +351,7 @@ mod tests {
             host_config: Default::default(),
             anonymous_volumes: vec![],
             volumes: vec!["data".into()],
+            mounts: vec![],
         }
     }
 
