@@ -558,3 +558,30 @@ fn a_container_whose_monitor_died_is_dead_and_removed_without_leftovers() {
     engine.ok(&["rm", "orphan"]);
     engine.finish(&[id]);
 }
+
+#[test]
+fn ctrl_c_on_a_foreground_run_reaches_the_container() {
+    use std::io::{BufRead, BufReader};
+    let Some(engine) = engine() else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stack"))
+        .args(["container", "run", "--name", "fg", "busybox", "sh", "-c"])
+        .arg("trap 'echo got-int; exit 5' INT; echo ready; while true; do sleep 0.1; done")
+        .env("STACK_ROOT", engine.root())
+        .env("STACK_RUN_DIR", engine.run_dir())
+        .env_remove("STACK_HOST")
+        .env_remove("DOCKER_HOST")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run stack");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "got-int");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(5));
+    let ids = engine.ids();
+    engine.finish(&ids);
+}

@@ -16,6 +16,7 @@ use stack_compose::env::Environment;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
+use tokio::signal::unix::{signal, SignalKind};
 
 mod ps;
 
@@ -365,7 +366,27 @@ async fn run_container(client: &Docker, args: RunArgs, env: &Environment) -> Res
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
-    logs(client, &id, true, false, "all").await?;
+    // Like docker's sig-proxy: Ctrl-C and SIGTERM reach the container,
+    // whose exit then ends the output and the run.
+    let output = logs(client, &id, true, false, "all");
+    let mut output = std::pin::pin!(output);
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    loop {
+        let name = tokio::select! {
+            result = &mut output => {
+                result?;
+                break;
+            }
+            _ = interrupt.recv() => "INT",
+            _ = terminate.recv() => "TERM",
+        };
+        let options = KillContainerOptions {
+            signal: name.to_owned(),
+        };
+        // The container may have exited meanwhile.
+        let _ = client.kill_container(&id, Some(options)).await;
+    }
     let code = wait(client, &id).await?;
     if args.create.rm {
         let options = RemoveContainerOptions {
