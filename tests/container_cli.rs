@@ -437,6 +437,22 @@ fn the_docker_client_runs_containers() {
         stdout(&out)
     };
     assert_eq!(docker(&["run", "--rm", "busybox", "echo", "hi"]), "hi\n");
+    let out = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /scratch/x && echo ok",
+    ]);
+    assert_eq!(out, "ok\n");
+    assert_eq!(
+        docker(&["volume", "ls", "-q"]),
+        "",
+        "--rm left the anonymous volume"
+    );
     let id = docker(&[
         "run",
         "-d",

@@ -42,6 +42,7 @@ const SUPPORTED: &[&str] = &[
     "AttachStdout",
     "AttachStderr",
     "ExposedPorts",
+    "Volumes",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -156,7 +157,16 @@ pub(crate) fn create(
 
     let mut record_volumes = Vec::new();
     let mut anonymous = Vec::new();
-    let mounts = mounts(ctx, &host, &mut record_volumes, &mut anonymous)?;
+    // Docker's anonymous volumes: the image's VOLUMEs and the request's
+    // `Volumes` (`docker run -v /path`), where nothing else is mounted.
+    let declared: Vec<String> = image_config
+        .volumes()
+        .iter()
+        .flatten()
+        .chain(body.volumes.iter().flatten())
+        .cloned()
+        .collect();
+    let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,
         args,
@@ -294,12 +304,14 @@ fn merge_env(image: &[String], request: &[String]) -> Vec<String> {
     merged
 }
 
-/// The launch mounts for `Binds`, `Mounts` and `Tmpfs`; named volumes are
+/// The launch mounts for `Binds`, `Mounts` and `Tmpfs`, then an anonymous
+/// volume at each `declared` target nothing else mounts; named volumes are
 /// created when missing (as Docker does) and listed in `named`, anonymous
 /// ones are created and listed in `anonymous`.
 fn mounts(
     ctx: &Context,
     host: &HostConfig,
+    declared: &[String],
     named: &mut Vec<String>,
     anonymous: &mut Vec<String>,
 ) -> Result<Vec<LaunchMount>, ApiError> {
@@ -457,6 +469,27 @@ fn mounts(
             size,
             mode,
             name: None,
+        });
+    }
+    for target in declared {
+        if out.iter().any(|m| m.target == *target) {
+            continue;
+        }
+        let field = format!("Volumes {target:?}");
+        if !target.starts_with('/') {
+            return Err(ApiError::bad_request(format!(
+                "{field}: the target must be an absolute path"
+            )));
+        }
+        let (name, source) = volume("", &field)?;
+        out.push(LaunchMount {
+            target: target.clone(),
+            source,
+            kind: LaunchMountKind::Volume,
+            read_only: false,
+            size: None,
+            mode: None,
+            name,
         });
     }
     Ok(out)

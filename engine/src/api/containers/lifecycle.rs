@@ -212,8 +212,9 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
         &entry.record.id,
         attributes,
     );
+    // AutoRemove takes the anonymous volumes along, as Docker's does.
     if entry.record.host_config.auto_remove == Some(true) {
-        if let Err(error) = remove_entry(&ctx, &entry, false).await {
+        if let Err(error) = remove_entry(&ctx, &entry, true).await {
             tracing::error!(
                 id = entry.record.id,
                 message = error.message,
