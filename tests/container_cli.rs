@@ -542,6 +542,20 @@ fn volumes_and_images_in_use_are_kept() {
     let data = engine.root().join("volumes/data/_data/file");
     assert_eq!(std::fs::read_to_string(data).unwrap(), "kept\n");
     assert!(engine.stack(&["volume", "rm", "data"]).status.success());
+    // An empty volume gets the image's content at its mount point.
+    let group = engine.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "conf:/etc",
+        "busybox",
+        "cat",
+        "/etc/group",
+    ]);
+    assert_eq!(group, "root:x:0:\n");
+    let copied = engine.root().join("volumes/conf/_data/passwd");
+    assert!(copied.is_file(), "not copied into the volume");
+    assert!(engine.stack(&["volume", "rm", "conf"]).status.success());
     engine.finish(&ids);
 }
 
