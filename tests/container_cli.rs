@@ -415,7 +415,7 @@ fn containers_survive_a_killed_daemon() {
 
 #[test]
 fn the_docker_client_runs_containers() {
-    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
+    let Some(docker_path) = ["/usr/bin/docker", "/usr/local/bin/docker"]
         .into_iter()
         .find(|p| Path::new(p).exists())
     else {
@@ -427,7 +427,7 @@ fn the_docker_client_runs_containers() {
     engine.ok(&["ps"]);
     let host = format!("unix://{}", engine.run_dir().join("stack.sock").display());
     let docker = |args: &[&str]| {
-        let out = Command::new(docker)
+        let out = Command::new(docker_path)
             .arg("-H")
             .arg(&host)
             .args(args)
@@ -452,6 +452,19 @@ fn the_docker_client_runs_containers() {
         docker(&["volume", "ls", "-q"]),
         "",
         "--rm left the anonymous volume"
+    );
+    let failed = Command::new(docker_path)
+        .arg("-H")
+        .arg(&host)
+        .args(["run", "--rm", "busybox", "no-such-command"])
+        .output()
+        .expect("docker");
+    assert!(!failed.status.success());
+    assert!(stderr(&failed).contains("not found"), "{}", stderr(&failed));
+    assert_eq!(
+        docker(&["ps", "-a", "-q"]),
+        "",
+        "a --rm container that failed to start was kept"
     );
     let id = docker(&[
         "run",

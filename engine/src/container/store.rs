@@ -40,6 +40,8 @@ pub(crate) struct Snapshot {
     pub(crate) exits: u64,
     /// The container was removed.
     pub(crate) removed: bool,
+    /// How many starts failed (attached clients stop waiting for output).
+    pub(crate) failed_starts: u64,
 }
 
 impl Snapshot {
@@ -66,6 +68,11 @@ impl Entry {
     /// A receiver that sees every later change.
     pub(crate) fn subscribe(&self) -> watch::Receiver<Snapshot> {
         self.run.subscribe()
+    }
+
+    /// Counts a start that failed.
+    pub(crate) fn note_failed_start(&self) {
+        self.run.send_modify(|snapshot| snapshot.failed_starts += 1);
     }
 
     /// Records a new run state; `exited` counts an exit.
