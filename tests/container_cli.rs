@@ -241,6 +241,15 @@ fn run_prints_and_exits_with_the_containers_code() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(stderr(&out), "err\n");
+    let taken = engine.stack(&["container", "run", "--name", "three", "busybox", "true"]);
+    assert_eq!(taken.status.code(), Some(125));
+    assert!(
+        stderr(&taken).contains("already in use"),
+        "{}",
+        stderr(&taken)
+    );
+    let missing = engine.stack(&["container", "run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(missing.status.code(), Some(127), "{}", stderr(&missing));
     let ids = engine.ids();
     assert_eq!(engine.inspect("three")["State"]["ExitCode"], 3);
     assert_eq!(engine.inspect("three")["State"]["Status"], "exited");
@@ -406,7 +415,7 @@ fn containers_survive_a_killed_daemon() {
 
 #[test]
 fn the_docker_client_runs_containers() {
-    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
+    let Some(docker_path) = ["/usr/bin/docker", "/usr/local/bin/docker"]
         .into_iter()
         .find(|p| Path::new(p).exists())
     else {
@@ -418,7 +427,7 @@ fn the_docker_client_runs_containers() {
     engine.ok(&["ps"]);
     let host = format!("unix://{}", engine.run_dir().join("stack.sock").display());
     let docker = |args: &[&str]| {
-        let out = Command::new(docker)
+        let out = Command::new(docker_path)
             .arg("-H")
             .arg(&host)
             .args(args)
@@ -428,6 +437,35 @@ fn the_docker_client_runs_containers() {
         stdout(&out)
     };
     assert_eq!(docker(&["run", "--rm", "busybox", "echo", "hi"]), "hi\n");
+    let out = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "/scratch",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /scratch/x && echo ok",
+    ]);
+    assert_eq!(out, "ok\n");
+    assert_eq!(
+        docker(&["volume", "ls", "-q"]),
+        "",
+        "--rm left the anonymous volume"
+    );
+    let failed = Command::new(docker_path)
+        .arg("-H")
+        .arg(&host)
+        .args(["run", "--rm", "busybox", "no-such-command"])
+        .output()
+        .expect("docker");
+    assert!(!failed.status.success());
+    assert!(stderr(&failed).contains("not found"), "{}", stderr(&failed));
+    assert_eq!(
+        docker(&["ps", "-a", "-q"]),
+        "",
+        "a --rm container that failed to start was kept"
+    );
     let id = docker(&[
         "run",
         "-d",
@@ -501,11 +539,92 @@ fn volumes_and_images_in_use_are_kept() {
     assert!(!refused.status.success(), "a volume in use was removed");
     let refused = engine.stack(&["image", "rm", "busybox"]);
     assert!(!refused.status.success(), "an image in use was removed");
+    let mounts = engine.inspect("writer")["Mounts"].clone();
+    let data = mounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/data")
+        .expect("the /data mount in inspect");
+    assert_eq!(data["Type"], "volume");
+    assert_eq!(data["Name"], "data");
+    assert_eq!(data["RW"], true);
     engine.ok(&["rm", "-v", "writer"]);
     let volumes = stdout(&engine.stack(&["volume", "ls", "-q"]));
     assert_eq!(volumes, "data\n", "rm -v keeps named volumes only");
     let data = engine.root().join("volumes/data/_data/file");
     assert_eq!(std::fs::read_to_string(data).unwrap(), "kept\n");
     assert!(engine.stack(&["volume", "rm", "data"]).status.success());
+    // An empty volume gets the image's content at its mount point.
+    let group = engine.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "conf:/etc",
+        "busybox",
+        "cat",
+        "/etc/group",
+    ]);
+    assert_eq!(group, "root:x:0:\n");
+    let copied = engine.root().join("volumes/conf/_data/passwd");
+    assert!(copied.is_file(), "not copied into the volume");
+    assert!(engine.stack(&["volume", "rm", "conf"]).status.success());
+    engine.finish(&ids);
+}
+
+#[test]
+fn a_container_whose_monitor_died_is_dead_and_removed_without_leftovers() {
+    let Some(engine) = engine() else { return };
+    let id = engine.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let id = id.trim().to_owned();
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            engine
+                .root()
+                .join("containers")
+                .join(&id)
+                .join("state.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let monitor = state["monitor_pid"].as_i64().expect("monitor pid");
+    Command::new("kill")
+        .args(["-9", &monitor.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while engine.inspect("orphan")["State"]["Status"] != "dead" {
+        assert!(Instant::now() < deadline, "not marked dead");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    engine.ok(&["rm", "orphan"]);
+    engine.finish(&[id]);
+}
+
+#[test]
+fn ctrl_c_on_a_foreground_run_reaches_the_container() {
+    use std::io::{BufRead, BufReader};
+    let Some(engine) = engine() else { return };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stack"))
+        .args(["container", "run", "--name", "fg", "busybox", "sh", "-c"])
+        .arg("trap 'echo got-int; exit 5' INT; echo ready; while true; do sleep 0.1; done")
+        .env("STACK_ROOT", engine.root())
+        .env("STACK_RUN_DIR", engine.run_dir())
+        .env_remove("STACK_HOST")
+        .env_remove("DOCKER_HOST")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run stack");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "got-int");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(5));
+    let ids = engine.ids();
     engine.finish(&ids);
 }

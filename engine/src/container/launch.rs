@@ -61,6 +61,9 @@ pub(crate) struct LaunchMount {
     pub(crate) size: Option<u64>,
     /// tmpfs root permission bits.
     pub(crate) mode: Option<u32>,
+    /// The volume's name, for volumes.
+    #[serde(default)]
+    pub(crate) name: Option<String>,
 }
 
 /// The source kind of a [`LaunchMount`].

@@ -1,7 +1,7 @@
 //! The daemon's record of one container (`container.json`), and its status
 //! with the lifecycle's guards.
 
-use bollard_stubs::models::{ContainerConfig, HostConfig};
+use bollard_stubs::models::{ContainerConfig, HostConfig, MountPoint};
 use serde::{Deserialize, Serialize};
 
 use super::run_state::{RunState, RunStatus};
@@ -32,6 +32,9 @@ pub(crate) struct ContainerRecord {
     /// Named volumes it mounts (for the volumes' in-use checks).
     #[serde(default)]
     pub(crate) volumes: Vec<String>,
+    /// Its mounts as inspect shows them.
+    #[serde(default)]
+    pub(crate) mounts: Vec<MountPoint>,
 }
 
 /// Docker's container status.

@@ -7,15 +7,19 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::sys::signal::Signal;
 
 use tokio::sync::watch;
 
 use super::launch::LaunchSpec;
 use super::record::{ContainerRecord, Status};
 use super::run_state::{RunState, RunStatus};
+use crate::monitor::CGROUP_PARENT;
+use crate::runtime::CgroupMounts;
 use crate::state::{self, time, Layout};
 use crate::volume::{VolumeName, VolumeUsers};
 
@@ -36,6 +40,8 @@ pub(crate) struct Snapshot {
     pub(crate) exits: u64,
     /// The container was removed.
     pub(crate) removed: bool,
+    /// How many starts failed (attached clients stop waiting for output).
+    pub(crate) failed_starts: u64,
 }
 
 impl Snapshot {
@@ -62,6 +68,11 @@ impl Entry {
     /// A receiver that sees every later change.
     pub(crate) fn subscribe(&self) -> watch::Receiver<Snapshot> {
         self.run.subscribe()
+    }
+
+    /// Counts a start that failed.
+    pub(crate) fn note_failed_start(&self) {
+        self.run.send_modify(|snapshot| snapshot.failed_starts += 1);
     }
 
     /// Records a new run state; `exited` counts an exit.
@@ -219,10 +230,18 @@ impl Containers {
         Ok(run)
     }
 
-    /// Forgets a container and removes its files (the root filesystem's
-    /// mount first, in case a dead monitor left it).
+    /// Forgets a container and removes its files. What a monitor that died
+    /// could not clean up goes first: processes still in the container's
+    /// cgroup (killed), the cgroup itself, libcontainer's state and the
+    /// root filesystem's mount.
     pub(crate) fn remove(&self, entry: &Entry) -> io::Result<()> {
         let id = &entry.record.id;
+        kill_leftovers(id)?;
+        let runtime_state = self.layout.runtime_state().join(id);
+        match fs::remove_dir_all(&runtime_state) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let rootfs = self.layout.container_rootfs(id);
         // Not mounted is the usual case.
         let _ = rustix::mount::unmount(&rootfs, rustix::mount::UnmountFlags::DETACH);
@@ -272,6 +291,38 @@ fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
     }
 }
 
+/// Kills whatever still runs in the container's cgroup and removes the
+/// cgroup in every hierarchy; nothing to do after a monitor's own cleanup.
+fn kill_leftovers(id: &str) -> io::Result<()> {
+    let mounts = CgroupMounts::from_proc()?;
+    let path = Path::new(CGROUP_PARENT).join(id);
+    let dirs = mounts.dirs(&path);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids: Vec<i32> = dirs
+            .iter()
+            .filter_map(|dir| fs::read_to_string(dir.join("cgroup.procs")).ok())
+            .flat_map(|procs| {
+                procs
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<i32>>()
+            })
+            .collect();
+        if pids.is_empty() || Instant::now() > deadline {
+            break;
+        }
+        for pid in pids {
+            // Gone already is fine.
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    mounts.remove(&path).map_err(|(dir, e)| {
+        io::Error::new(e.kind(), format!("cannot remove {}: {e}", dir.display()))
+    })
+}
+
 fn mark_dead(run: &mut RunState) {
     run.status = RunStatus::Dead;
     run.finished_at = Some(time::rfc3339_nanos(SystemTime::now()));
@@ -307,6 +358,7 @@ mod tests {
             host_config: Default::default(),
             anonymous_volumes: vec![],
             volumes: vec!["data".into()],
+            mounts: vec![],
         }
     }
 

@@ -6,7 +6,8 @@
 //! init process, so it alone can reap it and learn its exit status.
 //!
 //! [`run`], in order: mounts the overlay root filesystem, writes
-//! `/etc/hostname` and `/etc/hosts`, creates and starts the container with
+//! `/etc/hostname` and `/etc/hosts`, copies the image's content into
+//! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
 //! `state.json`, reports `ok` (or the error) on its own stdout (the
 //! daemon's "ready" pipe), then copies the pipes into the json-file log
@@ -19,18 +20,19 @@
 //! sends to the container's init process directly (its pid is in
 //! `state.json`); the monitor only observes the exit.
 
+mod copy_up;
 mod log;
 mod rootfs;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::container::launch::{resolve_user, LaunchSpec};
+use crate::container::launch::{resolve_user, LaunchMountKind, LaunchSpec};
 use crate::container::run_state::{RunState, RunStatus};
 use crate::runtime::{Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
@@ -144,6 +146,18 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let hosts_file = dir.join("hosts");
     fs::write(&hostname_file, format!("{}\n", spec.hostname))?;
     fs::write(&hosts_file, hosts(&spec.hostname))?;
+    for mount in spec
+        .mounts
+        .iter()
+        .filter(|m| m.kind == LaunchMountKind::Volume)
+    {
+        copy_up::copy_up(rootfs.path(), &mount.target, Path::new(&mount.source)).map_err(
+            context(format!(
+                "cannot copy the image's {} into its volume",
+                mount.target
+            )),
+        )?;
+    }
     let config = spec.runtime_config(rootfs.path(), user, &hostname_file, &hosts_file);
 
     let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);

@@ -25,6 +25,7 @@ pub mod spec;
 mod tty;
 mod wait;
 
+pub(crate) use cgroup::CgroupMounts;
 pub use config::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Ulimit, User,
 };

@@ -16,6 +16,7 @@ use stack_compose::env::Environment;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
+use tokio::signal::unix::{signal, SignalKind};
 
 mod ps;
 
@@ -349,7 +350,8 @@ async fn run_container(client: &Docker, args: RunArgs, env: &Environment) -> Res
         .start_container(&id, None::<StartContainerOptions>)
         .await
     {
-        eprintln!("error: {}", api_message(&e));
+        let message = api_message(&e);
+        eprintln!("error: {message}");
         if args.create.rm {
             let options = RemoveContainerOptions {
                 force: true,
@@ -358,13 +360,33 @@ async fn run_container(client: &Docker, args: RunArgs, env: &Environment) -> Res
             // The start error is the one to report.
             let _ = client.remove_container(&id, Some(options)).await;
         }
-        return Ok(ExitCode::from(125));
+        return Ok(ExitCode::from(start_failure_code(&message)));
     }
     if args.detach {
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
-    logs(client, &id, true, false, "all").await?;
+    // Like docker's sig-proxy: Ctrl-C and SIGTERM reach the container,
+    // whose exit then ends the output and the run.
+    let output = logs(client, &id, true, false, "all");
+    let mut output = std::pin::pin!(output);
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    loop {
+        let name = tokio::select! {
+            result = &mut output => {
+                result?;
+                break;
+            }
+            _ = interrupt.recv() => "INT",
+            _ = terminate.recv() => "TERM",
+        };
+        let options = KillContainerOptions {
+            signal: name.to_owned(),
+        };
+        // The container may have exited meanwhile.
+        let _ = client.kill_container(&id, Some(options)).await;
+    }
     let code = wait(client, &id).await?;
     if args.create.rm {
         let options = RemoveContainerOptions {
@@ -462,6 +484,18 @@ async fn create(
     Ok(created.id)
 }
 
+/// docker's exit code for a container that could not start: 127 when its
+/// command is not found, 126 when it cannot be run, 125 otherwise.
+fn start_failure_code(message: &str) -> u8 {
+    if message.contains("not found") || message.contains("no such file or directory") {
+        127
+    } else if message.contains("permission denied") {
+        126
+    } else {
+        125
+    }
+}
+
 /// Waits for the container to stop and returns its exit code.
 async fn wait(client: &Docker, container: &str) -> Result<i64> {
     let options = WaitContainerOptions {
@@ -534,6 +568,13 @@ fn api_message(e: &ApiError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_failures_exit_like_docker() {
+        assert_eq!(start_failure_code("executable 'x' not found in $PATH"), 127);
+        assert_eq!(start_failure_code("open /x: permission denied"), 126);
+        assert_eq!(start_failure_code("cannot mount"), 125);
+    }
 
     #[test]
     fn sizes() {

@@ -51,7 +51,10 @@ pub(crate) fn attach(
         std::fs::metadata(&path).map_or(0, |m| m.len())
     };
     let mut changes = entry.subscribe();
-    let exits = changes.borrow_and_update().exits;
+    let (exits, failed_starts) = {
+        let now = changes.borrow_and_update();
+        (now.exits, now.failed_starts)
+    };
     let mut stopping = ctx.stopping.clone();
     let upgrade = hyper::upgrade::on(request);
     let selection = Arc::new(selection);
@@ -61,7 +64,10 @@ pub(crate) fn attach(
         loop {
             let done = {
                 let snapshot = changes.borrow_and_update();
-                snapshot.exits > exits || snapshot.removed || !stream
+                snapshot.exits > exits
+                    || snapshot.failed_starts > failed_starts
+                    || snapshot.removed
+                    || !stream
             };
             let (chosen, file) = (selection.clone(), path.clone());
             let Ok((frames, end)) =

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use bollard_stubs::models::{
     ContainerConfig, ContainerCreateBody, ContainerCreateResponse, EventMessageTypeEnum,
-    HostConfig, MountType,
+    HostConfig, MountPoint, MountType,
 };
 use hyper::{Response, StatusCode};
 use serde_json::Value;
@@ -42,6 +42,7 @@ const SUPPORTED: &[&str] = &[
     "AttachStdout",
     "AttachStderr",
     "ExposedPorts",
+    "Volumes",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -156,7 +157,16 @@ pub(crate) fn create(
 
     let mut record_volumes = Vec::new();
     let mut anonymous = Vec::new();
-    let mounts = mounts(ctx, &host, &mut record_volumes, &mut anonymous)?;
+    // Docker's anonymous volumes: the image's VOLUMEs and the request's
+    // `Volumes` (`docker run -v /path`), where nothing else is mounted.
+    let declared: Vec<String> = image_config
+        .volumes()
+        .iter()
+        .flatten()
+        .chain(body.volumes.iter().flatten())
+        .cloned()
+        .collect();
+    let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,
         args,
@@ -185,6 +195,7 @@ pub(crate) fn create(
         host_config: host,
         anonymous_volumes: anonymous,
         volumes: record_volumes,
+        mounts: launch.mounts.iter().map(mount_point).collect(),
     };
     let entry = ctx
         .containers
@@ -293,17 +304,19 @@ fn merge_env(image: &[String], request: &[String]) -> Vec<String> {
     merged
 }
 
-/// The launch mounts for `Binds`, `Mounts` and `Tmpfs`; named volumes are
+/// The launch mounts for `Binds`, `Mounts` and `Tmpfs`, then an anonymous
+/// volume at each `declared` target nothing else mounts; named volumes are
 /// created when missing (as Docker does) and listed in `named`, anonymous
 /// ones are created and listed in `anonymous`.
 fn mounts(
     ctx: &Context,
     host: &HostConfig,
+    declared: &[String],
     named: &mut Vec<String>,
     anonymous: &mut Vec<String>,
 ) -> Result<Vec<LaunchMount>, ApiError> {
     let mut out = Vec::new();
-    let mut volume = |source: &str, field: &str| -> Result<String, ApiError> {
+    let mut volume = |source: &str, field: &str| -> Result<(Option<String>, String), ApiError> {
         let name = if source.is_empty() {
             None
         } else {
@@ -322,7 +335,10 @@ fn mounts(
             &mut *anonymous
         };
         list.push(record.name.as_str().to_owned());
-        Ok(ctx.volumes.mountpoint(&record.name).display().to_string())
+        Ok((
+            Some(record.name.as_str().to_owned()),
+            ctx.volumes.mountpoint(&record.name).display().to_string(),
+        ))
     };
     for bind in host.binds.iter().flatten() {
         let field = format!("HostConfig.Binds {bind:?}");
@@ -354,15 +370,16 @@ fn mounts(
                 "{field}: the target must be an absolute path"
             )));
         }
-        let (kind, source) = if source.starts_with('/') {
+        let (kind, source, name) = if source.starts_with('/') {
             if !std::path::Path::new(source).exists() {
                 return Err(ApiError::bad_request(format!(
                     "{field}: bind source path does not exist: {source}"
                 )));
             }
-            (LaunchMountKind::Bind, source.to_owned())
+            (LaunchMountKind::Bind, source.to_owned(), None)
         } else {
-            (LaunchMountKind::Volume, volume(source, &field)?)
+            let (name, path) = volume(source, &field)?;
+            (LaunchMountKind::Volume, path, name)
         };
         out.push(LaunchMount {
             target: target.to_owned(),
@@ -371,6 +388,7 @@ fn mounts(
             read_only,
             size: None,
             mode: None,
+            name,
         });
     }
     for mount in host.mounts.iter().flatten() {
@@ -383,14 +401,14 @@ fn mounts(
         }
         let source = mount.source.clone().unwrap_or_default();
         let read_only = mount.read_only.unwrap_or(false);
+        let mut name = None;
         let (kind, source, size, mode) = match mount.typ {
             Some(MountType::BIND) => (LaunchMountKind::Bind, source, None, None),
-            Some(MountType::VOLUME) | None => (
-                LaunchMountKind::Volume,
-                volume(&source, &field)?,
-                None,
-                None,
-            ),
+            Some(MountType::VOLUME) | None => {
+                let (volume_name, path) = volume(&source, &field)?;
+                name = volume_name;
+                (LaunchMountKind::Volume, path, None, None)
+            }
             Some(MountType::TMPFS) => {
                 let options = mount.tmpfs_options.clone().unwrap_or_default();
                 let size = options
@@ -416,6 +434,7 @@ fn mounts(
             read_only,
             size,
             mode,
+            name,
         });
     }
     for (target, options) in host.tmpfs.iter().flatten() {
@@ -449,9 +468,50 @@ fn mounts(
             read_only,
             size,
             mode,
+            name: None,
+        });
+    }
+    for target in declared {
+        if out.iter().any(|m| m.target == *target) {
+            continue;
+        }
+        let field = format!("Volumes {target:?}");
+        if !target.starts_with('/') {
+            return Err(ApiError::bad_request(format!(
+                "{field}: the target must be an absolute path"
+            )));
+        }
+        let (name, source) = volume("", &field)?;
+        out.push(LaunchMount {
+            target: target.clone(),
+            source,
+            kind: LaunchMountKind::Volume,
+            read_only: false,
+            size: None,
+            mode: None,
+            name,
         });
     }
     Ok(out)
+}
+
+/// How inspect shows a mount.
+fn mount_point(mount: &LaunchMount) -> MountPoint {
+    let typ = match mount.kind {
+        LaunchMountKind::Bind => "bind",
+        LaunchMountKind::Volume => "volume",
+        LaunchMountKind::Tmpfs => "tmpfs",
+    };
+    MountPoint {
+        typ: Some(typ.to_owned()),
+        name: mount.name.clone(),
+        source: Some(mount.source.clone()),
+        destination: Some(mount.target.clone()),
+        driver: mount.name.as_ref().map(|_| "local".to_owned()),
+        mode: Some(if mount.read_only { "ro" } else { "" }.to_owned()),
+        rw: Some(!mount.read_only),
+        propagation: Some(String::new()),
+    }
 }
 
 /// `64m`, `1g`, `1024`: bytes.

@@ -94,6 +94,7 @@ pub(crate) fn inspect(
         platform: Some("linux".into()),
         host_config: Some(record.host_config.clone()),
         config: Some(record.config.clone()),
+        mounts: Some(record.mounts.clone()),
         ..ContainerInspectResponse::default()
     };
     // `Created` is set as text: the model's date type depends on features
@@ -102,7 +103,6 @@ pub(crate) fn inspect(
         serde_json::to_value(&response).map_err(|e| ApiError::internal(e.to_string()))?;
     if let serde_json::Value::Object(map) = &mut value {
         map.insert("Created".into(), record.created.clone().into());
-        map.insert("Mounts".into(), serde_json::Value::Array(Vec::new()));
     }
     Ok(reply::json(StatusCode::OK, &value))
 }
@@ -202,7 +202,7 @@ fn summary(entry: &Entry, snapshot: &Snapshot, now: i64) -> ContainerSummary {
             ),
             annotations: None,
         }),
-        mounts: Some(Vec::new()),
+        mounts: Some(record.mounts.clone()),
         ports: Some(Vec::new()),
         ..ContainerSummary::default()
     }

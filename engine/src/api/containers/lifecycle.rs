@@ -50,10 +50,34 @@ pub(crate) async fn start(
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
     let entry = lookup(ctx, reference)?;
-    let _operation = entry.operation.lock().await;
-    if !entry.snapshot().status().can_start() {
-        return Ok(reply::empty(StatusCode::NOT_MODIFIED));
+    let started = {
+        let _operation = entry.operation.lock().await;
+        if !entry.snapshot().status().can_start() {
+            return Ok(reply::empty(StatusCode::NOT_MODIFIED));
+        }
+        start_entry(ctx, &entry).await
+    };
+    if let Err(error) = started {
+        // Attached clients learn that no run is coming.
+        entry.note_failed_start();
+        // As Docker does, a container to remove on exit is removed when it
+        // cannot start (its client may be waiting for the removal).
+        if entry.record.host_config.auto_remove == Some(true) {
+            if let Err(removal) = remove_entry(ctx, &entry, true).await {
+                tracing::warn!(
+                    id = entry.record.id,
+                    message = removal.message,
+                    "cannot auto-remove the container"
+                );
+            }
+        }
+        return Err(error);
     }
+    Ok(reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// Spawns the monitor and waits for its report, holding the operation lock.
+async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
     let exe = ctx.containers.monitor_exe().cloned().ok_or_else(|| {
         ApiError::internal(
             "this daemon was started without a monitor executable; it cannot run containers",
@@ -120,7 +144,7 @@ pub(crate) async fn start(
     }
     let run = ctx
         .containers
-        .read_run(&entry)
+        .read_run(entry)
         .map_err(|e| ApiError::internal(format!("cannot read the container's state: {e}")))?
         .ok_or_else(|| ApiError::internal("the monitor reported a start without recording it"))?;
     entry.set_run(run, false);
@@ -131,7 +155,7 @@ pub(crate) async fn start(
         event_attributes(&entry.record),
     );
     tokio::spawn(watch_exit(ctx.clone(), entry.clone(), pidfd));
-    Ok(reply::empty(StatusCode::NO_CONTENT))
+    Ok(())
 }
 
 fn pidfd_of(pid: u32) -> Option<OwnedFd> {
@@ -212,8 +236,9 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
         &entry.record.id,
         attributes,
     );
+    // AutoRemove takes the anonymous volumes along, as Docker's does.
     if entry.record.host_config.auto_remove == Some(true) {
-        if let Err(error) = remove_entry(&ctx, &entry, false).await {
+        if let Err(error) = remove_entry(&ctx, &entry, true).await {
             tracing::error!(
                 id = entry.record.id,
                 message = error.message,
