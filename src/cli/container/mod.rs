@@ -1,8 +1,7 @@
 //! `stack container`: containers on the engine, as `docker container`.
 
-use crate::daemon_launcher::Target;
-use crate::engine_client;
-use anyhow::{anyhow, bail, Context, Result};
+use super::engine::{self, api_message};
+use anyhow::{anyhow, bail, Result};
 use bollard::errors::Error as ApiError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
@@ -195,15 +194,10 @@ pub struct CreateArgs {
 }
 
 pub fn run(command: ContainerCommand, env: &Environment) -> Result<ExitCode> {
-    let target = Target::from_env(env)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let client = engine_client::connect(&target).await?;
-        execute(&client, command, env).await
-    })
+    engine::with_client(
+        env,
+        |client| async move { execute(&client, command, env).await },
+    )
 }
 
 async fn execute(
@@ -554,15 +548,6 @@ fn parse_size(text: &str) -> Option<i64> {
         _ => (lower, 1),
     };
     digits.parse::<i64>().ok()?.checked_mul(multiplier)
-}
-
-/// The engine's own message for an API error, without bollard's wrapping.
-fn api_message(e: &ApiError) -> String {
-    match e {
-        ApiError::DockerResponseServerError { message, .. } => message.clone(),
-        ApiError::DockerStreamError { error } => error.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
