@@ -17,7 +17,7 @@ use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
-use super::logs::{read_from, Selection, FOLLOW_INTERVAL};
+use super::logs::{read_file_from, Selection, FOLLOW_INTERVAL};
 use super::lookup;
 
 /// Upgrades the connection and streams the output.
@@ -45,11 +45,21 @@ pub(crate) fn attach(
     query.finish()?;
     let entry = lookup(ctx, reference)?;
     let path = ctx.containers.layout().container_log(&entry.record.id);
+    // Opened (created if the container has not run yet, as the monitor
+    // appends to it) now, and held: `docker run --rm` attaches before the
+    // start, and AutoRemove may delete the file before the last read.
+    let log = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(&path)
+        .map_err(|e| ApiError::internal(format!("opening the log {}: {e}", path.display())))?;
     let mut offset = if logs {
         0
     } else {
-        std::fs::metadata(&path).map_or(0, |m| m.len())
+        log.metadata().map_or(0, |m| m.len())
     };
+    let log = Arc::new(log);
     let mut changes = entry.subscribe();
     let (exits, failed_starts) = {
         let now = changes.borrow_and_update();
@@ -69,9 +79,10 @@ pub(crate) fn attach(
                     || snapshot.removed
                     || !stream
             };
-            let (chosen, file) = (selection.clone(), path.clone());
+            let (chosen, file) = (selection.clone(), log.clone());
             let Ok((frames, end)) =
-                tokio::task::spawn_blocking(move || read_from(&file, offset, &chosen, None)).await
+                tokio::task::spawn_blocking(move || read_file_from(&file, offset, &chosen, None))
+                    .await
             else {
                 break;
             };

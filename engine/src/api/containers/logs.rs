@@ -193,9 +193,20 @@ pub(super) fn read_from(
     selection: &Selection,
     tail: Option<usize>,
 ) -> (Vec<Bytes>, u64) {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return (Vec::new(), offset);
-    };
+    match std::fs::File::open(path) {
+        Ok(file) => read_file_from(&file, offset, selection, tail),
+        Err(_) => (Vec::new(), offset),
+    }
+}
+
+/// [`read_from`] on a file already open (attach holds the log open, so an
+/// AutoRemove that deletes the file cannot take the last lines with it).
+pub(super) fn read_file_from(
+    mut file: &std::fs::File,
+    offset: u64,
+    selection: &Selection,
+    tail: Option<usize>,
+) -> (Vec<Bytes>, u64) {
     if file.seek(SeekFrom::Start(offset)).is_err() {
         return (Vec::new(), offset);
     }
