@@ -5,13 +5,12 @@
 //! daemon and checking that nothing is left: no mount under its root, no
 //! cgroup of its containers, no process naming its root.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Engine {
-    dir: tempfile::TempDir,
-}
+use common::{mounts_under, processes_naming, stderr, stdout, Engine};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 fn is_root() -> bool {
     rustix_uid() == 0
@@ -35,10 +34,8 @@ fn engine() -> Option<Engine> {
         eprintln!("skipped: needs root and /bin/busybox");
         return None;
     }
-    let engine = Engine {
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
-    let rootfs = engine.dir.path().join("rootfs");
+    let engine = Engine::new();
+    let rootfs = engine.dir().join("rootfs");
     let bin = rootfs.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(rootfs.join("etc")).unwrap();
@@ -62,25 +59,6 @@ fn engine() -> Option<Engine> {
 }
 
 impl Engine {
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    fn run_dir(&self) -> PathBuf {
-        self.dir.path().join("run")
-    }
-
-    fn stack(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_stack"))
-            .args(args)
-            .env("STACK_ROOT", self.root())
-            .env("STACK_RUN_DIR", self.run_dir())
-            .env_remove("STACK_HOST")
-            .env_remove("DOCKER_HOST")
-            .output()
-            .expect("run stack")
-    }
-
     /// `stack container ARGS`, which must succeed; its stdout.
     fn ok(&self, args: &[&str]) -> String {
         let mut all = vec!["container"];
@@ -88,20 +66,6 @@ impl Engine {
         let out = self.stack(&all);
         assert!(out.status.success(), "stack {all:?}: {}", stderr(&out));
         stdout(&out)
-    }
-
-    fn daemon_pid(&self) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.root().join("daemon.lock"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let root = self.root();
-        let ours = cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == root.as_os_str().as_encoded_bytes());
-        ours.then_some(pid)
     }
 
     fn inspect(&self, container: &str) -> serde_json::Value {
@@ -129,66 +93,6 @@ impl Engine {
         self.stop_daemon();
         check_no_leaks(&self.root(), ids);
     }
-
-    fn stop_daemon(&self) {
-        if let Some(pid) = self.daemon_pid() {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-}
-
-impl Drop for Engine {
-    /// Even when a test failed: kill what still runs of it, stop the
-    /// daemon, and unmount what is left under its root so the temporary
-    /// directory can go.
-    fn drop(&mut self) {
-        if let Some(pid) = self.daemon_pid() {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
-        for pid in processes_naming(&self.root()) {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        for mount in mounts_under(&self.root()) {
-            let _ = Command::new("umount").args(["-l", &mount]).status();
-        }
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn mounts_under(root: &Path) -> Vec<String> {
-    let root = root.display().to_string();
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_owned))
-        .filter(|m| m.starts_with(&root))
-        .collect()
-}
-
-fn processes_naming(root: &Path) -> Vec<i32> {
-    let needle = root.as_os_str().as_encoded_bytes().to_vec();
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle.as_slice()))
-        })
-        .collect()
 }
 
 fn check_no_leaks(root: &Path, ids: &[String]) {

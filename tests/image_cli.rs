@@ -4,48 +4,13 @@
 //! prune, load of a `docker save` archive, refusal of an escaping layer,
 //! and Debian's `docker` client against our socket when it is installed.
 
+mod common;
+
+use common::{stderr, stdout, Engine};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-struct Engine {
-    dir: tempfile::TempDir,
-}
 
 impl Engine {
-    fn new() -> Engine {
-        Engine {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("root")
-    }
-
-    fn run_dir(&self) -> PathBuf {
-        self.dir.path().join("run")
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.run_dir().join("stack.sock")
-    }
-
-    fn env(&self, command: &mut Command) {
-        command
-            .env("STACK_ROOT", self.root())
-            .env("STACK_RUN_DIR", self.run_dir())
-            .env_remove("STACK_HOST")
-            .env_remove("DOCKER_HOST");
-    }
-
-    fn stack(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
-        command.args(args);
-        self.env(&mut command);
-        command.output().expect("run stack")
-    }
-
     /// Runs stack and insists that it succeeded.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.stack(args);
@@ -61,49 +26,11 @@ impl Engine {
         command.output().expect("run scripts/busybox-image")
     }
 
-    /// The pid of this test's daemon: the one in its root's lock file, if
-    /// that process is still a daemon serving this root.
-    fn daemon_pid(&self) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.root().join("daemon.lock"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let root = self.root();
-        let ours = cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == root.as_os_str().as_encoded_bytes());
-        ours.then_some(pid)
-    }
-
     fn layer_count(&self) -> usize {
         std::fs::read_dir(self.root().join("image/layers"))
             .map(|d| d.count())
             .unwrap_or(0)
     }
-}
-
-impl Drop for Engine {
-    /// Stops the daemon this test started (found by the pid in its own
-    /// root's lock file), even when the test failed.
-    fn drop(&mut self) {
-        if let Some(pid) = self.daemon_pid() {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Building the image needs chroot (root) and Debian's busybox-static.
@@ -266,7 +193,7 @@ fn busybox_image_import_ls_inspect_tag_rm_prune() {
     );
 
     // A directory imports as it is, with changes applied.
-    let dir = engine.dir.path().join("dir-rootfs");
+    let dir = engine.dir().join("dir-rootfs");
     std::fs::create_dir_all(dir.join("bin")).expect("mkdir");
     std::fs::copy("/bin/busybox", dir.join("bin/busybox")).expect("copy");
     engine.ok(&[
@@ -302,7 +229,7 @@ fn busybox_image_import_ls_inspect_tag_rm_prune() {
 #[test]
 fn load_a_docker_save_archive_and_refuse_an_escaping_layer() {
     let engine = Engine::new();
-    let archive = docker_save_archive(engine.dir.path());
+    let archive = docker_save_archive(engine.dir());
     let out = engine.ok(&["image", "load", "-i", archive.to_str().expect("utf-8")]);
     assert_eq!(out, "Loaded image: loaded:1\n");
     let json: serde_json::Value =
@@ -329,10 +256,10 @@ fn load_a_docker_save_archive_and_refuse_an_escaping_layer() {
 
     // `../escape` is refused by name, and nothing is kept or written outside.
     let before = engine.layer_count();
-    let dir = engine.dir.path().join("evil");
+    let dir = engine.dir().join("evil");
     std::fs::create_dir_all(dir.join("inner")).expect("mkdir");
     std::fs::write(dir.join("escape"), "boom").expect("write");
-    let evil = engine.dir.path().join("evil.tar");
+    let evil = engine.dir().join("evil.tar");
     run(Command::new("tar")
         .current_dir(dir.join("inner"))
         .arg("-P")
@@ -348,7 +275,7 @@ fn load_a_docker_save_archive_and_refuse_an_escaping_layer() {
     assert!(!engine.root().join("escape").exists());
 
     // The same layer inside a docker-save archive: the load is refused whole.
-    let evil_save = docker_save_of(engine.dir.path(), &evil, "evil-save");
+    let evil_save = docker_save_of(engine.dir(), &evil, "evil-save");
     engine.ok(&["image", "rm", "loaded:1"]);
     let out = engine.stack(&["image", "load", "-i", evil_save.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
@@ -376,12 +303,12 @@ fn the_docker_client_manages_images() {
             .arg("-H")
             .arg(&host)
             .args(args)
-            .env("DOCKER_CONFIG", engine.dir.path().join("docker-config"))
+            .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
             .stdin(Stdio::null());
         command
     };
 
-    let archive = docker_save_archive(engine.dir.path());
+    let archive = docker_save_archive(engine.dir());
     let out = run(&mut docker_cmd(&[
         "load",
         "-i",
@@ -393,7 +320,7 @@ fn the_docker_client_manages_images() {
         stdout(&out)
     );
 
-    let layer = engine.dir.path().join("save/layer.tar");
+    let layer = engine.dir().join("save/layer.tar");
     let out = run(&mut docker_cmd(&[
         "import",
         "-c",
@@ -426,7 +353,7 @@ fn the_docker_client_manages_images() {
     assert!(!out.status.success());
 
     // docker save, then load it back after removing the image.
-    let saved = engine.dir.path().join("resaved.tar");
+    let saved = engine.dir().join("resaved.tar");
     run(&mut docker_cmd(&[
         "save",
         "-o",

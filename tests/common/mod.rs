@@ -1,0 +1,136 @@
+//! The harness the end-to-end tests of the binary share: an engine with its
+//! own state root and run directory (a tempdir), the `stack` binary run
+//! against it (starting its daemon on demand), and a cleanup that runs even
+//! when a test fails: stop the daemon found by the pid in its own root's lock
+//! file, kill whatever still names its root, unmount what is left under it.
+
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub struct Engine {
+    dir: tempfile::TempDir,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// The tempdir: the root and run directory live inside it.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir().join("root")
+    }
+
+    pub fn run_dir(&self) -> PathBuf {
+        self.dir().join("run")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.run_dir().join("stack.sock")
+    }
+
+    /// Points `command` at this engine and at nothing else.
+    pub fn env(&self, command: &mut Command) {
+        command
+            .env("STACK_ROOT", self.root())
+            .env("STACK_RUN_DIR", self.run_dir())
+            .env_remove("STACK_HOST")
+            .env_remove("DOCKER_HOST");
+    }
+
+    /// `stack ARGS` against this engine.
+    pub fn stack(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
+        command.args(args);
+        self.env(&mut command);
+        command.output().expect("run stack")
+    }
+
+    /// The pid of this test's daemon: the one in its root's lock file, if
+    /// that process is still a daemon serving this root.
+    pub fn daemon_pid(&self) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.root().join("daemon.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let root = self.root();
+        let ours = cmdline
+            .split(|b| *b == 0)
+            .any(|arg| arg == root.as_os_str().as_encoded_bytes());
+        ours.then_some(pid)
+    }
+
+    /// SIGTERM to this test's daemon, and a wait for it to be gone.
+    pub fn stop_daemon(&self) {
+        if let Some(pid) = self.daemon_pid() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop_daemon();
+        let leftovers = processes_naming(&self.root());
+        for pid in &leftovers {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        if !leftovers.is_empty() {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        for mount in mounts_under(&self.root()) {
+            let _ = Command::new("umount").args(["-l", &mount]).status();
+        }
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Mount points under `root`.
+pub fn mounts_under(root: &Path) -> Vec<String> {
+    let root = root.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(4).map(str::to_owned))
+        .filter(|m| m.starts_with(&root))
+        .collect()
+}
+
+/// Processes whose command line names `root` (daemons and monitors of this
+/// test's engine).
+pub fn processes_naming(root: &Path) -> Vec<i32> {
+    let needle = root.as_os_str().as_encoded_bytes().to_vec();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle.as_slice()))
+        })
+        .collect()
+}
