@@ -64,6 +64,19 @@ impl EventBus {
         let _ = self.live.send(event);
     }
 
+    /// Docker's `prune` event for `typ` (its `reclaimed` attribute is the
+    /// space freed), and that space as the API reports it.
+    pub(crate) fn publish_prune(&self, typ: EventMessageTypeEnum, reclaimed: u64) -> i64 {
+        let reclaimed = i64::try_from(reclaimed).unwrap_or(i64::MAX);
+        self.publish(
+            typ,
+            "prune",
+            "",
+            HashMap::from([("reclaimed".to_string(), reclaimed.to_string())]),
+        );
+        reclaimed
+    }
+
     /// The kept past events, oldest first, and a receiver for the next ones.
     pub(crate) fn subscribe(&self) -> (Vec<EventMessage>, broadcast::Receiver<EventMessage>) {
         let backlog = self.backlog.lock().unwrap_or_else(|e| e.into_inner());

@@ -218,13 +218,9 @@ pub(super) fn prune(ctx: &Context, mut query: Query) -> Result<Response<Body>, A
     };
     let report = ctx.images.prune(all, &spared)?;
     publish_removals(ctx, &report.removed, None);
-    let reclaimed = i64::try_from(report.space_reclaimed).unwrap_or(i64::MAX);
-    ctx.events.publish(
-        EventMessageTypeEnum::IMAGE,
-        "prune",
-        "",
-        HashMap::from([("reclaimed".to_string(), reclaimed.to_string())]),
-    );
+    let reclaimed = ctx
+        .events
+        .publish_prune(EventMessageTypeEnum::IMAGE, report.space_reclaimed);
     let response = ImagePruneResponse {
         images_deleted: Some(report.removed.iter().map(model::removed_item).collect()),
         space_reclaimed: Some(reclaimed),

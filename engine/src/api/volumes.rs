@@ -162,13 +162,9 @@ pub(super) fn prune(
     for name in &report.deleted {
         publish(ctx, "destroy", name.as_str(), HashMap::new());
     }
-    let reclaimed = i64::try_from(report.reclaimed).unwrap_or(i64::MAX);
-    ctx.events.publish(
-        EventMessageTypeEnum::VOLUME,
-        "prune",
-        "",
-        HashMap::from([("reclaimed".to_string(), reclaimed.to_string())]),
-    );
+    let reclaimed = ctx
+        .events
+        .publish_prune(EventMessageTypeEnum::VOLUME, report.reclaimed);
     let response = VolumePruneResponse {
         volumes_deleted: Some(report.deleted.iter().map(ToString::to_string).collect()),
         space_reclaimed: Some(reclaimed),
