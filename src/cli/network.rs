@@ -304,47 +304,52 @@ fn status(e: &ApiError) -> Option<u16> {
     }
 }
 
-/// The engine's refusal, naming the network and saying what to do next.
+/// The engine's refusal, naming the network and, for the refusals a user
+/// can fix (4xx), saying what to do next.
 fn explain(e: &ApiError, action: Action<'_>, network: &str) -> anyhow::Error {
     let message = api_message(e);
-    let code = status(e);
+    let code = status(e).unwrap_or(0);
+    let check_names = "check both names with `stack network ls` and `stack container ps -a`";
     let (what, advice) = match action {
         Action::Create => (
             format!("cannot create network {network}"),
             match code {
-                Some(409) => format!(
+                409 => format!(
                     "choose another name, or remove the existing one with `stack network rm {network}`"
                 ),
-                _ => "check the --subnet, --gateway and --ip-range values against `stack network ls` and `ip route`".to_owned(),
+                _ => "check --subnet, --gateway and --ip-range against `stack network ls` and `ip route`".to_owned(),
             },
         ),
         Action::Connect(container) => (
             format!("cannot connect container {container} to network {network}"),
             match code {
-                Some(404) => "check both names with `stack network ls` and `stack container ps -a`".to_owned(),
+                404 => check_names.to_owned(),
                 _ => format!("see `stack network inspect {network}` for its subnet and containers"),
             },
         ),
         Action::Disconnect(container) => (
             format!("cannot disconnect container {container} from network {network}"),
-            "check both names with `stack network ls` and `stack container ps -a`".to_owned(),
+            check_names.to_owned(),
         ),
         Action::Inspect => (
-            format!("no such network {network}"),
+            format!("cannot inspect network {network}"),
             "`stack network ls` lists the networks".to_owned(),
         ),
         Action::Remove => (
             format!("cannot remove network {network}"),
             match code {
-                Some(404) => "`stack network ls` lists the networks".to_owned(),
-                Some(403) | Some(409) => format!(
+                403 | 409 => format!(
                     "disconnect or remove its containers first (`stack network inspect {network}` lists them)"
                 ),
-                _ => "see the daemon's log".to_owned(),
+                _ => "`stack network ls` lists the networks".to_owned(),
             },
         ),
     };
-    anyhow::anyhow!("{what}: {message}; {advice}")
+    if (400..500).contains(&code) {
+        anyhow::anyhow!("{what}: {message}; {advice}")
+    } else {
+        anyhow::anyhow!("{what}: {message}")
+    }
 }
 
 /// `KEY=VALUE` options into a map, naming the flag of a malformed one.
