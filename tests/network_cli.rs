@@ -51,7 +51,17 @@ fn names_resolve_within_a_network_and_not_across() {
     // An alias given on connect, and replicas sharing one alias.
     t.httpd("one", &["--network", "name=nt-front,alias=pool"]);
     t.httpd("two", &["--network", "nt-front", "--network-alias", "pool"]);
-    t.ok(&["container", "create", "--name", "late", "busybox", "true"]);
+    // A running container joins later, with an alias of its own.
+    t.ok(&[
+        "container",
+        "run",
+        "-d",
+        "--name",
+        "late",
+        "busybox",
+        "sleep",
+        "600",
+    ]);
     t.ok(&["network", "connect", "--alias", "later", "nt-front", "late"]);
     let lookup = t.sh_ok(&["--network", "nt-front"], "nslookup pool; nslookup later");
     for replica in ["one", "two", "late"] {
@@ -100,15 +110,42 @@ fn names_resolve_within_a_network_and_not_across() {
         "{logs}"
     );
 
-    // Disconnected, it no longer resolves the other network's names.
-    t.ok(&["network", "disconnect", "nt-back", "both"]);
+    // A running container leaves a network: its name goes with it.
+    t.ok(&["network", "disconnect", "nt-back", "late"]);
+    t.ok(&["network", "connect", "nt-back", "late"]);
+    let api = t.address("api", "nt-back");
+    assert!(t
+        .sh_ok(&["--network", "nt-back"], "nslookup late")
+        .contains(&t.address("late", "nt-back")));
+    t.ok(&["network", "disconnect", "nt-back", "late"]);
+    let out = t.sh(&["--network", "nt-back"], "nslookup late");
+    assert!(
+        !out.status.success(),
+        "late still resolves on nt-back: {}",
+        stdout(&out)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&["container", "inspect", "late"])).unwrap();
+    let networks = &json[0]["NetworkSettings"]["Networks"];
+    assert!(
+        networks.get("nt-back").is_none() && networks.get("nt-front").is_some(),
+        "{networks}"
+    );
     let inspect: serde_json::Value =
         serde_json::from_str(&t.ok(&["network", "inspect", "nt-back"])).unwrap();
     let endpoints = inspect[0]["Containers"]
         .as_object()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(endpoints.len(), 1, "only api stays on nt-back: {inspect}");
+    let addresses: Vec<String> = endpoints
+        .values()
+        .map(|e| e["IPv4Address"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        addresses,
+        [format!("{api}/24")],
+        "only api stays on nt-back: {inspect}"
+    );
     t.finish();
 }
 
@@ -307,6 +344,8 @@ fn dns_forwards_other_names_to_the_containers_servers() {
         "nt-dns",
         "--name",
         "asker",
+        "--hostname",
+        "askerhost",
         "--dns",
         "127.0.0.77",
         "--add-host",
@@ -337,8 +376,10 @@ fn dns_forwards_other_names_to_the_containers_servers() {
         sections[0]
     );
     assert!(
-        sections[0].contains("asker"),
-        "its own name in /etc/hosts: {}",
+        sections[0]
+            .lines()
+            .any(|l| l.starts_with("10.251.6.") && l.contains("askerhost")),
+        "its own address and host name in /etc/hosts: {}",
         sections[0]
     );
     assert!(

@@ -166,13 +166,15 @@ impl NetTest {
             args.extend(containers);
             self.engine.stack(&args);
         }
-        let networks =
-            stdout(
-                &self
-                    .engine
-                    .stack(&["network", "ls", "-q", "--filter", "type=custom"]),
-            );
-        let networks: Vec<&str> = networks.split_whitespace().collect();
+        let networks = stdout(
+            &self
+                .engine
+                .stack(&["network", "ls", "--format", "{{.Name}}"]),
+        );
+        let networks: Vec<&str> = networks
+            .split_whitespace()
+            .filter(|n| !["bridge", "host", "none"].contains(n))
+            .collect();
         if !networks.is_empty() {
             let mut args = vec!["network", "rm"];
             args.extend(networks);
