@@ -5,11 +5,10 @@
 //! 127.0.0.77; and nothing left behind after removal or a killed daemon.
 //!
 //! Each test has its own state root, run directory, daemon, network names
-//! and subnets (10.251.x.0/24, absent from this host's routes). The tests
-//! take one lock, because every engine on a host shares the nftables table
-//! `ip stack`, and each compares the host's network state (the engine's
-//! interfaces, named network namespaces, nftables and iptables rules, and
-//! mounts) before and after. Traffic goes only to 127.0.0.0/8, to the host's
+//! and subnets (10.251.x.0/24, absent from this host's routes). Each test
+//! compares the host's network state (the engines' interfaces, named network
+//! namespaces, nftables and iptables rules, and mounts) before and after, so
+//! the tests take one lock and run one at a time. Traffic goes only to 127.0.0.0/8, to the host's
 //! own primary address and to the networks the tests create.
 
 mod common;

@@ -1,8 +1,8 @@
-//! What the network tests share: an engine per test holding one host-wide
-//! lock (every engine on a host shares the nftables table `ip stack`), the
-//! host's network state before and after, small clients and servers (HTTP
-//! over TCP, a UDP echo, a fake upstream DNS server) and a cleanup that
-//! removes the test's bridges by name when a test fails.
+//! What the network tests share: an engine per test holding one lock (they
+//! compare host-wide state), the host's network state before and after,
+//! small clients and servers (HTTP over TCP, a UDP echo, a fake upstream DNS
+//! server) and a cleanup that removes the test's bridges by name when a test
+//! fails.
 
 use crate::common::{stderr, stdout, Engine};
 use stack_engine::network::names::BridgeName;
@@ -238,7 +238,11 @@ impl HostState {
         let mut in_table = false;
         for line in nft.lines() {
             if line.starts_with("table ") {
-                in_table = line.split_whitespace().nth(2) == Some("stack");
+                // `stack`, or `stack_<hash of the root>` for other roots.
+                in_table = line
+                    .split_whitespace()
+                    .nth(2)
+                    .is_some_and(|t| t == "stack" || t.starts_with("stack_"));
             }
             if in_table || ours(line) {
                 nft_ours.push(strip_counters(line));
