@@ -3,7 +3,6 @@
 //! it can tell for sure.
 
 use super::observe::{ContainerState, Observed};
-use super::plan::{Action, Plan};
 use stack_compose::model::{Project, Protocol};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 
@@ -20,10 +19,14 @@ pub struct Published {
     pub protocol: Protocol,
 }
 
-/// The fixed host ports of the containers `plan` creates, except those of
-/// services that already have a running container (it holds their ports
-/// now, and a recreate stops it before the new one starts).
-pub fn planned_ports(project: &Project, plan: &Plan, observed: &Observed) -> Vec<Published> {
+/// The fixed host ports `services` publish, except those of services
+/// that already have a running container (it holds their ports now, and a
+/// recreate stops it before the new one starts).
+pub fn published_ports(
+    project: &Project,
+    services: &[String],
+    observed: &Observed,
+) -> Vec<Published> {
     let mut out = Vec::new();
     let running = |service: &str| {
         observed
@@ -31,14 +34,11 @@ pub fn planned_ports(project: &Project, plan: &Plan, observed: &Observed) -> Vec
             .iter()
             .any(|c| c.service() == Some(service) && c.state == ContainerState::Running)
     };
-    for op in plan.ops() {
-        let Action::CreateContainer(create) = &op.action else {
+    for service in services {
+        let Some(spec) = project.services.get(service) else {
             continue;
         };
-        let Some(spec) = project.services.get(&create.service) else {
-            continue;
-        };
-        if running(&create.service) {
+        if running(service) {
             continue;
         }
         for port in &spec.ports {
@@ -47,7 +47,7 @@ pub fn planned_ports(project: &Project, plan: &Plan, observed: &Observed) -> Vec
             };
             for number in port_range(published) {
                 let entry = Published {
-                    service: create.service.clone(),
+                    service: service.clone(),
                     host_ip: port.host_ip.clone().filter(|ip| !ip.is_empty()),
                     port: number,
                     protocol: port.protocol,

@@ -29,14 +29,18 @@ pub async fn observe(client: &Docker, project: &Project) -> Result<Observed> {
     let wanted = |labels: &HashMap<String, String>, name: &str, names: &[&str]| {
         labels.get(labels::PROJECT) == Some(&project.name) || names.contains(&name)
     };
-    // An engine without networks (or a project without any) has nothing
-    // to list; asking would fail on engines that do not serve /networks.
+    // A project without networks has none to look for.
     if !project.networks.is_empty() {
         let names: Vec<&str> = project.networks.values().map(|n| n.name.as_str()).collect();
-        let networks = client
-            .list_networks(None::<ListNetworksOptions>)
-            .await
-            .map_err(|e| anyhow!("listing networks: {}", api_message(&e)))?;
+        let networks = match client.list_networks(None::<ListNetworksOptions>).await {
+            Ok(networks) => networks,
+            // 501: an engine without networks holds none; creating one
+            // then fails with the engine's own word on it.
+            Err(ApiError::DockerResponseServerError {
+                status_code: 501, ..
+            }) => Vec::new(),
+            Err(e) => return Err(anyhow!("listing networks: {}", api_message(&e))),
+        };
         for n in networks {
             let (name, labels) = (n.name.unwrap_or_default(), n.labels.unwrap_or_default());
             if wanted(&labels, &name, &names) {

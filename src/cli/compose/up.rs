@@ -8,7 +8,7 @@ use super::progress::{sink, ProgressMode};
 use super::{load, ProjectArgs};
 use crate::orchestrator::execute::execute;
 use crate::orchestrator::plan::Action;
-use crate::orchestrator::ports::{busy, planned_ports};
+use crate::orchestrator::ports::{busy, published_ports};
 use crate::orchestrator::progress::Sink;
 use crate::orchestrator::snapshot::{observe, project_containers};
 use crate::orchestrator::waits::{wait_running, WaitError};
@@ -135,7 +135,7 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
         if args.no_start {
             return Ok(ExitCode::SUCCESS);
         }
-        let services = scope(&loaded, &args.services);
+        let services = scope(&loaded, &args.services, args.no_deps);
         if args.wait {
             wait_all(&client, &loaded.project.name, &services, args.wait_timeout).await?;
             return Ok(ExitCode::SUCCESS);
@@ -165,9 +165,8 @@ async fn converge(
             None
         }
     };
-    if let Some(plan) = &plan {
-        problems.extend(busy(&planned_ports(project, plan, &observed)));
-    }
+    let services = scope(loaded, &options.services, options.no_deps);
+    problems.extend(busy(&published_ports(project, &services, &observed)));
     let plan = match plan {
         Some(plan) if problems.is_empty() => plan,
         _ => bail!("{}\nnothing was created", problems.join("\n")),
@@ -179,11 +178,14 @@ async fn converge(
     Ok(())
 }
 
-/// The services an `up` brings up: the named ones and what they depend
-/// on, else all.
-fn scope(loaded: &Loaded, named: &[String]) -> Vec<String> {
+/// The services an `up` brings up: the named ones and (unless `no_deps`)
+/// what they depend on, else all.
+fn scope(loaded: &Loaded, named: &[String], no_deps: bool) -> Vec<String> {
     if named.is_empty() {
         return loaded.project.services.keys().cloned().collect();
+    }
+    if no_deps {
+        return named.to_vec();
     }
     match loaded.graph.subgraph(named) {
         Ok(graph) => graph.services().map(str::to_owned).collect(),
@@ -272,10 +274,7 @@ async fn foreground(
                 printer.stream(client, c, options).await;
                 let code = exit_code(client, c.id.as_deref().unwrap_or_default()).await;
                 let name = display_name(c);
-                printer.line(
-                    &printer.prefix(&name, super::logs::colour_index(c)),
-                    &format!("{name} exited with code {code}"),
-                );
+                printer.line("", &format!("{name} exited with code {code}"));
                 (c, code)
             }
         })
@@ -307,15 +306,30 @@ async fn foreground(
             _ = terminate.recv() => break true,
         }
     };
-    drop(running);
     if interrupted {
         eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
     }
+    // The logs keep flowing while the containers stop: their last words
+    // (and exit codes) are printed too.
     let stopping = stop_all(client, loaded, args.timeout.map(Duration::from_secs), sink);
-    tokio::select! {
-        result = stopping => result?,
-        _ = interrupt.recv() => kill_all(client, &containers).await,
+    tokio::pin!(stopping);
+    loop {
+        tokio::select! {
+            result = &mut stopping => {
+                result?;
+                break;
+            }
+            Some(_) = running.next() => {}
+            _ = interrupt.recv() => {
+                kill_all(client, &containers).await;
+                break;
+            }
+        }
     }
+    let drained = async { while running.next().await.is_some() {} };
+    // Streams of containers that have stopped end at once; do not hang on
+    // one the engine keeps open.
+    let _ = tokio::time::timeout(Duration::from_secs(2), drained).await;
     Ok(match (interrupted, exit_code) {
         (true, _) => ExitCode::from(130),
         (false, Some(code)) if abort => ExitCode::from(code.clamp(0, 255) as u8),
