@@ -494,3 +494,25 @@ fn exit_code_from_returns_that_services_code_and_stops_the_rest() {
     }
     p.finish();
 }
+
+#[test]
+fn scale_adds_and_removes_replicas_and_wait_returns_once_running() {
+    let compose = format!(
+        "name: app\nservices:\n  w:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("w")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait", "--scale", "w=3"]);
+    for c in p.ps() {
+        assert_eq!(c["State"], "running", "{c}");
+    }
+    let names = |p: &Project| -> Vec<String> { p.ids().into_iter().map(|(n, _)| n).collect() };
+    assert_eq!(names(&p), ["app-w-1", "app-w-2", "app-w-3"]);
+    let first = p.id("app-w-1");
+    p.ok(&["up", "-d", "--scale", "w=1"]);
+    assert_eq!(names(&p), ["app-w-1"]);
+    assert_eq!(p.id("app-w-1"), first);
+    p.finish();
+}
