@@ -1,9 +1,11 @@
-//! The Compose commands on a project: `up`, `down`, `ps`, `logs`, and the
-//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`). Each loads
-//! the project, observes the engine, and (for the commands that change
-//! something) plans with the orchestrator and runs the plan.
+//! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
+//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `ls` and
+//! `port`. Each loads the project, observes the engine, and (for the
+//! commands that change something) plans with the orchestrator and runs
+//! the plan.
 
 mod down;
+mod info;
 mod lifecycle;
 mod logs;
 mod progress;
@@ -39,6 +41,10 @@ pub enum ComposeCommand {
     Kill(lifecycle::KillArgs),
     /// Remove the project's stopped containers
     Rm(lifecycle::RmArgs),
+    /// List the projects on the engine
+    Ls(info::LsArgs),
+    /// Print the host address a service's port is published on
+    Port(info::PortArgs),
 }
 
 /// Runs one Compose command.
@@ -53,6 +59,8 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Restart(args) => lifecycle::stop(project, args, env, true),
         ComposeCommand::Kill(args) => lifecycle::kill(project, args, env),
         ComposeCommand::Rm(args) => lifecycle::rm(project, args, env),
+        ComposeCommand::Ls(args) => info::ls(args, env),
+        ComposeCommand::Port(args) => info::port(project, args, env),
     }
 }
 
