@@ -516,3 +516,111 @@ fn scale_adds_and_removes_replicas_and_wait_returns_once_running() {
     assert_eq!(p.id("app-w-1"), first);
     p.finish();
 }
+
+/// `GET path` on the engine's socket; the response body.
+fn engine_get(p: &Project, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(p.engine.socket()).expect("socket");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: stack\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// The body of `GET /` on 127.0.0.1:`port`.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn services_reach_each_other_by_name_on_their_networks_only() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let serve = |text: &str| {
+        format!("[sh, -c, 'mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www']")
+    };
+    let probe = |script: &str| {
+        format!("[sh, -c, 'trap \"exit 0\" TERM; {script}; echo probed; while true; do sleep 0.1; done']")
+    };
+    let compose = format!(
+        "name: app
+services:
+  api:
+    image: busybox
+    command: {api}
+    networks:
+      back: {{aliases: [backend-api]}}
+  web:
+    image: busybox
+    command: {web}
+    ports: ['127.0.0.1:{port}:80']
+    networks: [front, back]
+    depends_on: [api]
+  front-probe:
+    image: busybox
+    command: {front_probe}
+    networks: [front]
+    depends_on: [web]
+  back-probe:
+    image: busybox
+    command: {back_probe}
+    networks: [back]
+    depends_on: [web]
+networks:
+  front: {{}}
+  back: {{}}
+",
+        api = serve("from-api"),
+        web = serve("from-web"),
+        front_probe = probe("wget -qO- http://web/; wget -T 1 -qO- http://api/ || echo no-api"),
+        back_probe = probe("wget -qO- http://backend-api/"),
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let logs = loop {
+        let logs = p.ok(&["logs", "front-probe", "back-probe"]);
+        if logs.matches("probed").count() == 2 || Instant::now() > deadline {
+            break logs;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(logs.contains("front-probe-1 | from-web"), "{logs}");
+    assert!(logs.contains("front-probe-1 | no-api"), "{logs}");
+    assert!(logs.contains("back-probe-1  | from-api"), "{logs}");
+    assert_eq!(http_get(port), "from-web\n");
+    let web = p
+        .ps()
+        .into_iter()
+        .find(|c| c["Service"] == "web")
+        .expect("web");
+    assert_eq!(web["Networks"], "app_back,app_front");
+    assert_eq!(web["Publishers"][0]["PublishedPort"], port);
+    assert_eq!(p.ok(&["port", "web", "80"]), format!("127.0.0.1:{port}\n"));
+    let networks = engine_get(&p, "/networks");
+    assert!(networks.contains("\"app_front\"") && networks.contains("\"app_back\""));
+
+    p.ok(&["down", "-t", "0"]);
+    let networks = engine_get(&p, "/networks");
+    assert!(!networks.contains("app_"), "down left networks: {networks}");
+    p.finish();
+}
