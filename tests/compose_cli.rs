@@ -624,3 +624,23 @@ networks:
     assert!(!networks.contains("app_"), "down left networks: {networks}");
     p.finish();
 }
+
+#[test]
+fn run_starts_dependencies_and_returns_the_commands_exit_code() {
+    let compose = format!(
+        "name: app\nservices:\n  db:\n    image: busybox\n    network_mode: none\n    command: {}\n  \
+         tool:\n    image: busybox\n    network_mode: none\n    depends_on: [db]\n",
+        sleeper("db")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["run", "--rm", "-e", "X=42", "tool", "sh", "-c", "echo x=$X; exit 7"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "x=42\n");
+    // The dependency runs; the one-off container is gone.
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-db-1"]);
+    assert_eq!(p.all_containers().lines().count(), 1);
+    p.finish();
+}

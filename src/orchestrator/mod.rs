@@ -12,6 +12,7 @@
 //! - [`snapshot`]: the [`Observed`] snapshot filled from the engine's API;
 //! - [`execute`]: a plan run against the engine, independent ops at once;
 //! - `container_config`: a service's containers as the engine's create body;
+//! - [`oneoff`]: the one-off container of `run`;
 //! - [`ports`]: the check that published host ports are free;
 //! - [`waits`]: waiting for `depends_on` conditions and `up --wait`.
 
@@ -19,6 +20,7 @@ mod container_config;
 pub mod execute;
 mod labels;
 pub mod observe;
+pub mod oneoff;
 pub mod plan;
 pub mod ports;
 pub mod progress;

@@ -1,6 +1,6 @@
 //! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
-//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `ls` and
-//! `port`. Each loads the project, observes the engine, and (for the
+//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
+//! `ls` and `port`. Each loads the project, observes the engine, and (for the
 //! commands that change something) plans with the orchestrator and runs
 //! the plan.
 
@@ -10,6 +10,7 @@ mod lifecycle;
 mod logs;
 mod progress;
 mod ps;
+mod run;
 mod up;
 
 use super::ProjectArgs;
@@ -41,6 +42,8 @@ pub enum ComposeCommand {
     Kill(lifecycle::KillArgs),
     /// Remove the project's stopped containers
     Rm(lifecycle::RmArgs),
+    /// Run a one-off command in a new container of a service
+    Run(run::RunArgs),
     /// List the projects on the engine
     Ls(info::LsArgs),
     /// Print the host address a service's port is published on
@@ -59,6 +62,7 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Restart(args) => lifecycle::stop(project, args, env, true),
         ComposeCommand::Kill(args) => lifecycle::kill(project, args, env),
         ComposeCommand::Rm(args) => lifecycle::rm(project, args, env),
+        ComposeCommand::Run(args) => run::run(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),
     }

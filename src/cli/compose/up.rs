@@ -149,7 +149,7 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
 
 /// Plans and runs the `up`: every reason it cannot go ahead is reported
 /// before anything is created.
-async fn converge(
+pub(super) async fn converge(
     client: &Docker,
     loaded: &Loaded,
     options: &UpOptions,
