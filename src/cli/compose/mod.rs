@@ -7,6 +7,7 @@
 mod down;
 mod info;
 mod lifecycle;
+mod live;
 mod logs;
 mod progress;
 mod ps;

@@ -1,18 +1,22 @@
-//! Showing the executor's progress events: plain lines (`--progress plain`,
-//! the default), one JSON object per line (`--progress json`, for tools and
+//! Showing the executor's progress events: a live view on a terminal
+//! (`--progress tty`, the default there), plain lines (`--progress plain`,
+//! the default elsewhere), one JSON object per line (`--progress json`, for tools and
 //! test harnesses), or nothing (`--progress quiet`). All go to standard
 //! error, as Compose writes its progress, so standard output stays the
 //! containers' own.
 
+use super::live::Live;
 use crate::orchestrator::progress::{Event, Sink, Status};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ProgressMode {
-    /// Plain lines.
+    /// The live view on a terminal, plain lines elsewhere.
     #[default]
     Auto,
+    /// The live view.
+    Tty,
     /// Plain lines.
     Plain,
     /// One JSON event per line.
@@ -24,6 +28,8 @@ pub enum ProgressMode {
 /// The sink for `mode`.
 pub fn sink(mode: ProgressMode) -> Box<dyn Sink> {
     match mode {
+        ProgressMode::Auto if std::io::stderr().is_terminal() => Box::new(Live::new()),
+        ProgressMode::Tty => Box::new(Live::new()),
         ProgressMode::Auto | ProgressMode::Plain => Box::new(Plain),
         ProgressMode::Json => Box::new(Json),
         ProgressMode::Quiet => Box::new(Quiet),

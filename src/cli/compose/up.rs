@@ -143,7 +143,7 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
         if args.detach {
             return Ok(ExitCode::SUCCESS);
         }
-        foreground(&client, &loaded, &services, &args, sink.as_ref()).await
+        foreground(&client, &loaded, &services, &args).await
     })
 }
 
@@ -237,7 +237,6 @@ async fn foreground(
     loaded: &Loaded,
     services: &[String],
     args: &UpArgs,
-    sink: &dyn Sink,
 ) -> Result<ExitCode> {
     let project = &loaded.project.name;
     let containers: Vec<ContainerSummary> = project_containers(client, project)
@@ -311,7 +310,14 @@ async fn foreground(
     }
     // The logs keep flowing while the containers stop: their last words
     // (and exit codes) are printed too.
-    let stopping = stop_all(client, loaded, args.timeout.map(Duration::from_secs), sink);
+    // Plain lines: a live view would redraw over the logs still printed.
+    let plain = sink(ProgressMode::Plain);
+    let stopping = stop_all(
+        client,
+        loaded,
+        args.timeout.map(Duration::from_secs),
+        plain.as_ref(),
+    );
     tokio::pin!(stopping);
     loop {
         tokio::select! {
