@@ -20,11 +20,13 @@ bench_init
 results=$work/results.tsv
 : >"$results"
 
+# The docker-style CLI of an engine (stack's inspect has no --format: the
+# docker client asks stack's daemon instead).
 eng() {
     local engine=$1
     shift
     case $engine in
-    stack) "$stack" container "$@" ;;
+    stack) if [[ $1 == inspect ]]; then stack_docker "$@"; else "$stack" container "$@"; fi ;;
     docker) "$docker" "$@" ;;
     podman) podman "$@" ;;
     esac
