@@ -60,7 +60,7 @@ docker_ready() { command -v "$docker" >/dev/null && timeout 10 "$docker" image i
 podman_ready() { command -v podman >/dev/null && timeout 10 podman image exists busybox 2>/dev/null; }
 
 # Says why a peer is left out.
-skip_peer() { echo "$1: skipped ($2; scripts/bench-peers setup starts it)"; }
+skip_peer() { echo "$1: skipped ($2)"; }
 
 # Prints "stack: not supported yet (WHAT)".
 stack_unsupported() { echo "stack: not supported yet ($1)"; }

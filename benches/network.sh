@@ -204,13 +204,13 @@ if docker_ready; then
     engines+=(docker)
     measure docker
 else
-    skip_peer docker "no Docker engine with a busybox image answers"
+    skip_peer docker "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
 fi
 if podman_ready; then
     engines+=(podman)
     measure podman
 else
-    skip_peer podman "podman has no busybox image"
+    skip_peer podman "podman has no busybox image; scripts/bench-peers setup imports it"
 fi
 
 python3 - "$results" "$secs" "${engines[@]}" <<'PY'

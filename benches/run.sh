@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: `run --rm busybox true` end to end through the CLI and the
 # daemon's API, for stack and, in the same run, for Docker and Podman when
-# their engines answer here. Prints medians and ratios.
+# their engines answer here, and the bare OCI runtimes (`runc run`, `crun
+# run` when installed) on a plain bundle of busybox's `true` with no engine
+# around them. Prints medians and ratios.
 #
 #   benches/run.sh [RUNS]
 #
@@ -22,13 +24,37 @@ if docker_ready; then
     cmds+=("$docker run --rm busybox true")
     names+=("docker")
 else
-    skip_peer docker "no Docker engine with a busybox image answers"
+    skip_peer docker "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
 fi
 if podman_ready; then
     cmds+=("podman run --rm busybox true")
     names+=("podman")
 else
-    skip_peer podman "podman has no busybox image"
+    skip_peer podman "podman has no busybox image; scripts/bench-peers setup imports it"
+fi
+# A plain bundle: busybox's root with `runc spec`'s defaults, no terminal.
+if command -v runc >/dev/null; then
+    mkdir -p "$work/bundle/rootfs/bin"
+    install -m 0755 /bin/busybox "$work/bundle/rootfs/bin/busybox"
+    ln -s busybox "$work/bundle/rootfs/bin/true"
+    (cd "$work/bundle" && runc spec)
+    python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["true"]
+json.dump(spec, open(sys.argv[1], "w"))
+PY
+    cmds+=("runc run --bundle $work/bundle stackbench-runc")
+    names+=("runc")
+    if command -v crun >/dev/null; then
+        cmds+=("crun run --bundle $work/bundle stackbench-crun")
+        names+=("crun")
+    else
+        skip_peer crun "not installed"
+    fi
+else
+    skip_peer runc "not installed"
 fi
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
 python3 - "$work/result.json" "${names[@]}" <<'PY'

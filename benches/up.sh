@@ -78,16 +78,16 @@ else
     stack_unsupported "up/down: the orchestrator has no up command in this build"
 fi
 if ! command -v docker-compose >/dev/null; then
-    skip_peer docker-compose "not installed"
+    skip_peer docker-compose "not installed; scripts/bench-peers setup installs it"
 elif ! docker_ready; then
-    skip_peer docker-compose "no Docker engine with a busybox image answers"
+    skip_peer docker-compose "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
 else
     engines+=(docker-compose)
 fi
 if ! command -v podman-compose >/dev/null; then
-    skip_peer podman-compose "not installed"
+    skip_peer podman-compose "not installed; scripts/bench-peers setup installs it"
 elif ! podman_ready; then
-    skip_peer podman-compose "podman has no busybox image"
+    skip_peer podman-compose "podman has no busybox image; scripts/bench-peers setup imports it"
 else
     engines+=(podman-compose)
 fi
