@@ -15,9 +15,11 @@ use tokio::net::UnixListener;
 use tokio::sync::watch;
 
 use crate::api::{self, Context, HostFacts};
+use crate::container::run_state::RunStatus;
 use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::{ImageError, ImageStore};
+use crate::network::manager::{NetworkOptions, Networks};
 use crate::state::{self, Layout, RootLock};
 use crate::volume::VolumeStore;
 
@@ -38,6 +40,9 @@ pub struct DaemonConfig {
     /// arguments `monitor` and [`crate::monitor::MonitorArgs::to_args`]
     /// (the CLI passes its own path); without one, containers cannot start.
     pub monitor_exe: Option<PathBuf>,
+    /// The host's resolver configuration: the upstreams of the networks'
+    /// DNS server and the default network's `/etc/resolv.conf`.
+    pub resolv_conf: PathBuf,
 }
 
 impl DaemonConfig {
@@ -49,6 +54,7 @@ impl DaemonConfig {
             socket: run_dir.join("stack.sock"),
             run_dir,
             monitor_exe: None,
+            resolv_conf: PathBuf::from("/etc/resolv.conf"),
         }
     }
 }
@@ -88,6 +94,9 @@ pub enum DaemonError {
     /// The volume store could not be opened.
     #[error("cannot open the volume store")]
     Volumes(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The networks could not be set up.
+    #[error("cannot set up the networks: {0}")]
+    Networks(String),
     /// A startup task panicked or was cancelled.
     #[error("the daemon's startup failed: {0}")]
     Startup(String),
@@ -125,7 +134,14 @@ pub async fn run(
     let (started, _lock) = tokio::task::spawn_blocking(move || open_state(layout, monitor_exe))
         .await
         .map_err(|e| DaemonError::Startup(e.to_string()))??;
-    let (listener, socket) = bind_socket(&config.socket)?;
+    let networks = open_networks(&started, &config).await?;
+    let (listener, socket) = match bind_socket(&config.socket) {
+        Ok(bound) => bound,
+        Err(error) => {
+            networks.shutdown().await;
+            return Err(error);
+        }
+    };
     let (stop_streams, stopping) = watch::channel(false);
     let ctx = Arc::new(Context {
         layout: started.layout,
@@ -135,6 +151,7 @@ pub async fn run(
         image_users: started.containers.clone(),
         volumes: started.volumes,
         containers: started.containers,
+        networks: networks.clone(),
         events: EventBus::new(),
         stopping,
     });
@@ -146,9 +163,36 @@ pub async fn run(
         "stack daemon listening"
     );
     api::serve(listener, ctx, stop_streams, shutdown).await;
+    networks.shutdown().await;
     drop(socket);
     tracing::info!("stack daemon stopped");
     Ok(())
+}
+
+/// Opens the networks, telling them which containers still run (their
+/// endpoints are kept) and which exist (the others' are torn down).
+async fn open_networks(
+    started: &Started,
+    config: &DaemonConfig,
+) -> Result<Arc<Networks>, DaemonError> {
+    let mut running = Vec::new();
+    let mut all = Vec::new();
+    for entry in started.containers.list() {
+        let snapshot = entry.snapshot();
+        all.push(entry.record.id.clone());
+        if snapshot.run.is_some_and(|r| r.status == RunStatus::Running) {
+            running.push((
+                entry.record.id.clone(),
+                entry.record.name.clone(),
+                entry.record.config.hostname.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    let mut options = NetworkOptions::for_root(&config.root);
+    options.resolv_conf = config.resolv_conf.clone();
+    Networks::open(started.layout.clone(), options, &running, &all)
+        .await
+        .map_err(|e| DaemonError::Networks(e.to_string()))
 }
 
 /// What startup opened, before the socket exists.

@@ -15,6 +15,10 @@
 //! - `events`: the Docker-shaped event bus behind `/events`.
 //! - `state`: the state root's layout, its lock, atomic JSON files.
 
+/// The daemon's default state root; its firewall objects keep the plain
+/// names (`ip stack`, `STACK-FORWARD`), other roots get their own.
+pub const DEFAULT_ROOT: &str = "/var/lib/stack";
+
 mod api;
 mod container;
 pub mod daemon;

@@ -13,6 +13,7 @@ mod events;
 mod filters;
 mod host;
 mod images;
+mod networks;
 mod query;
 mod reply;
 mod route;
@@ -42,6 +43,7 @@ pub(crate) use images::ImageUsers;
 use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::ImageStore;
+use crate::network::manager::Networks;
 use crate::state::Layout;
 use crate::volume::VolumeStore;
 use error::ApiError;
@@ -62,6 +64,7 @@ pub(crate) struct Context {
     pub(crate) image_users: Arc<dyn ImageUsers>,
     pub(crate) volumes: VolumeStore,
     pub(crate) containers: Arc<Containers>,
+    pub(crate) networks: Arc<Networks>,
     pub(crate) events: EventBus,
     /// Turns true when the daemon stops, ending streams such as `/events`.
     pub(crate) stopping: watch::Receiver<bool>,
@@ -182,6 +185,22 @@ async fn dispatch(
         }
         Route::VolumeRemove(name) => {
             blocking(ctx, move |ctx| volumes::remove(ctx, &name, query)).await
+        }
+        Route::NetworkList => networks::list(ctx, query),
+        Route::NetworkInspect(id) => networks::inspect(ctx, &id, query),
+        Route::NetworkCreate => {
+            let body = reply::read_json_body(request).await?;
+            networks::create(ctx, query, body).await
+        }
+        Route::NetworkRemove(id) => networks::remove(ctx, &id, query).await,
+        Route::NetworkPrune => networks::prune(ctx, query).await,
+        Route::NetworkConnect(id) => {
+            let body = reply::read_json_body(request).await?;
+            networks::connect(ctx, &id, query, body).await
+        }
+        Route::NetworkDisconnect(id) => {
+            let body = reply::read_json_body(request).await?;
+            networks::disconnect(ctx, &id, query, body).await
         }
         Route::VolumePrune => blocking(ctx, move |ctx| volumes::prune(ctx, version, query)).await,
         Route::ContainerCreate => {

@@ -75,20 +75,20 @@ pub(crate) enum Route {
     ImageTag(String),
     /// `docker save`: one image by path, or any number by `names=`.
     ImageSave(Option<String>),
+    NetworkList,
+    NetworkCreate,
+    NetworkPrune,
+    NetworkInspect(String),
+    NetworkRemove(String),
+    NetworkConnect(String),
+    NetworkDisconnect(String),
     /// Images, containers, exec and networks: part of the API the engine will
     /// serve (issue 3), answered 501 until their modules are wired in.
     NotYetImplemented,
 }
 
 /// API areas that exist in Docker's API and are answered 501 for now.
-const NOT_YET_IMPLEMENTED: &[&str] = &[
-    "images",
-    "containers",
-    "exec",
-    "networks",
-    "build",
-    "commit",
-];
+const NOT_YET_IMPLEMENTED: &[&str] = &["images", "containers", "exec", "build", "commit"];
 
 /// Routes `path` (without the query) for `method`.
 pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), ApiError> {
@@ -152,6 +152,23 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "restart" => allow(&[M::POST], Route::ContainerRestart(id)),
                 _ => Ok((version, Route::NotYetImplemented)),
             }
+        }
+        ["networks"] => allow(&[M::GET], Route::NetworkList),
+        ["networks", "create"] if method == M::POST => Ok((version, Route::NetworkCreate)),
+        ["networks", "prune"] if method == M::POST => Ok((version, Route::NetworkPrune)),
+        ["networks", id] => {
+            let id = decode_segment(id)?;
+            match *method {
+                M::GET => Ok((version, Route::NetworkInspect(id))),
+                M::DELETE => Ok((version, Route::NetworkRemove(id))),
+                _ => allow(&[], Route::NotYetImplemented),
+            }
+        }
+        ["networks", id, "connect"] => {
+            allow(&[M::POST], Route::NetworkConnect(decode_segment(id)?))
+        }
+        ["networks", id, "disconnect"] => {
+            allow(&[M::POST], Route::NetworkDisconnect(decode_segment(id)?))
         }
         ["images", "json"] => allow(&[M::GET], Route::ImageList),
         ["images", "load"] if method == M::POST => Ok((version, Route::ImageLoad)),
@@ -280,7 +297,7 @@ mod tests {
             "/images/search",
             "/images/busybox/history",
             "/exec/abc/start",
-            "/networks",
+            "/build",
         ] {
             assert_eq!(ok(Method::POST, path).1, Route::NotYetImplemented, "{path}");
         }

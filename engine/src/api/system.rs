@@ -5,8 +5,8 @@ use std::fs;
 use std::time::SystemTime;
 
 use bollard_stubs::models::{
-    PluginsInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemVersion, SystemVersionComponents,
-    SystemVersionPlatform,
+    FirewallInfo, PluginsInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemVersion,
+    SystemVersionComponents, SystemVersionPlatform,
 };
 use hyper::header::{HeaderValue, CACHE_CONTROL, PRAGMA};
 use hyper::{Method, Response, StatusCode};
@@ -139,7 +139,12 @@ pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiErr
         images: Some(counts.images),
         plugins: Some(PluginsInfo {
             volume: Some(vec!["local".to_string()]),
+            network: Some(vec!["bridge".into(), "host".into(), "none".into()]),
             ..Default::default()
+        }),
+        firewall_backend: Some(FirewallInfo {
+            driver: Some("nftables".to_string()),
+            info: Some(vec![vec!["Rules".to_string(), ctx.networks.backend()]]),
         }),
         driver: Some("overlayfs".to_string()),
         docker_root_dir: Some(ctx.layout.root().display().to_string()),

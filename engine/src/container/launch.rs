@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::{ContainerConfig, MountKind, MountSpec, Resources, User};
+use crate::runtime::{
+    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, User,
+};
 
 /// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
 const CPU_PERIOD_US: u64 = 100_000;
@@ -80,26 +82,31 @@ pub(crate) enum LaunchMountKind {
 
 impl LaunchSpec {
     /// The runtime's configuration for this spec on the mounted `rootfs`,
-    /// running as `user`, with `/etc/hostname` and `/etc/hosts` bound from
-    /// the files the monitor wrote.
+    /// running as `user`, with the `/etc` files bound from those the
+    /// monitor wrote, in the network namespace `net`.
     pub(crate) fn runtime_config(
         &self,
         rootfs: &Path,
         user: User,
-        hostname_file: &Path,
-        hosts_file: &Path,
+        etc: &EtcFiles<'_>,
+        net: NamespaceMode,
     ) -> ContainerConfig {
-        let mut mounts: Vec<MountSpec> =
-            [("/etc/hostname", hostname_file), ("/etc/hosts", hosts_file)]
-                .into_iter()
-                .map(|(target, source)| MountSpec {
-                    target: PathBuf::from(target),
-                    kind: MountKind::Bind {
-                        source: source.to_path_buf(),
-                    },
-                    read_only: false,
-                })
-                .collect();
+        let mut mounts: Vec<MountSpec> = [
+            ("/etc/hostname", Some(etc.hostname)),
+            ("/etc/hosts", Some(etc.hosts)),
+            ("/etc/resolv.conf", etc.resolv_conf),
+        ]
+        .into_iter()
+        .filter_map(|(target, source)| {
+            Some(MountSpec {
+                target: PathBuf::from(target),
+                kind: MountKind::Bind {
+                    source: source?.to_path_buf(),
+                },
+                read_only: false,
+            })
+        })
+        .collect();
         mounts.extend(self.mounts.iter().map(|m| MountSpec {
             target: PathBuf::from(&m.target),
             kind: match m.kind {
@@ -139,9 +146,22 @@ impl LaunchSpec {
                 pids_limit: self.pids_limit.filter(|p| *p > 0),
                 ..Resources::default()
             },
+            namespaces: Namespaces {
+                net,
+                ..Namespaces::default()
+            },
             ..ContainerConfig::default()
         }
     }
+}
+
+/// The per-container files bound over the image's `/etc` ones.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EtcFiles<'a> {
+    pub(crate) hostname: &'a Path,
+    pub(crate) hosts: &'a Path,
+    /// `None` keeps the image's `/etc/resolv.conf`.
+    pub(crate) resolv_conf: Option<&'a Path>,
 }
 
 /// Resolves `user[:group]` to numbers: numeric parts as they are, names
@@ -218,16 +238,19 @@ mod tests {
             memory: Some(0),
             ..LaunchSpec::default()
         };
-        let config = spec.runtime_config(
-            Path::new("/r"),
-            User::default(),
-            Path::new("/h"),
-            Path::new("/hosts"),
-        );
+        let etc = EtcFiles {
+            hostname: Path::new("/h"),
+            hosts: Path::new("/hosts"),
+            resolv_conf: Some(Path::new("/resolv")),
+        };
+        let config =
+            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
         assert_eq!(config.resources.cpu_quota, Some(150_000));
         assert_eq!(config.resources.cpu_period, Some(100_000));
         assert_eq!(config.resources.memory, None);
         assert_eq!(config.cwd, Path::new("/"));
         assert_eq!(config.mounts[0].target, Path::new("/etc/hostname"));
+        assert_eq!(config.mounts[2].target, Path::new("/etc/resolv.conf"));
+        assert_eq!(config.namespaces.net, NamespaceMode::Host);
     }
 }

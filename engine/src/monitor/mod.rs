@@ -32,9 +32,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::container::launch::{resolve_user, LaunchMountKind, LaunchSpec};
+use crate::container::launch::{resolve_user, EtcFiles, LaunchMountKind, LaunchSpec};
 use crate::container::run_state::{RunState, RunStatus};
-use crate::runtime::{Runtime, Stdio};
+use crate::network::record::{ContainerNetwork, Namespace};
+use crate::runtime::{NamespaceMode, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
 use log::{JsonLog, Stream};
 use rootfs::Rootfs;
@@ -142,10 +143,26 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
         .map_err(io::Error::other)?;
     let dir = layout.container(id);
+    let network_path = layout.container_network(id);
+    let network: Option<ContainerNetwork> = state::read_json(&network_path)
+        .map_err(context(format!("cannot read {}", network_path.display())))?;
     let hostname_file = dir.join("hostname");
     let hosts_file = dir.join("hosts");
+    let resolv_file = dir.join("resolv.conf");
     fs::write(&hostname_file, format!("{}\n", spec.hostname))?;
-    fs::write(&hosts_file, hosts(&spec.hostname))?;
+    let hosts_text = network
+        .as_ref()
+        .map_or_else(|| hosts(&spec.hostname), |n| n.hosts.clone());
+    fs::write(&hosts_file, hosts_text)?;
+    let resolv_conf = network.as_ref().and_then(|n| n.resolv_conf.as_deref());
+    if let Some(text) = resolv_conf {
+        fs::write(&resolv_file, text)?;
+    }
+    let net = match network.as_ref().map(|n| n.namespace.clone()) {
+        None | Some(Namespace::Private) => NamespaceMode::Private,
+        Some(Namespace::Host) => NamespaceMode::Host,
+        Some(Namespace::Join(path)) => NamespaceMode::Join(path),
+    };
     for mount in spec
         .mounts
         .iter()
@@ -158,7 +175,12 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
             )),
         )?;
     }
-    let config = spec.runtime_config(rootfs.path(), user, &hostname_file, &hosts_file);
+    let etc = EtcFiles {
+        hostname: &hostname_file,
+        hosts: &hosts_file,
+        resolv_conf: resolv_conf.is_some().then_some(resolv_file.as_path()),
+    };
+    let config = spec.runtime_config(rootfs.path(), user, &etc, net);
 
     let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
     // A container of this id left by a monitor that died: its process is

@@ -11,4 +11,7 @@
 pub mod firewall;
 pub mod ipam;
 pub mod link;
+pub(crate) mod manager;
 pub mod names;
+pub(crate) mod netns;
+pub(crate) mod record;

@@ -27,7 +27,7 @@ pub(crate) fn bring_up(pid: i32) -> io::Result<()> {
 
 /// `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with `IFF_UP` added, in the calling
 /// thread's network namespace.
-fn set_up(name: &str) -> io::Result<()> {
+pub(crate) fn set_up(name: &str) -> io::Result<()> {
     // SAFETY: socket() takes plain integers and returns a new fd or -1.
     let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if raw < 0 {

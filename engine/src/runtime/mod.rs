@@ -18,7 +18,7 @@ mod config;
 mod defaults;
 mod error;
 mod exec;
-mod loopback;
+pub(crate) mod loopback;
 mod run;
 pub mod seccomp;
 pub mod spec;

@@ -118,6 +118,42 @@ impl Layout {
     pub(crate) fn volume_record(&self, name: &VolumeName) -> PathBuf {
         self.volume(name).join("volume.json")
     }
+
+    /// One JSON file per network: `networks/<id>.json`.
+    pub(crate) fn networks(&self) -> PathBuf {
+        self.root.join("networks")
+    }
+
+    /// `networks/<id>.json`: the network's record.
+    pub(crate) fn network_record(&self, id: &str) -> PathBuf {
+        self.networks().join(format!("{id}.json"))
+    }
+
+    /// `containers/<id>/endpoints.json`: the networks a container is to be
+    /// attached to when it starts (its create request, then connect and
+    /// disconnect).
+    pub(crate) fn container_endpoints(&self, id: &str) -> PathBuf {
+        self.container(id).join("endpoints.json")
+    }
+
+    /// `containers/<id>/network.json`: the running container's network
+    /// (namespace, addresses, ports, files), written by the daemon before
+    /// the monitor starts and read by it.
+    pub(crate) fn container_network(&self, id: &str) -> PathBuf {
+        self.container(id).join("network.json")
+    }
+
+    /// Network namespace files of running containers (per boot).
+    pub(crate) fn netns_dir(&self) -> PathBuf {
+        self.run.join("netns")
+    }
+
+    /// `netns/<id>`: the network namespace of a running container, a bind
+    /// mount that keeps it alive between the daemon's setup and the
+    /// container's start.
+    pub(crate) fn container_netns(&self, id: &str) -> PathBuf {
+        self.netns_dir().join(id)
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ const SUPPORTED: &[&str] = &[
     "AttachStderr",
     "ExposedPorts",
     "Volumes",
+    "NetworkingConfig",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -59,6 +60,12 @@ const SUPPORTED_HOST: &[&str] = &[
     "CapDrop",
     "Privileged",
     "NetworkMode",
+    "PortBindings",
+    "PublishAllPorts",
+    "Dns",
+    "DnsSearch",
+    "DnsOptions",
+    "ExtraHosts",
     "RestartPolicy",
     "LogConfig",
 ];
@@ -166,6 +173,20 @@ pub(crate) fn create(
         .chain(body.volumes.iter().flatten())
         .cloned()
         .collect();
+    let endpoints = ctx
+        .networks
+        .endpoints_for_create(&host, body.networking_config.as_ref(), &|reference| {
+            ctx.containers
+                .get(reference)
+                .ok()
+                .map(|e| e.record.id.clone())
+        })
+        .map_err(super::super::networks::net_error)?;
+    crate::network::manager::check_ports(
+        &host,
+        config.exposed_ports.as_deref().unwrap_or_default(),
+    )
+    .map_err(ApiError::bad_request)?;
     let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,
@@ -204,6 +225,10 @@ pub(crate) fn create(
             InsertError::NameTaken { .. } => ApiError::conflict(e.to_string()),
             InsertError::Io(_) => ApiError::internal(super::super::chain(&e)),
         })?;
+    if let Err(error) = ctx.networks.save_endpoints(&id, &endpoints) {
+        let _ = ctx.containers.remove(&entry);
+        return Err(super::super::networks::net_error(error));
+    }
     ctx.events.publish(
         EventMessageTypeEnum::CONTAINER,
         "create",
@@ -231,13 +256,6 @@ fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     check_fields(fields, "", SUPPORTED)?;
     if let Some(Value::Object(host)) = fields.get("HostConfig") {
         check_fields(host, "HostConfig.", SUPPORTED_HOST)?;
-        let text = |key: &str| host.get(key).and_then(Value::as_str).unwrap_or("");
-        if !matches!(text("NetworkMode"), "" | "default" | "none") {
-            return Err(ApiError::bad_request(format!(
-                "HostConfig.NetworkMode {:?} is not supported yet: containers get only a loopback interface (use \"none\" or \"default\")",
-                text("NetworkMode")
-            )));
-        }
         let restart = host
             .get("RestartPolicy")
             .and_then(|p| p.get("Name"))
@@ -551,8 +569,8 @@ mod tests {
             "{}",
             err.message
         );
-        let err = parse_body(br#"{"Image":"b","HostConfig":{"NetworkMode":"host"}}"#).unwrap_err();
-        assert!(err.message.contains("NetworkMode"), "{}", err.message);
+        let err = parse_body(br#"{"Image":"b","HostConfig":{"Isolation":"hyperv"}}"#).unwrap_err();
+        assert!(err.message.contains("Isolation"), "{}", err.message);
         let err = parse_body(br#"{"Image":"b","HostConfig":{"Init":true}}"#).unwrap_err();
         assert!(err.message.contains("HostConfig.Init"), "{}", err.message);
     }

@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use bollard_stubs::models::{
     ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, ContainerSummary,
-    ContainerSummaryHostConfig, ContainerSummaryStateEnum,
+    ContainerSummaryHostConfig, ContainerSummaryNetworkSettings, ContainerSummaryStateEnum,
+    NetworkSettings, PortSummary, PortSummaryTypeEnum,
 };
 use hyper::{Response, StatusCode};
 
 use super::super::error::ApiError;
 use super::super::filters::Filters;
+use super::super::networks;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
@@ -42,6 +44,24 @@ pub(crate) fn inspect(
         .cloned()
         .collect();
     let layout = ctx.containers.layout();
+    let active = ctx.networks.active(&record.id);
+    let exposed = record.config.exposed_ports.clone().unwrap_or_default();
+    let network_settings = NetworkSettings {
+        sandbox_id: Some(String::new()),
+        sandbox_key: Some(
+            active
+                .as_ref()
+                .and_then(|n| n.netns_file.as_ref())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ports: Some(networks::ports(&exposed, active.as_ref())),
+        networks: Some(networks::endpoint_settings(
+            ctx,
+            &record.id,
+            active.as_ref(),
+        )),
+    };
     let response = ContainerInspectResponse {
         id: Some(record.id.clone()),
         created: None,
@@ -87,6 +107,14 @@ pub(crate) fn inspect(
                 .display()
                 .to_string(),
         ),
+        resolv_conf_path: Some(
+            layout
+                .container(&record.id)
+                .join("resolv.conf")
+                .display()
+                .to_string(),
+        ),
+        network_settings: Some(network_settings),
         log_path: Some(layout.container_log(&record.id).display().to_string()),
         name: Some(format!("/{}", record.name)),
         restart_count: Some(0),
@@ -131,7 +159,7 @@ pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
             let status = snapshot.status();
             let shown = (all || status == Status::Running || filters.contains("status"))
                 && matches(&filters, &entry, status);
-            shown.then(|| summary(&entry, &snapshot, now))
+            shown.then(|| summary(ctx, &entry, &snapshot, now))
         })
         .collect();
     if let Some(limit) = limit {
@@ -152,8 +180,34 @@ fn matches(filters: &Filters, entry: &Arc<Entry>, status: Status) -> bool {
         && filters.labels_match("label", &labels)
 }
 
-fn summary(entry: &Entry, snapshot: &Snapshot, now: i64) -> ContainerSummary {
+fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> ContainerSummary {
     let record = &entry.record;
+    let active = ctx.networks.active(&record.id);
+    let exposed = record.config.exposed_ports.clone().unwrap_or_default();
+    let mut ports: Vec<PortSummary> = Vec::new();
+    for (key, bindings) in networks::ports(&exposed, active.as_ref()) {
+        let Ok((private_port, protocol)) = crate::network::manager::parse_port_key(&key) else {
+            continue;
+        };
+        let typ = Some(match protocol {
+            crate::network::firewall::rules::Protocol::Tcp => PortSummaryTypeEnum::TCP,
+            crate::network::firewall::rules::Protocol::Udp => PortSummaryTypeEnum::UDP,
+        });
+        match bindings {
+            None => ports.push(PortSummary {
+                private_port,
+                typ,
+                ..PortSummary::default()
+            }),
+            Some(bindings) => ports.extend(bindings.into_iter().map(|b| PortSummary {
+                ip: b.host_ip,
+                private_port,
+                public_port: b.host_port.and_then(|p| p.parse().ok()),
+                typ,
+            })),
+        }
+    }
+    ports.sort_by_key(|p| (p.private_port, p.public_port));
     let status = snapshot.status();
     let command: Vec<String> = record
         .config
@@ -198,12 +252,20 @@ fn summary(entry: &Entry, snapshot: &Snapshot, now: i64) -> ContainerSummary {
                     .host_config
                     .network_mode
                     .clone()
-                    .unwrap_or_else(|| "none".into()),
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| "default".into()),
             ),
             annotations: None,
         }),
         mounts: Some(record.mounts.clone()),
-        ports: Some(Vec::new()),
+        network_settings: Some(ContainerSummaryNetworkSettings {
+            networks: Some(networks::endpoint_settings(
+                ctx,
+                &record.id,
+                active.as_ref(),
+            )),
+        }),
+        ports: Some(ports),
         ..ContainerSummary::default()
     }
 }

@@ -27,6 +27,7 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 
 use super::super::error::ApiError;
+use super::super::networks;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
@@ -35,6 +36,8 @@ use crate::container::record::Status;
 use crate::container::run_state::RunStatus;
 use crate::container::{monitor_alive, Entry, Snapshot};
 use crate::monitor::MonitorArgs;
+use crate::network::manager::Peer;
+use crate::network::record::Mode;
 
 /// How long a monitor gets to create and start its container.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -76,8 +79,35 @@ pub(crate) async fn start(
     Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 
-/// Spawns the monitor and waits for its report, holding the operation lock.
+/// Sets up the container's network, spawns the monitor and waits for its
+/// report, holding the operation lock; a failed start leaves no network.
 async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
+    let peer = match ctx.networks.endpoints(&entry.record.id).mode {
+        Mode::Container(other) => ctx.containers.get(&other).ok().and_then(|peer| {
+            let run = peer
+                .snapshot()
+                .run
+                .filter(|r| r.status == RunStatus::Running)?;
+            Some(Peer {
+                pid: run.pid,
+                network: ctx.networks.active(&peer.record.id),
+            })
+        }),
+        _ => None,
+    };
+    ctx.networks
+        .prepare(&networks::facts(&entry.record), peer)
+        .await
+        .map_err(networks::net_error)?;
+    let started = run_monitor(ctx, entry).await;
+    if started.is_err() {
+        ctx.networks.release(&entry.record.id).await;
+    }
+    started
+}
+
+/// Spawns the monitor and waits for its report.
+async fn run_monitor(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
     let exe = ctx.containers.monitor_exe().cloned().ok_or_else(|| {
         ApiError::internal(
             "this daemon was started without a monitor executable; it cannot run containers",
@@ -207,6 +237,8 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
         }
     })
     .await;
+    // Before anyone learns of the exit: its names and ports go with it.
+    ctx.networks.release(&entry.record.id).await;
     let run = match ended {
         Ok(Ok(Some(run))) => run,
         Ok(Ok(None)) => return,
@@ -517,6 +549,7 @@ async fn remove_entry(
     if entry.snapshot().removed {
         return Ok(());
     }
+    ctx.networks.release(&entry.record.id).await;
     let ctx2 = ctx.clone();
     let entry2 = entry.clone();
     tokio::task::spawn_blocking(move || -> Result<(), ApiError> {

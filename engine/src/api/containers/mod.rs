@@ -33,6 +33,11 @@ impl super::ImageUsers for crate::container::Containers {
     }
 }
 
+/// The container `reference` names, or Docker's 404 (for other modules).
+pub(crate) fn lookup_entry(ctx: &Context, reference: &str) -> Result<Arc<Entry>, ApiError> {
+    lookup(ctx, reference)
+}
+
 /// The container `reference` names, or Docker's 404.
 fn lookup(ctx: &Context, reference: &str) -> Result<Arc<Entry>, ApiError> {
     ctx.containers.get(reference).map_err(|e| match e {

@@ -9,6 +9,7 @@ use super::*;
 use crate::api::HostFacts;
 use crate::events::EventBus;
 use crate::image::ImageStore;
+use crate::network::manager::{NetworkOptions, Networks};
 use crate::state::Layout;
 use crate::volume::VolumeStore;
 
@@ -21,9 +22,18 @@ impl ImageUsers for EveryImageUsed {
     }
 }
 
-fn context(dir: &Path, users: Arc<dyn ImageUsers>) -> Context {
+async fn context(dir: &Path, users: Arc<dyn ImageUsers>) -> Context {
     let layout = Layout::new(dir.join("root"), dir.join("run"));
+    let networks = Networks::open(
+        layout.clone(),
+        NetworkOptions::for_root(layout.root()),
+        &[],
+        &[],
+    )
+    .await
+    .unwrap();
     Context {
+        networks,
         engine_id: "test".into(),
         host: HostFacts::read(Path::new("/")),
         images: ImageStore::open(layout.images()).unwrap(),
@@ -75,7 +85,7 @@ fn actions(events: &[EventMessage]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn list_inspect_and_tag() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(dir.path(), Arc::new(NoContainers));
+    let ctx = context(dir.path(), Arc::new(NoContainers)).await;
     import(
         &ctx,
         dir.path(),
@@ -114,7 +124,7 @@ async fn list_inspect_and_tag() {
 #[tokio::test]
 async fn images_in_use_are_refused_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(dir.path(), Arc::new(EveryImageUsed));
+    let ctx = context(dir.path(), Arc::new(EveryImageUsed)).await;
     let id = import(&ctx, dir.path(), "a:1", &[]);
 
     let err = remove(&ctx, "a:1", Query::default()).unwrap_err();
@@ -133,7 +143,7 @@ async fn images_in_use_are_refused_unless_forced() {
 #[tokio::test]
 async fn prune_honours_dangling_and_labels() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(dir.path(), Arc::new(NoContainers));
+    let ctx = context(dir.path(), Arc::new(NoContainers)).await;
     let a = import(&ctx, dir.path(), "a:1", &["LABEL team=core"]);
     import(&ctx, dir.path(), "b:1", &[]);
 

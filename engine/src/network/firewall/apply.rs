@@ -12,11 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::network::firewall::iptables::{jump_rule, IptablesForward, FORWARD_CHAIN};
-use crate::network::firewall::rules::{removal_batch, RuleSet};
+use crate::network::firewall::rules::{removal_batch, RuleSet, TABLE};
 
-/// The programs the firewall code runs.
+/// The programs the firewall code runs, and the names of the objects it
+/// owns: each daemon (each state root) has a table and a chain of its own,
+/// so two daemons on one host never replace each other's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tools {
+    /// The engine's nft table (family `ip`).
+    pub table: String,
+    /// The engine's chain in iptables' `filter` table.
+    pub forward_chain: String,
     /// `nft` (Debian package `nftables`).
     pub nft: PathBuf,
     /// `iptables` (whichever backend the host uses).
@@ -29,6 +35,8 @@ impl Default for Tools {
     /// The programs as found on `PATH`.
     fn default() -> Self {
         Self {
+            table: TABLE.to_owned(),
+            forward_chain: FORWARD_CHAIN.to_owned(),
             nft: "nft".into(),
             iptables: "iptables".into(),
             iptables_restore: "iptables-restore".into(),
@@ -104,12 +112,20 @@ pub fn detect_nft(tools: &Tools) -> Result<String, FirewallError> {
 
 /// Replaces the engine's table with `rules`, atomically.
 pub fn apply(tools: &Tools, rules: &RuleSet) -> Result<(), FirewallError> {
-    run_nft(tools, &rules.to_batch(), "replacing table ip stack")
+    run_nft(
+        tools,
+        &rules.to_batch(&tools.table),
+        "replacing the engine's nft table",
+    )
 }
 
 /// Deletes the engine's table; succeeds when it does not exist.
 pub fn remove(tools: &Tools) -> Result<(), FirewallError> {
-    run_nft(tools, &removal_batch(), "deleting table ip stack")
+    run_nft(
+        tools,
+        &removal_batch(&tools.table),
+        "deleting the engine's nft table",
+    )
 }
 
 /// Runs `nft -j -f -` with `batch` on its standard input. The `nftables`
@@ -195,7 +211,7 @@ fn parse_forward_policy(listing: &str) -> ForwardPolicy {
     }
 }
 
-/// Writes [`FORWARD_CHAIN`] and makes sure `FORWARD` jumps to it first;
+/// Writes the engine's forward chain and makes sure `FORWARD` jumps to it first;
 /// repeating the call leaves the same rules.
 pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(), FirewallError> {
     let args = [OsString::from("--noflush")];
@@ -211,7 +227,7 @@ pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A write error shows up as the program's failure below.
-        let _ = stdin.write_all(plan.restore_input().as_bytes());
+        let _ = stdin.write_all(plan.restore_input(&tools.forward_chain).as_bytes());
     }
     let output = child
         .wait_with_output()
@@ -220,8 +236,9 @@ pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(
             source,
         })?;
     check(&tools.iptables_restore, &args, &output)?;
-    if !iptables_ok(tools, "-C", &jump_rule())? {
-        iptables(tools, &["-I", "FORWARD", "1", "-j", FORWARD_CHAIN])?;
+    let chain = tools.forward_chain.as_str();
+    if !iptables_ok(tools, "-C", &jump_rule(chain))? {
+        iptables(tools, &["-I", "FORWARD", "1", "-j", chain])?;
     }
     Ok(())
 }
@@ -230,12 +247,13 @@ pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(
 pub fn remove_iptables_forward(tools: &Tools) -> Result<(), FirewallError> {
     // `-D` removes one copy per call; a crash between `-C` and `-I` of two
     // daemons could have left two.
-    while iptables_ok(tools, "-C", &jump_rule())? {
-        iptables(tools, &["-D", "FORWARD", "-j", FORWARD_CHAIN])?;
+    let chain = tools.forward_chain.as_str();
+    while iptables_ok(tools, "-C", &jump_rule(chain))? {
+        iptables(tools, &["-D", "FORWARD", "-j", chain])?;
     }
-    if iptables_ok(tools, "-S", &[FORWARD_CHAIN])? {
-        iptables(tools, &["-F", FORWARD_CHAIN])?;
-        iptables(tools, &["-X", FORWARD_CHAIN])?;
+    if iptables_ok(tools, "-S", &[chain])? {
+        iptables(tools, &["-F", chain])?;
+        iptables(tools, &["-X", chain])?;
     }
     Ok(())
 }
@@ -337,7 +355,7 @@ mod tests {
         remove(&tools).unwrap();
         let sent: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("input")).unwrap()).unwrap();
-        assert_eq!(sent, serde_json::to_value(removal_batch()).unwrap());
+        assert_eq!(sent, serde_json::to_value(removal_batch(TABLE)).unwrap());
     }
 
     #[test]
@@ -347,7 +365,7 @@ mod tests {
         let err = remove(&tools).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "nft failed while deleting table ip stack: Error: Could not process rule"
+            "nft failed while deleting the engine's nft table: Error: Could not process rule"
         );
     }
 

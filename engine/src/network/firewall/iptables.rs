@@ -15,7 +15,8 @@
 
 use crate::network::firewall::rules::FirewallNetwork;
 
-/// The engine's chain in iptables' `filter` table.
+/// The default name of the engine's chain in iptables' `filter` table
+/// (daemons with another state root use another, see `apply::Tools`).
 pub const FORWARD_CHAIN: &str = "STACK-FORWARD";
 
 /// The content of [`FORWARD_CHAIN`] for a set of networks.
@@ -53,10 +54,10 @@ impl IptablesForward {
 
     /// The input for `iptables-restore --noflush`: declares (and so
     /// flushes) the chain and fills it, in one commit.
-    pub fn restore_input(&self) -> String {
-        let mut text = format!("*filter\n:{FORWARD_CHAIN} - [0:0]\n");
+    pub fn restore_input(&self, chain: &str) -> String {
+        let mut text = format!("*filter\n:{chain} - [0:0]\n");
         for rule in &self.rules {
-            text.push_str(&format!("-A {FORWARD_CHAIN} {}\n", rule.join(" ")));
+            text.push_str(&format!("-A {chain} {}\n", rule.join(" ")));
         }
         text.push_str("COMMIT\n");
         text
@@ -70,8 +71,8 @@ impl IptablesForward {
 
 /// The rule in `FORWARD` that sends packets to our chain, as arguments after
 /// `-C`, `-I` or `-D`.
-pub fn jump_rule() -> [&'static str; 3] {
-    ["FORWARD", "-j", FORWARD_CHAIN]
+pub fn jump_rule(chain: &str) -> [&str; 3] {
+    ["FORWARD", "-j", chain]
 }
 
 #[cfg(test)]
@@ -94,7 +95,7 @@ mod tests {
             network("stk-a", "10.1.0.0/24", false),
         ]);
         assert_eq!(
-            plan.restore_input(),
+            plan.restore_input(FORWARD_CHAIN),
             "*filter\n\
              :STACK-FORWARD - [0:0]\n\
              -A STACK-FORWARD -o stk-a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
@@ -110,7 +111,7 @@ mod tests {
     #[test]
     fn no_networks_gives_an_empty_chain() {
         assert_eq!(
-            IptablesForward::new(&[]).restore_input(),
+            IptablesForward::new(&[]).restore_input(FORWARD_CHAIN),
             "*filter\n:STACK-FORWARD - [0:0]\nCOMMIT\n"
         );
     }

@@ -43,7 +43,8 @@ mod batch;
 
 pub use batch::removal_batch;
 
-/// The name of the engine's table (family `ip`).
+/// The default name of the engine's table (family `ip`); daemons with
+/// another state root use another (see `apply::Tools`).
 pub const TABLE: &str = "stack";
 /// The named set holding every bridge of the engine.
 const BRIDGES_SET: &str = "bridges";
@@ -60,7 +61,10 @@ pub struct FirewallNetwork {
 }
 
 /// A transport protocol of a published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// TCP.
     Tcp,

@@ -8,12 +8,12 @@ use nftables::schema::{self, Chain, NfListObject, Nftables, Table};
 use nftables::stmt::{Match, Operator, Statement, NAT};
 use nftables::types::{NfChainPolicy, NfFamily};
 
-use super::{Action, Cond, Dir, Hook, RuleSet, BRIDGES_SET, TABLE};
+use super::{Action, Cond, Dir, Hook, RuleSet, BRIDGES_SET};
 
-fn table() -> Table<'static> {
+fn table(name: &str) -> Table<'static> {
     Table {
         family: NfFamily::IP,
-        name: TABLE.into(),
+        name: name.to_owned().into(),
         handle: None,
     }
 }
@@ -136,14 +136,14 @@ impl RuleSet {
     /// leading "add table" makes the "delete table" succeed when the table
     /// does not exist yet; if any later command fails, nft rolls back the
     /// whole batch and the old table stays in place.
-    pub fn to_batch(&self) -> Nftables<'static> {
+    pub fn to_batch(&self, table_name: &str) -> Nftables<'static> {
         let mut batch = Batch::new();
-        batch.add(NfListObject::Table(table()));
-        batch.delete(NfListObject::Table(table()));
-        batch.add(NfListObject::Table(table()));
+        batch.add(NfListObject::Table(table(table_name)));
+        batch.delete(NfListObject::Table(table(table_name)));
+        batch.add(NfListObject::Table(table(table_name)));
         batch.add(NfListObject::Set(Box::new(schema::Set {
             family: NfFamily::IP,
-            table: TABLE.into(),
+            table: table_name.to_owned().into(),
             name: BRIDGES_SET.into(),
             set_type: schema::SetTypeValue::Single(schema::SetType::Ifname),
             elem: (!self.bridges.is_empty()).then(|| {
@@ -159,7 +159,7 @@ impl RuleSet {
             let (kind, nf_hook, prio, _) = hook.base();
             batch.add(NfListObject::Chain(Chain {
                 family: NfFamily::IP,
-                table: TABLE.into(),
+                table: table_name.to_owned().into(),
                 name: hook.name().into(),
                 _type: Some(kind),
                 hook: Some(nf_hook),
@@ -173,7 +173,7 @@ impl RuleSet {
             expr.push(r.action.statement());
             batch.add(NfListObject::Rule(schema::Rule {
                 family: NfFamily::IP,
-                table: TABLE.into(),
+                table: table_name.to_owned().into(),
                 chain: r.hook.name().into(),
                 expr: expr.into(),
                 ..schema::Rule::default()
@@ -185,9 +185,9 @@ impl RuleSet {
 
 /// One transaction that removes the table if it exists (and does nothing
 /// otherwise), so removal can be repeated.
-pub fn removal_batch() -> Nftables<'static> {
+pub fn removal_batch(table_name: &str) -> Nftables<'static> {
     let mut batch = Batch::new();
-    batch.add(NfListObject::Table(table()));
-    batch.delete(NfListObject::Table(table()));
+    batch.add(NfListObject::Table(table(table_name)));
+    batch.delete(NfListObject::Table(table(table_name)));
     batch.to_nftables()
 }

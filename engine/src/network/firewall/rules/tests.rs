@@ -201,7 +201,7 @@ fn two_specific_addresses_may_share_a_port() {
 }
 
 fn rules_json(rules: &RuleSet) -> Vec<serde_json::Value> {
-    let batch = serde_json::to_value(rules.to_batch()).unwrap();
+    let batch = serde_json::to_value(rules.to_batch(TABLE)).unwrap();
     batch["nftables"].as_array().unwrap().clone()
 }
 
@@ -224,7 +224,7 @@ fn the_batch_replaces_the_table_in_one_transaction() {
             "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}}})
     );
     assert_eq!(cmds.len(), 3 + 1 + 4 + rules.rule_count());
-    let removal = serde_json::to_value(removal_batch()).unwrap();
+    let removal = serde_json::to_value(removal_batch(TABLE)).unwrap();
     assert_eq!(
         removal,
         json!({"nftables": [{"add": {"table": table}}, {"delete": {"table": table}}]})

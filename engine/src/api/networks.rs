@@ -1,0 +1,472 @@
+//! `/networks`: create, list, inspect, remove, connect, disconnect and
+//! prune, with network events, and the networks' part of container
+//! inspect and list.
+
+use std::collections::HashMap;
+
+use bollard_stubs::models::{
+    EndpointIpamConfig, EndpointResource, EndpointSettings, EventMessageTypeEnum, Ipam, IpamConfig,
+    NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest,
+    NetworkInspect, NetworkPruneResponse, NetworkSummary, PortBinding,
+};
+use bytes::Bytes;
+use hyper::{Response, StatusCode};
+
+use super::error::ApiError;
+use super::filters::Filters;
+use super::query::Query;
+use super::reply::{empty, json, parse_json, Body};
+use super::Context;
+use crate::container::record::Status;
+use crate::network::ipam::SubnetRequest;
+use crate::network::manager::{
+    parse_port_key, ContainerFacts, CreateRequest, NetError, NetworkView,
+};
+use crate::network::record::{port_map, ContainerNetwork, EndpointRequest, Mode, NetworkRecord};
+
+/// The only driver there is.
+const DRIVER: &str = "bridge";
+
+/// A network error as Docker's status codes have it.
+pub(crate) fn net_error(error: NetError) -> ApiError {
+    match error {
+        NetError::NotFound(m) => ApiError::not_found(m),
+        NetError::Conflict(m) => ApiError::conflict(m),
+        NetError::Invalid(m) => ApiError::bad_request(m),
+        NetError::Host(m) => ApiError::internal(m),
+    }
+}
+
+fn ipam(record: &NetworkRecord) -> Ipam {
+    Ipam {
+        driver: Some("default".to_owned()),
+        config: Some(vec![IpamConfig {
+            subnet: Some(record.subnet.to_string()),
+            gateway: Some(record.gateway.to_string()),
+            ip_range: (record.ip_range != record.subnet).then(|| record.ip_range.to_string()),
+            ..IpamConfig::default()
+        }]),
+        options: Some(HashMap::new()),
+    }
+}
+
+fn inspect_model(view: &NetworkView) -> NetworkInspect {
+    let record = &view.record;
+    NetworkInspect {
+        name: Some(record.name.clone()),
+        id: Some(record.id.clone()),
+        created: Some(record.created.clone()),
+        scope: Some("local".to_owned()),
+        driver: Some(DRIVER.to_owned()),
+        ipam: Some(ipam(record)),
+        internal: Some(record.internal),
+        attachable: Some(record.attachable),
+        ingress: Some(false),
+        config_only: Some(false),
+        options: Some(record.options.clone()),
+        labels: Some(record.labels.clone()),
+        containers: Some(
+            view.containers
+                .iter()
+                .map(|(id, name, e)| {
+                    (
+                        id.clone(),
+                        EndpointResource {
+                            name: Some(name.clone()),
+                            endpoint_id: Some(e.endpoint_id.clone()),
+                            mac_address: Some(e.mac_address.clone()),
+                            ipv4_address: Some(format!("{}/{}", e.address, e.prefix_len)),
+                            ipv6_address: Some(String::new()),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        ..NetworkInspect::default()
+    }
+}
+
+fn summary_model(view: &NetworkView) -> NetworkSummary {
+    let model = inspect_model(view);
+    serde_json::to_value(&model)
+        .and_then(serde_json::from_value)
+        .unwrap_or_default()
+}
+
+fn publish(ctx: &Context, action: &str, record: &NetworkRecord, container: Option<&str>) {
+    let mut attributes = HashMap::from([
+        ("name".to_owned(), record.name.clone()),
+        ("type".to_owned(), DRIVER.to_owned()),
+    ]);
+    if let Some(container) = container {
+        attributes.insert("container".to_owned(), container.to_owned());
+    }
+    ctx.events.publish(
+        EventMessageTypeEnum::NETWORK,
+        action,
+        &record.id,
+        attributes,
+    );
+}
+
+/// `GET /networks` with `driver`, `id`, `label`, `name`, `scope`, `type`
+/// and `dangling` filters.
+pub(super) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, ApiError> {
+    let filters = Filters::parse(
+        query.take("filters").as_deref(),
+        &["dangling", "driver", "id", "label", "name", "scope", "type"],
+    )?;
+    query.finish()?;
+    let dangling = filters.boolean("dangling")?;
+    let views: Vec<NetworkSummary> = ctx
+        .networks
+        .list()
+        .iter()
+        .filter(|v| matches_filters(&filters, v, dangling))
+        .map(summary_model)
+        .collect();
+    Ok(json(StatusCode::OK, &views))
+}
+
+fn matches_filters(filters: &Filters, view: &NetworkView, dangling: Option<bool>) -> bool {
+    let r = &view.record;
+    let any = |key: &str, test: &dyn Fn(&str) -> bool| {
+        !filters.contains(key) || filters.values(key).iter().any(|v| test(v))
+    };
+    any("driver", &|v| v == DRIVER)
+        && any("id", &|v| r.id.starts_with(v))
+        && any("name", &|v| r.name.contains(v))
+        && any("scope", &|v| v == "local")
+        && any("type", &|v| (v == "builtin") == r.default)
+        && filters.labels_match("label", &r.labels)
+        && dangling.is_none_or(|d| d == view.containers.is_empty())
+}
+
+/// `GET /networks/{id}`.
+pub(super) fn inspect(
+    ctx: &Context,
+    reference: &str,
+    mut query: Query,
+) -> Result<Response<Body>, ApiError> {
+    query.take("verbose");
+    query.take("scope");
+    query.finish()?;
+    let view = ctx.networks.inspect(reference).map_err(net_error)?;
+    Ok(json(StatusCode::OK, &inspect_model(&view)))
+}
+
+/// `POST /networks/create`.
+pub(super) async fn create(
+    ctx: &Context,
+    query: Query,
+    body: Bytes,
+) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let request: NetworkCreateRequest = parse_json(
+        &body,
+        &[
+            "Name",
+            "Driver",
+            "Scope",
+            "Internal",
+            "Attachable",
+            "IPAM",
+            "Options",
+            "Labels",
+            "CheckDuplicate",
+            "EnableIPv4",
+        ],
+    )?;
+    if let Some(driver) = request
+        .driver
+        .as_deref()
+        .filter(|d| !d.is_empty() && *d != DRIVER)
+    {
+        return Err(ApiError::bad_request(format!(
+            "network driver {driver:?} is not supported; only {DRIVER:?} is"
+        )));
+    }
+    let subnet = subnet_request(request.ipam.as_ref())?;
+    let create = CreateRequest {
+        name: request.name.clone(),
+        internal: request.internal.unwrap_or(false),
+        attachable: request.attachable.unwrap_or(false),
+        labels: request.labels.unwrap_or_default(),
+        options: request.options.unwrap_or_default(),
+        subnet,
+    };
+    let id = ctx
+        .networks
+        .create_network(create)
+        .await
+        .map_err(net_error)?;
+    if let Ok(view) = ctx.networks.inspect(&id) {
+        publish(ctx, "create", &view.record, None);
+    }
+    Ok(json(
+        StatusCode::CREATED,
+        &NetworkCreateResponse {
+            id,
+            warning: String::new(),
+        },
+    ))
+}
+
+fn subnet_request(ipam: Option<&Ipam>) -> Result<SubnetRequest, ApiError> {
+    let Some(ipam) = ipam else {
+        return Ok(SubnetRequest::default());
+    };
+    if let Some(driver) = ipam
+        .driver
+        .as_deref()
+        .filter(|d| !d.is_empty() && *d != "default")
+    {
+        return Err(ApiError::bad_request(format!(
+            "IPAM driver {driver:?} is not supported; only \"default\" is"
+        )));
+    }
+    let configs = ipam.config.clone().unwrap_or_default();
+    let v4: Vec<&IpamConfig> = configs
+        .iter()
+        .filter(|c| !c.subnet.as_deref().unwrap_or("").contains(':'))
+        .collect();
+    if configs.len() != v4.len() {
+        return Err(ApiError::bad_request(
+            "IPv6 subnets are not supported yet: give an IPv4 subnet",
+        ));
+    }
+    if v4.len() > 1 {
+        return Err(ApiError::bad_request(
+            "more than one IPv4 subnet per network is not supported: give one",
+        ));
+    }
+    let Some(config) = v4.first() else {
+        return Ok(SubnetRequest::default());
+    };
+    if config
+        .auxiliary_addresses
+        .as_ref()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "IPAM auxiliary addresses are not supported",
+        ));
+    }
+    let given = |text: Option<&String>| text.filter(|t| !t.is_empty()).cloned();
+    let net = |what: &str, text: Option<String>| {
+        text.map(|t| {
+            t.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid {what} {t:?}: write it as 10.1.2.0/24"))
+            })
+        })
+        .transpose()
+    };
+    Ok(SubnetRequest {
+        subnet: net("subnet", given(config.subnet.as_ref()))?,
+        ip_range: net("ip range", given(config.ip_range.as_ref()))?,
+        gateway: given(config.gateway.as_ref())
+            .map(|g| {
+                g.parse().map_err(|_| {
+                    ApiError::bad_request(format!("invalid gateway {g:?}: give an IPv4 address"))
+                })
+            })
+            .transpose()?,
+    })
+}
+
+/// `DELETE /networks/{id}`.
+pub(super) async fn remove(
+    ctx: &Context,
+    reference: &str,
+    query: Query,
+) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let record = ctx
+        .networks
+        .remove_network(reference)
+        .await
+        .map_err(net_error)?;
+    publish(ctx, "destroy", &record, None);
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /networks/prune` with `label` and `until` filters: removes the
+/// user-defined networks no running container uses.
+pub(super) async fn prune(ctx: &Context, mut query: Query) -> Result<Response<Body>, ApiError> {
+    let filters = Filters::parse(query.take("filters").as_deref(), &["label", "label!"])?;
+    query.finish()?;
+    let mut deleted = Vec::new();
+    for view in ctx.networks.list() {
+        let r = &view.record;
+        let chosen = !r.default
+            && view.containers.is_empty()
+            && filters.labels_match("label", &r.labels)
+            && filters.labels_absent("label!", &r.labels);
+        if chosen {
+            if let Ok(record) = ctx.networks.remove_network(&r.id).await {
+                publish(ctx, "destroy", &record, None);
+                deleted.push(record.name);
+            }
+        }
+    }
+    Ok(json(
+        StatusCode::OK,
+        &NetworkPruneResponse {
+            networks_deleted: Some(deleted),
+        },
+    ))
+}
+
+/// `POST /networks/{id}/connect`.
+pub(super) async fn connect(
+    ctx: &Context,
+    reference: &str,
+    query: Query,
+    body: Bytes,
+) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let request: NetworkConnectRequest = parse_json(&body, &["Container", "EndpointConfig"])?;
+    let entry = super::containers::lookup_entry(ctx, &request.container)?;
+    let config = request.endpoint_config.unwrap_or_default();
+    let ipv4_address = config
+        .ipam_config
+        .and_then(|c| c.ipv4_address)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid IPv4 address {a:?}")))
+        })
+        .transpose()?;
+    let endpoint = EndpointRequest {
+        aliases: config.aliases.unwrap_or_default(),
+        ipv4_address,
+    };
+    let _operation = entry.operation.lock().await;
+    let running = entry.snapshot().status() == Status::Running;
+    let facts = facts(&entry.record);
+    ctx.networks
+        .connect(&facts, running, reference, endpoint)
+        .await
+        .map_err(net_error)?;
+    if let Ok(view) = ctx.networks.inspect(reference) {
+        publish(ctx, "connect", &view.record, Some(&entry.record.id));
+    }
+    Ok(empty(StatusCode::OK))
+}
+
+/// `POST /networks/{id}/disconnect`.
+pub(super) async fn disconnect(
+    ctx: &Context,
+    reference: &str,
+    query: Query,
+    body: Bytes,
+) -> Result<Response<Body>, ApiError> {
+    query.finish()?;
+    let request: NetworkDisconnectRequest = parse_json(&body, &["Container", "Force"])?;
+    let entry = super::containers::lookup_entry(ctx, &request.container)?;
+    let _operation = entry.operation.lock().await;
+    let facts = facts(&entry.record);
+    ctx.networks
+        .disconnect(&facts, reference)
+        .await
+        .map_err(net_error)?;
+    if let Ok(view) = ctx.networks.inspect(reference) {
+        publish(ctx, "disconnect", &view.record, Some(&entry.record.id));
+    }
+    Ok(empty(StatusCode::OK))
+}
+
+/// What the network manager needs of a container record.
+pub(crate) fn facts(record: &crate::container::record::ContainerRecord) -> ContainerFacts<'_> {
+    ContainerFacts {
+        id: &record.id,
+        name: &record.name,
+        hostname: record.config.hostname.as_deref().unwrap_or(""),
+        host_config: &record.host_config,
+        exposed: record
+            .config
+            .exposed_ports
+            .iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    }
+}
+
+/// A container's networks as inspect and list show them: its endpoints
+/// while it runs, its configured networks otherwise.
+pub(crate) fn endpoint_settings(
+    ctx: &Context,
+    id: &str,
+    running: Option<&ContainerNetwork>,
+) -> HashMap<String, EndpointSettings> {
+    let views = ctx.networks.list();
+    let name_of = |network_id: &str| {
+        views
+            .iter()
+            .find(|v| v.record.id == network_id)
+            .map(|v| v.record.name.clone())
+    };
+    let wanted = ctx.networks.endpoints(id);
+    let mut out = HashMap::new();
+    match wanted.mode {
+        Mode::Bridge => {}
+        Mode::None => {
+            out.insert("none".to_owned(), EndpointSettings::default());
+            return out;
+        }
+        Mode::Host => {
+            out.insert("host".to_owned(), EndpointSettings::default());
+            return out;
+        }
+        Mode::Container(_) => return out,
+    }
+    for (network_id, request) in &wanted.networks {
+        let Some(name) = name_of(network_id) else {
+            continue;
+        };
+        let active = running.and_then(|n| n.endpoints.iter().find(|e| e.network_id == *network_id));
+        let settings = EndpointSettings {
+            ipam_config: request.ipv4_address.map(|a| EndpointIpamConfig {
+                ipv4_address: Some(a.to_string()),
+                ..EndpointIpamConfig::default()
+            }),
+            aliases: Some(request.aliases.clone()),
+            network_id: Some(network_id.clone()),
+            endpoint_id: Some(active.map(|e| e.endpoint_id.clone()).unwrap_or_default()),
+            gateway: Some(active.map(|e| e.gateway.to_string()).unwrap_or_default()),
+            ip_address: Some(active.map(|e| e.address.to_string()).unwrap_or_default()),
+            ip_prefix_len: Some(active.map(|e| i64::from(e.prefix_len)).unwrap_or_default()),
+            mac_address: Some(active.map(|e| e.mac_address.clone()).unwrap_or_default()),
+            dns_names: active.map(|e| e.aliases.clone()),
+            ..EndpointSettings::default()
+        };
+        out.insert(name, settings);
+    }
+    out
+}
+
+/// `NetworkSettings.Ports`: every exposed or published port with its host
+/// bindings (`null` for exposed-only ones, as Docker shows them).
+pub(crate) fn ports(
+    exposed: &[String],
+    running: Option<&ContainerNetwork>,
+) -> HashMap<String, Option<Vec<PortBinding>>> {
+    let exposed = exposed.iter().filter_map(|k| parse_port_key(k).ok());
+    let active = running.map(|n| n.ports.as_slice()).unwrap_or_default();
+    port_map(exposed, active)
+        .into_iter()
+        .map(|(key, bindings)| {
+            let bindings = (!bindings.is_empty()).then(|| {
+                bindings
+                    .into_iter()
+                    .map(|(ip, port)| PortBinding {
+                        host_ip: Some(ip),
+                        host_port: Some(port),
+                    })
+                    .collect()
+            });
+            (key, bindings)
+        })
+        .collect()
+}

@@ -1,0 +1,949 @@
+//! Starting and stopping a container's network, connect and disconnect,
+//! and creating and removing networks.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::SystemTime;
+
+use bollard_stubs::models::{HostConfig, NetworkingConfig};
+use ipnet::Ipv4Net;
+
+use super::files::{self, LookupOptions};
+use super::ports;
+use super::{find, host_err, Active, NetError, Networks, State, MTU};
+use crate::network::ipam::{self, AddressBook, SubnetRequest};
+use crate::network::link::{self, EndpointSpec, Netns};
+use crate::network::names::{BridgeName, IfName, VethNames};
+use crate::network::netns;
+use crate::network::record::{
+    ActiveEndpoint, ContainerNetwork, EndpointRequest, Endpoints, Mode, Namespace, NetworkRecord,
+};
+use crate::state::{self, time};
+
+/// What the network needs to know of a container being started.
+pub(crate) struct ContainerFacts<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) hostname: &'a str,
+    pub(crate) host_config: &'a HostConfig,
+    /// `ExposedPorts` keys (`80/tcp`), for `-P`.
+    pub(crate) exposed: Vec<String>,
+}
+
+/// The running container whose namespace a `container:` mode joins.
+pub(crate) struct Peer {
+    pub(crate) pid: i32,
+    pub(crate) network: Option<ContainerNetwork>,
+}
+
+/// What a network create request asks for.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CreateRequest {
+    pub(crate) name: String,
+    pub(crate) internal: bool,
+    pub(crate) attachable: bool,
+    pub(crate) labels: HashMap<String, String>,
+    pub(crate) options: HashMap<String, String>,
+    pub(crate) subnet: SubnetRequest,
+}
+
+impl Networks {
+    /// A container's wanted networks from its create request: the network
+    /// of `NetworkMode` first, then the others of `EndpointsConfig`.
+    /// `container` resolves `container:NAME` to an id.
+    pub(crate) fn endpoints_for_create(
+        &self,
+        host: &HostConfig,
+        networking: Option<&NetworkingConfig>,
+        container: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Endpoints, NetError> {
+        let configs = networking
+            .and_then(|n| n.endpoints_config.clone())
+            .unwrap_or_default();
+        let mode_text = host.network_mode.as_deref().unwrap_or("");
+        let mode = match mode_text {
+            "none" => Mode::None,
+            "host" => Mode::Host,
+            other if other.starts_with("container:") => {
+                let reference = &other["container:".len()..];
+                let id = container(reference).ok_or_else(|| {
+                    NetError::NotFound(format!(
+                        "network mode {other:?}: no such container {reference}"
+                    ))
+                })?;
+                Mode::Container(id)
+            }
+            _ => Mode::Bridge,
+        };
+        if mode != Mode::Bridge {
+            if configs.keys().any(|k| k != mode_text) {
+                return Err(NetError::Invalid(format!(
+                    "a container with network mode {mode_text:?} cannot be attached to other networks"
+                )));
+            }
+            return Ok(Endpoints {
+                mode,
+                networks: Vec::new(),
+            });
+        }
+        let first = match mode_text {
+            "" | "default" => "bridge",
+            name => name,
+        };
+        let state = self.lock();
+        let mut names: Vec<&str> = vec![first];
+        let mut others: Vec<&String> = configs.keys().filter(|k| k.as_str() != first).collect();
+        others.sort();
+        names.extend(others.iter().map(|s| s.as_str()));
+        let mut networks = Vec::new();
+        for name in names {
+            let record = find(&state, name)?;
+            let config = configs.get(name).cloned().unwrap_or_default();
+            let ipv4_address = config
+                .ipam_config
+                .and_then(|c| c.ipv4_address)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse::<Ipv4Addr>().map_err(|_| {
+                        NetError::Invalid(format!(
+                            "invalid IPv4 address {a:?} for network {}",
+                            record.name
+                        ))
+                    })
+                })
+                .transpose()?;
+            let aliases = config.aliases.unwrap_or_default();
+            if record.default && (!aliases.is_empty() || ipv4_address.is_some()) {
+                return Err(NetError::Invalid(
+                    "network-scoped aliases and fixed addresses are supported only on user-defined networks (create one with `stack network create`)".to_owned(),
+                ));
+            }
+            if let Some(address) = ipv4_address {
+                if !record.subnet.contains(&address) {
+                    return Err(NetError::Invalid(format!(
+                        "address {address} is not in subnet {} of network {}",
+                        record.subnet, record.name
+                    )));
+                }
+            }
+            networks.push((
+                record.id.clone(),
+                EndpointRequest {
+                    aliases,
+                    ipv4_address,
+                },
+            ));
+        }
+        Ok(Endpoints {
+            mode: Mode::Bridge,
+            networks,
+        })
+    }
+
+    /// Records a container's wanted networks (at create).
+    pub(crate) fn save_endpoints(&self, id: &str, endpoints: &Endpoints) -> Result<(), NetError> {
+        let path = self.layout.container_endpoints(id);
+        state::write_json_atomic(&path, endpoints)
+            .map_err(|e| NetError::Host(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// A container's wanted networks; a container without the file (made
+    /// before networks existed) is on the default network.
+    pub(crate) fn endpoints(&self, id: &str) -> Endpoints {
+        let path = self.layout.container_endpoints(id);
+        match state::read_json::<Endpoints>(&path) {
+            Ok(Some(endpoints)) => endpoints,
+            _ => Endpoints {
+                mode: Mode::Bridge,
+                networks: self
+                    .lock()
+                    .networks
+                    .values()
+                    .filter(|n| n.default)
+                    .map(|n| (n.id.clone(), EndpointRequest::default()))
+                    .collect(),
+            },
+        }
+    }
+
+    /// The network of a running container.
+    pub(crate) fn active(&self, id: &str) -> Option<ContainerNetwork> {
+        self.lock().active.get(id).map(|a| a.network.clone())
+    }
+
+    /// Sets up a starting container's network before its monitor runs:
+    /// namespace, endpoints, host ports, firewall, DNS records and the
+    /// `/etc` files, recorded in its `network.json`. On failure nothing of
+    /// it is left.
+    pub(crate) async fn prepare(
+        &self,
+        c: &ContainerFacts<'_>,
+        peer: Option<Peer>,
+    ) -> Result<ContainerNetwork, NetError> {
+        let wanted = self.endpoints(c.id);
+        let host = c.host_config;
+        let lookup = LookupOptions {
+            dns: (host.dns.iter().flatten())
+                .map(|d| {
+                    d.parse().map_err(|_| {
+                        NetError::Invalid(format!("invalid DNS server {d:?}: give an IP address"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            search: host.dns_search.clone().unwrap_or_default(),
+            options: host.dns_options.clone().unwrap_or_default(),
+            extra_hosts: host.extra_hosts.clone().unwrap_or_default(),
+        };
+        let host_conf = stack_dns::parse_resolv_conf(
+            &std::fs::read_to_string(&self.options.resolv_conf).unwrap_or_default(),
+        );
+        let network = match &wanted.mode {
+            Mode::None => ContainerNetwork {
+                namespace: Namespace::Private,
+                netns_file: None,
+                endpoints: Vec::new(),
+                ports: Vec::new(),
+                hosts: files::hosts(
+                    c.hostname,
+                    None,
+                    &files::extra_hosts(&lookup.extra_hosts, None).map_err(NetError::Invalid)?,
+                ),
+                resolv_conf: Some(files::resolv_conf_direct(&host_conf, &lookup)),
+                dns_servers: lookup.dns.clone(),
+            },
+            Mode::Host => ContainerNetwork {
+                namespace: Namespace::Host,
+                netns_file: None,
+                endpoints: Vec::new(),
+                ports: Vec::new(),
+                hosts: std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
+                resolv_conf: std::fs::read_to_string(&self.options.resolv_conf).ok(),
+                dns_servers: lookup.dns.clone(),
+            },
+            Mode::Container(other) => {
+                let peer = peer.ok_or_else(|| {
+                    NetError::Conflict(format!(
+                        "cannot join the network namespace of container {other}: it is not running"
+                    ))
+                })?;
+                let namespace = match peer.network.as_ref().and_then(|n| n.netns_file.clone()) {
+                    Some(file) => Namespace::Join(file),
+                    None => match peer.network.as_ref().map(|n| &n.namespace) {
+                        Some(Namespace::Host) => Namespace::Host,
+                        _ => Namespace::Join(format!("/proc/{}/ns/net", peer.pid).into()),
+                    },
+                };
+                let base = peer.network.unwrap_or_else(|| ContainerNetwork {
+                    namespace: Namespace::Private,
+                    netns_file: None,
+                    endpoints: Vec::new(),
+                    ports: Vec::new(),
+                    hosts: files::hosts(c.hostname, None, &[]),
+                    resolv_conf: None,
+                    dns_servers: Vec::new(),
+                });
+                ContainerNetwork {
+                    namespace,
+                    netns_file: None,
+                    endpoints: Vec::new(),
+                    ports: Vec::new(),
+                    ..base
+                }
+            }
+            Mode::Bridge => return self.prepare_bridge(c, &wanted, &lookup, &host_conf).await,
+        };
+        self.write_network(c.id, &network)?;
+        Ok(network)
+    }
+
+    async fn prepare_bridge(
+        &self,
+        c: &ContainerFacts<'_>,
+        wanted: &Endpoints,
+        lookup: &LookupOptions,
+        host_conf: &stack_dns::HostResolvConf,
+    ) -> Result<ContainerNetwork, NetError> {
+        let host = c.host_config;
+        let requests = ports::requests(
+            &host.port_bindings.clone().unwrap_or_default(),
+            host.publish_all_ports.unwrap_or(false),
+            &c.exposed,
+        )
+        .map_err(NetError::Invalid)?;
+        let netns_file = self.layout.container_netns(c.id);
+        let (network, records) =
+            self.reserve(c, wanted, &requests, lookup, host_conf, &netns_file)?;
+        let wired = self.wire(c.id, &network, &records, &netns_file).await;
+        if let Err(error) = wired {
+            self.release(c.id).await;
+            return Err(error);
+        }
+        let needs_firewall = !network.ports.is_empty() || records.iter().any(|r| r.default);
+        if needs_firewall {
+            if let Err(error) = self.sync_firewall().await {
+                self.release(c.id).await;
+                return Err(error);
+            }
+        }
+        self.refresh_dns();
+        if let Err(error) = self.write_network(c.id, &network) {
+            self.release(c.id).await;
+            return Err(error);
+        }
+        Ok(network)
+    }
+
+    /// Takes the addresses and host ports under the lock and records the
+    /// container as active, so concurrent starts see them.
+    #[allow(clippy::too_many_arguments)]
+    fn reserve(
+        &self,
+        c: &ContainerFacts<'_>,
+        wanted: &Endpoints,
+        requests: &[ports::PortRequest],
+        lookup: &LookupOptions,
+        host_conf: &stack_dns::HostResolvConf,
+        netns_file: &Path,
+    ) -> Result<(ContainerNetwork, Vec<NetworkRecord>), NetError> {
+        let mut state = self.lock();
+        let mut endpoints = Vec::new();
+        let mut records = Vec::new();
+        let undo = |state: &mut State, endpoints: &[ActiveEndpoint]| {
+            for e in endpoints {
+                if let Some(book) = state.books.get_mut(&e.network_id) {
+                    book.release(e.address);
+                }
+            }
+        };
+        for (index, (network_id, request)) in wanted.networks.iter().enumerate() {
+            let Some(record) = state.networks.get(network_id).cloned() else {
+                undo(&mut state, &endpoints);
+                return Err(NetError::NotFound(format!(
+                    "network {network_id} not found: it was removed; disconnect the container from it or connect it to another network"
+                )));
+            };
+            let allocated = state
+                .books
+                .get_mut(network_id)
+                .ok_or_else(|| {
+                    NetError::Host(format!("network {} has no address book", record.name))
+                })
+                .and_then(|book| {
+                    book.allocate(c.id, request.ipv4_address)
+                        .map_err(|e| NetError::Conflict(format!("network {}: {e}", record.name)))
+                });
+            let address = match allocated {
+                Ok(address) => address,
+                Err(error) => {
+                    undo(&mut state, &endpoints);
+                    return Err(error);
+                }
+            };
+            let mut aliases = request.aliases.clone();
+            if !record.default && !aliases.iter().any(|a| a == c.name) {
+                aliases.insert(0, c.name.to_owned());
+            }
+            endpoints.push(ActiveEndpoint {
+                network_id: network_id.clone(),
+                ifname: IfName::container(index as u16).as_str().to_owned(),
+                address,
+                prefix_len: record.subnet.prefix_len(),
+                gateway: record.gateway,
+                mac_address: String::new(),
+                veth_host: VethNames::for_endpoint(c.id, network_id)
+                    .host
+                    .as_str()
+                    .to_owned(),
+                aliases,
+                endpoint_id: crate::container::names::new_id().map_err(host_err)?,
+            });
+            records.push(record);
+        }
+        let routed = records.iter().any(|r| !r.internal);
+        if !requests.is_empty() && !routed {
+            undo(&mut state, &endpoints);
+            return Err(NetError::Invalid(
+                "published ports need the container on a network that is not internal".to_owned(),
+            ));
+        }
+        let taken: Vec<_> = state
+            .active
+            .values()
+            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
+            .collect();
+        let chosen =
+            match ports::choose(requests, &taken, &ports::probe_host, &ports::ephemeral_host) {
+                Ok(chosen) => chosen,
+                Err(errors) => {
+                    undo(&mut state, &endpoints);
+                    return Err(NetError::Conflict(errors.join("; ")));
+                }
+            };
+        let first_user = records
+            .iter()
+            .zip(&endpoints)
+            .find(|(r, _)| !r.default)
+            .map(|(r, _)| r.gateway);
+        let gateway = records.first().map(|r| r.gateway);
+        let extra = match files::extra_hosts(&lookup.extra_hosts, gateway) {
+            Ok(extra) => extra,
+            Err(message) => {
+                undo(&mut state, &endpoints);
+                return Err(NetError::Invalid(message));
+            }
+        };
+        let network = ContainerNetwork {
+            namespace: Namespace::Join(netns_file.to_path_buf()),
+            netns_file: Some(netns_file.to_path_buf()),
+            hosts: files::hosts(c.hostname, endpoints.first().map(|e| e.address), &extra),
+            resolv_conf: Some(match first_user {
+                Some(server) => files::resolv_conf_served(server, host_conf, lookup),
+                None => files::resolv_conf_direct(host_conf, lookup),
+            }),
+            dns_servers: lookup.dns.clone(),
+            endpoints,
+            ports: chosen,
+        };
+        if records.iter().any(|r| r.default) {
+            state.default_bridge_up = true;
+        }
+        state.active.insert(
+            c.id.to_owned(),
+            Active {
+                name: c.name.to_owned(),
+                hostname: c.hostname.to_owned(),
+                network: network.clone(),
+            },
+        );
+        Ok((network, records))
+    }
+
+    /// The kernel side: the namespace file and one veth pair per network.
+    async fn wire(
+        &self,
+        id: &str,
+        network: &ContainerNetwork,
+        records: &[NetworkRecord],
+        netns_file: &Path,
+    ) -> Result<(), NetError> {
+        let file = netns_file.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            netns::remove(&file)?;
+            netns::create(&file)
+        })
+        .await
+        .map_err(host_err)?
+        .map_err(host_err)?;
+        let ns = Netns::open(netns_file).map_err(host_err)?;
+        let mut route_given = false;
+        for (endpoint, record) in network.endpoints.iter().zip(records) {
+            if record.default {
+                self.bring_up_bridge(record).await?;
+            }
+            self.attach_one(id, endpoint, record, &ns, !route_given && !record.internal)
+                .await?;
+            route_given |= !record.internal;
+        }
+        Ok(())
+    }
+
+    async fn attach_one(
+        &self,
+        id: &str,
+        endpoint: &ActiveEndpoint,
+        record: &NetworkRecord,
+        ns: &Netns,
+        default_route: bool,
+    ) -> Result<(), NetError> {
+        let bridge = IfName::new(&record.bridge).map_err(host_err)?;
+        let ifname = IfName::new(&endpoint.ifname).map_err(host_err)?;
+        let address = Ipv4Net::new(endpoint.address, endpoint.prefix_len).map_err(host_err)?;
+        let veth = VethNames::for_endpoint(id, &record.id);
+        link::attach_endpoint(
+            &self.netlink,
+            &EndpointSpec {
+                bridge: &bridge,
+                veth: &veth,
+                netns: ns,
+                ifname: &ifname,
+                address,
+                default_route: default_route.then_some(record.gateway),
+                mtu: MTU,
+            },
+        )
+        .await
+        .map_err(|e| NetError::Host(format!("cannot attach to network {}: {e}", record.name)))
+    }
+
+    fn write_network(&self, id: &str, network: &ContainerNetwork) -> Result<(), NetError> {
+        let path = self.layout.container_network(id);
+        state::write_json_atomic(&path, network)
+            .map_err(|e| NetError::Host(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// Tears down a container's network (after it exited, or a failed
+    /// start): endpoints, namespace file, addresses, ports, records. Safe
+    /// to repeat; works from `network.json` when the daemon restarted.
+    pub(crate) async fn release(&self, id: &str) {
+        let path = self.layout.container_network(id);
+        let (network, default_down) = {
+            let mut state = self.lock();
+            let network = state.active.remove(id).map(|a| a.network);
+            let network = network.or_else(|| state::read_json(&path).ok().flatten());
+            for e in network.iter().flat_map(|n| &n.endpoints) {
+                if let Some(book) = state.books.get_mut(&e.network_id) {
+                    book.release(e.address);
+                }
+            }
+            let default_ids: Vec<String> = state
+                .networks
+                .values()
+                .filter(|n| n.default)
+                .map(|n| n.id.clone())
+                .collect();
+            let default_used = state.active.values().any(|a| {
+                a.network
+                    .endpoints
+                    .iter()
+                    .any(|e| default_ids.contains(&e.network_id))
+            });
+            let default_down = state.default_bridge_up && !default_used;
+            if default_down {
+                state.default_bridge_up = false;
+            }
+            (network, default_down)
+        };
+        let Some(network) = network else {
+            return;
+        };
+        for e in &network.endpoints {
+            let veth = VethNames::for_endpoint(id, &e.network_id);
+            if let Err(error) = link::detach_endpoint(&self.netlink, &veth).await {
+                tracing::warn!(id, %error, "cannot remove an endpoint");
+            }
+        }
+        if let Some(file) = network.netns_file.clone() {
+            let removed = tokio::task::spawn_blocking(move || netns::remove(&file)).await;
+            if let Ok(Err(error)) = removed {
+                tracing::warn!(id, %error, "cannot remove the network namespace");
+            }
+        }
+        if default_down {
+            self.remove_default_bridge().await;
+        }
+        if !network.ports.is_empty() || default_down {
+            if let Err(error) = self.sync_firewall().await {
+                tracing::warn!(id, %error, "cannot update the firewall");
+            }
+        }
+        self.refresh_dns();
+        let _ = std::fs::remove_file(&path);
+    }
+
+    async fn remove_default_bridge(&self) {
+        let bridge = {
+            let state = self.lock();
+            if state.default_bridge_up {
+                return;
+            }
+            state
+                .networks
+                .values()
+                .find(|n| n.default)
+                .and_then(|n| IfName::new(&n.bridge).ok())
+        };
+        if let Some(bridge) = bridge {
+            if let Err(error) = self.netlink.delete_link(&bridge).await {
+                tracing::warn!(%error, "cannot remove the default network's bridge");
+            }
+        }
+    }
+
+    /// After a restart: keeps the networks of `running` containers (id,
+    /// name, hostname) and tears down those of every other container.
+    pub(crate) async fn recover(&self, running: &[(String, String, String)], all: &[String]) {
+        for id in all {
+            let path = self.layout.container_network(id);
+            let Ok(Some(network)) = state::read_json::<ContainerNetwork>(&path) else {
+                continue;
+            };
+            match running.iter().find(|(r, _, _)| r == id) {
+                Some((_, name, hostname)) => {
+                    let mut state = self.lock();
+                    for e in &network.endpoints {
+                        if let Some(book) = state.books.get_mut(&e.network_id) {
+                            let _ = book.allocate(id, Some(e.address));
+                        }
+                        let default = state.networks.get(&e.network_id).is_some_and(|n| n.default);
+                        if default {
+                            state.default_bridge_up = true;
+                        }
+                    }
+                    state.active.insert(
+                        id.clone(),
+                        Active {
+                            name: name.clone(),
+                            hostname: hostname.clone(),
+                            network,
+                        },
+                    );
+                }
+                None => self.release(id).await,
+            }
+        }
+        let default_up = self.lock().default_bridge_up;
+        if default_up {
+            let record = self.lock().networks.values().find(|n| n.default).cloned();
+            if let Some(record) = record {
+                if let Err(error) = self.bring_up_bridge(&record).await {
+                    tracing::warn!(%error, "cannot bring up the default network's bridge");
+                }
+            }
+        }
+        // Namespace files whose container is not running (a crash between
+        // making one and recording it).
+        let known: Vec<&String> = running.iter().map(|(id, _, _)| id).collect();
+        for entry in std::fs::read_dir(self.layout.netns_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.iter().any(|k| **k == name) {
+                if let Err(error) = netns::remove(&entry.path()) {
+                    tracing::warn!(%error, "cannot remove a stale network namespace");
+                }
+            }
+        }
+    }
+
+    /// Creates a user-defined network: record, bridge, DNS listener, rules.
+    pub(crate) async fn create_network(&self, request: CreateRequest) -> Result<String, NetError> {
+        check_name(&request.name)?;
+        let routes = self.netlink.ipv4_routes().await.map_err(host_err)?;
+        let id = crate::container::names::new_id().map_err(host_err)?;
+        let record = {
+            let mut state = self.lock();
+            if state.networks.values().any(|n| n.name == request.name) {
+                return Err(NetError::Conflict(format!(
+                    "network with name {} already exists",
+                    request.name
+                )));
+            }
+            let taken: Vec<_> = state
+                .networks
+                .values()
+                .map(|n| ipam::TakenSubnet {
+                    subnet: n.subnet,
+                    network: n.name.clone(),
+                })
+                .collect();
+            let addressing =
+                ipam::plan_network(&self.options.pool, &request.subnet, &routes, &taken)
+                    .map_err(|e| NetError::Invalid(format!("network {}: {e}", request.name)))?;
+            let record = NetworkRecord {
+                bridge: BridgeName::for_network(&id).as_str().to_owned(),
+                id: id.clone(),
+                name: request.name.clone(),
+                created: time::rfc3339_nanos(SystemTime::now()),
+                internal: request.internal,
+                attachable: request.attachable,
+                labels: request.labels,
+                options: request.options,
+                subnet: addressing.subnet,
+                gateway: addressing.gateway,
+                ip_range: addressing.ip_range,
+                explicit_subnet: request.subnet.subnet.is_some(),
+                default: false,
+            };
+            state
+                .books
+                .insert(id.clone(), AddressBook::new(record.addressing()));
+            state.networks.insert(id.clone(), record.clone());
+            record
+        };
+        let made = async {
+            self.bring_up_bridge(&record).await?;
+            self.save(&record)?;
+            self.sync_firewall().await
+        }
+        .await;
+        if let Err(error) = made {
+            self.forget_network(&record).await;
+            return Err(error);
+        }
+        self.dns.listen(&record).await;
+        Ok(id)
+    }
+
+    async fn forget_network(&self, record: &NetworkRecord) {
+        {
+            let mut state = self.lock();
+            state.networks.remove(&record.id);
+            state.books.remove(&record.id);
+        }
+        self.dns.stop(&record.id);
+        if let Ok(bridge) = IfName::new(&record.bridge) {
+            if let Err(error) = self.netlink.delete_link(&bridge).await {
+                tracing::warn!(network = record.name, %error, "cannot delete the bridge");
+            }
+        }
+        let _ = std::fs::remove_file(self.layout.network_record(&record.id));
+        if let Err(error) = self.sync_firewall().await {
+            tracing::warn!(network = record.name, %error, "cannot update the firewall");
+        }
+    }
+
+    /// Removes a network without running containers; returns its record.
+    pub(crate) async fn remove_network(&self, reference: &str) -> Result<NetworkRecord, NetError> {
+        let record = {
+            let state = self.lock();
+            let record = find(&state, reference)?.clone();
+            if record.default {
+                return Err(NetError::Invalid(format!(
+                    "{} is a pre-defined network and cannot be removed",
+                    record.name
+                )));
+            }
+            let users: Vec<&str> = state
+                .active
+                .values()
+                .filter(|a| {
+                    a.network
+                        .endpoints
+                        .iter()
+                        .any(|e| e.network_id == record.id)
+                })
+                .map(|a| a.name.as_str())
+                .collect();
+            if !users.is_empty() {
+                return Err(NetError::Conflict(format!(
+                    "error while removing network: network {} id {} has active endpoints (stop or disconnect {} first)",
+                    record.name,
+                    record.id,
+                    users.join(", ")
+                )));
+            }
+            record
+        };
+        self.forget_network(&record).await;
+        Ok(record)
+    }
+
+    /// Connects a container to a network: recorded for its next start, and
+    /// wired now when it runs.
+    pub(crate) async fn connect(
+        &self,
+        c: &ContainerFacts<'_>,
+        running: bool,
+        reference: &str,
+        request: EndpointRequest,
+    ) -> Result<(), NetError> {
+        let mut wanted = self.endpoints(c.id);
+        let record = {
+            let state = self.lock();
+            find(&state, reference)?.clone()
+        };
+        if wanted.mode != Mode::Bridge {
+            return Err(NetError::Invalid(format!(
+                "container {} shares another network namespace (or the host's) and cannot be connected to network {}",
+                c.name, record.name
+            )));
+        }
+        if record.default && (!request.aliases.is_empty() || request.ipv4_address.is_some()) {
+            return Err(NetError::Invalid(
+                "network-scoped aliases and fixed addresses are supported only on user-defined networks".to_owned(),
+            ));
+        }
+        if wanted.networks.iter().any(|(id, _)| *id == record.id) {
+            return Err(NetError::Conflict(format!(
+                "endpoint with name {} already exists in network {}",
+                c.name, record.name
+            )));
+        }
+        if running {
+            self.attach_running(c, &record, &request).await?;
+        }
+        wanted.networks.push((record.id.clone(), request));
+        self.save_endpoints(c.id, &wanted)
+    }
+
+    async fn attach_running(
+        &self,
+        c: &ContainerFacts<'_>,
+        record: &NetworkRecord,
+        request: &EndpointRequest,
+    ) -> Result<(), NetError> {
+        let (endpoint, netns_file, has_route) = {
+            let mut state = self.lock();
+            let active = state.active.get(c.id).cloned().ok_or_else(|| {
+                NetError::Conflict(format!("container {} has no network to extend", c.name))
+            })?;
+            let netns_file = active.network.netns_file.clone().ok_or_else(|| {
+                NetError::Invalid(format!(
+                    "container {} has no network namespace of its own",
+                    c.name
+                ))
+            })?;
+            let index = (0u16..)
+                .find(|i| {
+                    let name = IfName::container(*i);
+                    !active
+                        .network
+                        .endpoints
+                        .iter()
+                        .any(|e| e.ifname == name.as_str())
+                })
+                .unwrap_or(0);
+            let book = state.books.get_mut(&record.id).ok_or_else(|| {
+                NetError::Host(format!("network {} has no address book", record.name))
+            })?;
+            let address = book
+                .allocate(c.id, request.ipv4_address)
+                .map_err(|e| NetError::Conflict(format!("network {}: {e}", record.name)))?;
+            let mut aliases = request.aliases.clone();
+            if !record.default && !aliases.iter().any(|a| a == c.name) {
+                aliases.insert(0, c.name.to_owned());
+            }
+            let has_route = active.network.endpoints.iter().any(|e| {
+                state
+                    .networks
+                    .get(&e.network_id)
+                    .is_some_and(|n| !n.internal)
+            });
+            let endpoint = ActiveEndpoint {
+                network_id: record.id.clone(),
+                ifname: IfName::container(index).as_str().to_owned(),
+                address,
+                prefix_len: record.subnet.prefix_len(),
+                gateway: record.gateway,
+                mac_address: String::new(),
+                veth_host: VethNames::for_endpoint(c.id, &record.id)
+                    .host
+                    .as_str()
+                    .to_owned(),
+                aliases,
+                endpoint_id: crate::container::names::new_id().map_err(host_err)?,
+            };
+            if let Some(active) = state.active.get_mut(c.id) {
+                active.network.endpoints.push(endpoint.clone());
+            }
+            (endpoint, netns_file, has_route)
+        };
+        let wired = async {
+            if record.default {
+                self.lock().default_bridge_up = true;
+                self.bring_up_bridge(record).await?;
+            }
+            let ns = Netns::open(&netns_file).map_err(host_err)?;
+            self.attach_one(c.id, &endpoint, record, &ns, !has_route && !record.internal)
+                .await
+        }
+        .await;
+        if let Err(error) = wired {
+            let mut state = self.lock();
+            if let Some(book) = state.books.get_mut(&record.id) {
+                book.release(endpoint.address);
+            }
+            if let Some(active) = state.active.get_mut(c.id) {
+                active
+                    .network
+                    .endpoints
+                    .retain(|e| e.network_id != record.id);
+            }
+            return Err(error);
+        }
+        self.after_change(c.id).await
+    }
+
+    /// Disconnects a container from a network (now, when it runs).
+    pub(crate) async fn disconnect(
+        &self,
+        c: &ContainerFacts<'_>,
+        reference: &str,
+    ) -> Result<(), NetError> {
+        let record = {
+            let state = self.lock();
+            find(&state, reference)?.clone()
+        };
+        let mut wanted = self.endpoints(c.id);
+        let before = wanted.networks.len();
+        wanted.networks.retain(|(id, _)| *id != record.id);
+        let detached = {
+            let mut state = self.lock();
+            let endpoint = state.active.get_mut(c.id).and_then(|active| {
+                let position = active
+                    .network
+                    .endpoints
+                    .iter()
+                    .position(|e| e.network_id == record.id)?;
+                Some(active.network.endpoints.remove(position))
+            });
+            if let Some(endpoint) = &endpoint {
+                if let Some(book) = state.books.get_mut(&record.id) {
+                    book.release(endpoint.address);
+                }
+            }
+            endpoint
+        };
+        if before == wanted.networks.len() && detached.is_none() {
+            return Err(NetError::Conflict(format!(
+                "container {} is not connected to network {}",
+                c.name, record.name
+            )));
+        }
+        self.save_endpoints(c.id, &wanted)?;
+        if detached.is_some() {
+            let veth = VethNames::for_endpoint(c.id, &record.id);
+            link::detach_endpoint(&self.netlink, &veth)
+                .await
+                .map_err(host_err)?;
+            self.after_change(c.id).await?;
+        }
+        Ok(())
+    }
+
+    /// After connect or disconnect of a running container: its file, the
+    /// rules (its ports may lead elsewhere now) and the records.
+    async fn after_change(&self, id: &str) -> Result<(), NetError> {
+        let network = self.active(id);
+        if let Some(network) = network {
+            self.write_network(id, &network)?;
+            if !network.ports.is_empty() {
+                self.sync_firewall().await?;
+            }
+        }
+        self.refresh_dns();
+        Ok(())
+    }
+}
+
+/// Docker's rule for network names.
+fn check_name(name: &str) -> Result<(), NetError> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if first_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(NetError::Invalid(format!(
+            "invalid network name {name:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_names_follow_dockers_rule() {
+        for ok in ["web", "shop_default", "a.b-c", "1net"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a/b", "_x"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+}

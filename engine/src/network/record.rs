@@ -1,0 +1,167 @@
+//! What the engine keeps about networks and container attachments, as the
+//! JSON files of the state root.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::network::firewall::rules::Protocol;
+use crate::network::ipam::NetworkAddressing;
+
+/// One network (`networks/<id>.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct NetworkRecord {
+    /// 64 hex digits.
+    pub(crate) id: String,
+    pub(crate) name: String,
+    /// RFC 3339 creation time.
+    pub(crate) created: String,
+    /// `internal`: no route out, no masquerade, no published ports.
+    pub(crate) internal: bool,
+    pub(crate) attachable: bool,
+    pub(crate) labels: HashMap<String, String>,
+    pub(crate) options: HashMap<String, String>,
+    pub(crate) subnet: Ipv4Net,
+    pub(crate) gateway: Ipv4Addr,
+    pub(crate) ip_range: Ipv4Net,
+    /// Whether the subnet was given by the user (inspect shows it as configured).
+    pub(crate) explicit_subnet: bool,
+    /// The Linux bridge.
+    pub(crate) bridge: String,
+    /// Docker's default `bridge` network: no DNS, no aliases.
+    #[serde(default)]
+    pub(crate) default: bool,
+}
+
+impl NetworkRecord {
+    /// The network's addressing, for its address book.
+    pub(crate) fn addressing(&self) -> NetworkAddressing {
+        NetworkAddressing {
+            subnet: self.subnet,
+            gateway: self.gateway,
+            ip_range: self.ip_range,
+        }
+    }
+}
+
+/// One network a container is to be attached to (from the create request
+/// or a connect), as Docker's `EndpointSettings` give it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EndpointRequest {
+    /// Further names on this network (compose: the service name, `aliases`).
+    pub(crate) aliases: Vec<String>,
+    /// A fixed address (`ipv4_address`, `--ip`).
+    pub(crate) ipv4_address: Option<Ipv4Addr>,
+}
+
+/// How a container is networked (`HostConfig.NetworkMode`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Mode {
+    /// Its own namespace attached to the networks of [`Endpoints::networks`].
+    Bridge,
+    /// Its own namespace with loopback only.
+    None,
+    /// The host's namespace.
+    Host,
+    /// Another container's namespace (`container:ID`), by id.
+    Container(String),
+}
+
+/// A container's wanted attachments (`containers/<id>/endpoints.json`),
+/// network id → endpoint, in attachment order (the first gives the
+/// default route).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Endpoints {
+    pub(crate) mode: Mode,
+    pub(crate) networks: Vec<(String, EndpointRequest)>,
+}
+
+/// One attachment of a running container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ActiveEndpoint {
+    pub(crate) network_id: String,
+    /// `eth0`, `eth1`, … inside the container.
+    pub(crate) ifname: String,
+    pub(crate) address: Ipv4Addr,
+    pub(crate) prefix_len: u8,
+    pub(crate) gateway: Ipv4Addr,
+    pub(crate) mac_address: String,
+    /// The host end of the veth pair.
+    pub(crate) veth_host: String,
+    /// Every name the endpoint answers to on the network (DNS).
+    pub(crate) aliases: Vec<String>,
+    /// Docker's endpoint id (64 hex digits).
+    pub(crate) endpoint_id: String,
+}
+
+/// One published port of a running container, its host port chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ActivePort {
+    pub(crate) host_ip: Option<Ipv4Addr>,
+    pub(crate) host_port: u16,
+    pub(crate) container_port: u16,
+    pub(crate) protocol: Protocol,
+}
+
+/// What the network namespace of a starting container is, for the monitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Namespace {
+    /// A new one with loopback only, made by the runtime.
+    Private,
+    /// The host's.
+    Host,
+    /// Join the namespace file at this path.
+    Join(PathBuf),
+}
+
+/// A running container's network (`containers/<id>/network.json`): written
+/// by the daemon before the monitor starts, read by the monitor for the
+/// namespace and the `/etc` files, and by the daemon after a restart to
+/// know what to tear down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ContainerNetwork {
+    pub(crate) namespace: Namespace,
+    /// The namespace file the daemon made (removed at teardown).
+    pub(crate) netns_file: Option<PathBuf>,
+    pub(crate) endpoints: Vec<ActiveEndpoint>,
+    pub(crate) ports: Vec<ActivePort>,
+    /// Content of `/etc/hosts`.
+    pub(crate) hosts: String,
+    /// Content of `/etc/resolv.conf`; `None` keeps the image's.
+    pub(crate) resolv_conf: Option<String>,
+    /// The container's own DNS servers (`--dns`), for forwarding.
+    pub(crate) dns_servers: Vec<IpAddr>,
+}
+
+/// Port → host bindings as inspect's `NetworkSettings.Ports` and the
+/// container list show them: `"80/tcp" -> [(host_ip, host_port)]`.
+pub(crate) fn port_map(
+    exposed: impl IntoIterator<Item = (u16, Protocol)>,
+    ports: &[ActivePort],
+) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut map: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (port, protocol) in exposed {
+        map.entry(format!("{port}/{}", protocol.as_str()))
+            .or_default();
+    }
+    for p in ports {
+        map.entry(format!("{}/{}", p.container_port, p.protocol.as_str()))
+            .or_default()
+            .push((
+                p.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED).to_string(),
+                p.host_port.to_string(),
+            ));
+    }
+    map
+}
