@@ -635,7 +635,16 @@ fn run_starts_dependencies_and_returns_the_commands_exit_code() {
     let Some(p) = Project::new(&compose) else {
         return;
     };
-    let out = p.run(&["run", "--rm", "-e", "X=42", "tool", "sh", "-c", "echo x=$X; exit 7"]);
+    let out = p.run(&[
+        "run",
+        "--rm",
+        "-e",
+        "X=42",
+        "tool",
+        "sh",
+        "-c",
+        "echo x=$X; exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_eq!(stdout(&out), "x=42\n");
     // The dependency runs; the one-off container is gone.
