@@ -17,6 +17,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, SignalKind};
 
+mod flags;
+mod ops;
 mod ps;
 
 #[derive(Debug, clap::Subcommand)]
@@ -111,6 +113,33 @@ pub enum ContainerCommand {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// Execute a command in a running container
+    Exec(ops::ExecArgs),
+    /// Pause all processes within one or more containers
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Unpause all processes within one or more containers
+    Unpause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Display the running processes of a container
+    Top {
+        container: String,
+        /// Options for ps (default -ef)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Display a live stream of container(s) resource usage statistics
+    Stats {
+        /// Disable streaming stats and only pull the first result
+        #[arg(long)]
+        no_stream: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
 }
 
 /// `run`'s own flags, and everything `create` takes.
@@ -186,6 +215,11 @@ pub struct CreateArgs {
     /// Connect a container to a network (only `none` and `default` so far)
     #[arg(long)]
     network: Option<String>,
+    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
+    #[arg(long)]
+    restart: Option<String>,
+    #[command(flatten)]
+    health: flags::HealthArgs,
     /// The image to run
     image: String,
     /// The command and its arguments
@@ -308,6 +342,26 @@ async fn execute(
                 }
             }
             println!("{}", serde_json::to_string_pretty(&found)?);
+        }
+        ContainerCommand::Exec(args) => return ops::exec(client, args).await,
+        ContainerCommand::Pause { containers } => {
+            for c in &containers {
+                each(client.pause_container(c).await, c);
+            }
+        }
+        ContainerCommand::Unpause { containers } => {
+            for c in &containers {
+                each(client.unpause_container(c).await, c);
+            }
+        }
+        ContainerCommand::Top { container, ps_args } => {
+            ops::top(client, &container, &ps_args).await?;
+        }
+        ContainerCommand::Stats {
+            no_stream,
+            containers,
+        } => {
+            ops::stats(client, &containers, no_stream).await?;
         }
         ContainerCommand::Wait { containers } => {
             for c in &containers {
@@ -451,6 +505,7 @@ async fn create(
         labels: (!labels.is_empty()).then_some(labels),
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        healthcheck: flags::healthcheck(&args.health)?,
         host_config: Some(HostConfig {
             binds: (!args.volumes.is_empty()).then(|| args.volumes.clone()),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
@@ -463,6 +518,7 @@ async fn create(
             cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
             privileged: Some(args.privileged),
             network_mode: args.network.clone(),
+            restart_policy: flags::restart_policy(args.restart.as_deref())?,
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

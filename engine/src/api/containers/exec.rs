@@ -8,8 +8,7 @@ use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
 use bollard_stubs::models::{
-    EventMessageTypeEnum, ExecConfig, ExecInspectResponse, ExecStartConfig, IdResponse,
-    ProcessConfig,
+    EventMessageTypeEnum, ExecConfig, ExecInspectResponse, ExecStartConfig, ProcessConfig,
 };
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
@@ -89,9 +88,10 @@ pub(crate) fn create(
         id,
         event_attributes(&entry.record),
     );
+    // Docker's spelling (the model's serializes as `id`).
     Ok(reply::json(
         StatusCode::CREATED,
-        &IdResponse { id: exec_id },
+        &serde_json::json!({ "Id": exec_id }),
     ))
 }
 
