@@ -44,6 +44,10 @@ const SUPPORTED: &[&str] = &[
     "ExposedPorts",
     "Volumes",
     "Healthcheck",
+    "Tty",
+    "OpenStdin",
+    "StdinOnce",
+    "AttachStdin",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -186,6 +190,9 @@ pub(crate) fn create(
         memory: host.memory,
         nano_cpus: host.nano_cpus,
         pids_limit: host.pids_limit,
+        tty: config.tty.unwrap_or(false),
+        open_stdin: config.open_stdin.unwrap_or(false),
+        stdin_once: config.stdin_once.unwrap_or(false),
     };
     let now = SystemTime::now();
     let record = ContainerRecord {
@@ -533,9 +540,9 @@ mod tests {
     fn zero_values_of_unsupported_fields_pass_and_set_ones_are_named() {
         let body = br#"{"Image":"busybox","Tty":false,"OpenStdin":false,"Volumes":{},"HostConfig":{"NetworkMode":"default","CpuShares":0,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"ConsoleSize":[0,0]}}"#;
         assert_eq!(parse_body(body).unwrap().image.as_deref(), Some("busybox"));
-        let err = parse_body(br#"{"Image":"b","Tty":true}"#).unwrap_err();
+        let err = parse_body(br#"{"Image":"b","Domainname":"x"}"#).unwrap_err();
         assert!(
-            err.message.contains("Tty is not supported"),
+            err.message.contains("Domainname is not supported"),
             "{}",
             err.message
         );
