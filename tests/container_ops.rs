@@ -47,7 +47,7 @@ fn a_health_check_goes_from_starting_to_healthy_and_to_unhealthy_after_its_retri
         "busybox",
         "sh",
         "-c",
-        "mkdir -p /tmp; sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 100",
+        "mkdir -p /tmp; sleep 1; touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 100",
     ]);
     let ids = engine.ids();
     assert_eq!(health(&engine, "checked").0, "starting");
@@ -56,6 +56,17 @@ fn a_health_check_goes_from_starting_to_healthy_and_to_unhealthy_after_its_retri
         health(&engine, "checked").0 == "healthy"
     });
     assert!(engine.ok(&["ps"]).contains("(healthy)"));
+    // A daemon that starts again keeps the status and resumes the checks
+    // (the unhealthy below comes from them).
+    let pid = engine.daemon_pid().expect("daemon pid");
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_for(Duration::from_secs(10), "the daemon's end", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert_eq!(health(&engine, "checked").0, "healthy");
     wait_for(Duration::from_secs(8), "unhealthy", || {
         health(&engine, "checked").0 == "unhealthy"
     });
