@@ -53,6 +53,9 @@ pub(crate) struct LaunchSpec {
     /// Standard input closes after the first attached client leaves (`StdinOnce`).
     #[serde(default)]
     pub(crate) stdin_once: bool,
+    /// The terminal's first size (rows, columns), with a TTY.
+    #[serde(default)]
+    pub(crate) console_size: Option<(u16, u16)>,
 }
 
 /// One mount of a [`LaunchSpec`].

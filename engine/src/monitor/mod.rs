@@ -312,6 +312,10 @@ impl Streams {
             let master = console
                 .receive_master()
                 .map_err(context("cannot receive the container's terminal".into()))?;
+            if let Some((rows, cols)) = spec.console_size {
+                // Before the start: the process sees its size from the first moment.
+                crate::runtime::set_size(&master, rows, cols)?;
+            }
             let handout = StdinHandout::bind(path, master.try_clone()?, false)?;
             return Ok((vec![(Stream::Stdout, master.into())], Some(handout)));
         }

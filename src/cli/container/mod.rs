@@ -459,6 +459,10 @@ async fn create(
             privileged: Some(args.privileged),
             network_mode: args.network.clone(),
             restart_policy: flags::restart_policy(args.restart.as_deref())?,
+            // The terminal starts with this one's size, as docker's does.
+            console_size: ops::terminal_size()
+                .filter(|_| args.tty)
+                .map(|(rows, cols)| vec![usize::from(rows), usize::from(cols)]),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

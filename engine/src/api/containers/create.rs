@@ -66,6 +66,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "NetworkMode",
     "RestartPolicy",
     "LogConfig",
+    "ConsoleSize",
 ];
 
 /// Creates a container.
@@ -193,6 +194,7 @@ pub(crate) fn create(
         tty: config.tty.unwrap_or(false),
         open_stdin: config.open_stdin.unwrap_or(false),
         stdin_once: config.stdin_once.unwrap_or(false),
+        console_size: crate::runtime::console_size(host.console_size.as_deref()),
     };
     let now = SystemTime::now();
     let record = ContainerRecord {

@@ -28,6 +28,8 @@ use crate::container::exec::{ExecInstance, ExecState};
 use crate::container::record::Status;
 use crate::container::{names, Entry};
 use crate::monitor::exec::ExecRequest;
+use crate::runtime::console_size;
+pub(super) use crate::runtime::set_size;
 
 /// Fields of an exec's creation that are honoured.
 const EXEC_FIELDS: &[&str] = &[
@@ -150,22 +152,18 @@ pub(crate) fn resize(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Some(master) = master {
-        set_size(&master, rows, cols)
-            .map_err(|e| ApiError::internal(format!("cannot resize the exec's terminal: {e}")))?;
+    match master {
+        Some(master) => set_size(&master, rows, cols)
+            .map_err(|e| ApiError::internal(format!("cannot resize the exec's terminal: {e}")))?,
+        // Clients retry a resize that comes before the terminal (docker's does).
+        None if exec.config.tty == Some(true) && exec.snapshot().exit_code.is_none() => {
+            return Err(ApiError::conflict(format!(
+                "the terminal of exec {id} is not there yet: try again"
+            )))
+        }
+        None => {}
     }
     Ok(reply::empty(StatusCode::OK))
-}
-
-/// Sets a terminal's size.
-pub(super) fn set_size(master: &OwnedFd, rows: u16, cols: u16) -> std::io::Result<()> {
-    let size = rustix::termios::Winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    rustix::termios::tcsetwinsize(master, size).map_err(std::io::Error::from)
 }
 
 /// `POST /exec/{id}/start`.
@@ -202,23 +200,22 @@ pub(crate) async fn start(
         user: config.user.clone().unwrap_or_default(),
         tty,
         name: exec.id[..12].to_owned(),
+        console_size: console_size(
+            start
+                .console_size
+                .as_deref()
+                .or(config.console_size.as_deref()),
+        ),
     };
-    let size = start
-        .console_size
-        .clone()
-        .or_else(|| config.console_size.clone());
     let finish = Finish {
         ctx: ctx.clone(),
         exec: exec.clone(),
         entry: entry.clone(),
     };
     if start.detach == Some(true) {
-        let (started, _) = finish
-            .launch(&request, stdin, size)
-            .await
-            .map_err(|error| {
-                ApiError::internal(format!("OCI runtime exec failed: {}", error.message))
-            })?;
+        let (started, _) = finish.launch(&request, stdin).await.map_err(|error| {
+            ApiError::internal(format!("OCI runtime exec failed: {}", error.message))
+        })?;
         tokio::spawn(async move {
             let code = wait_helper(started.helper).await;
             finish.done(code);
@@ -233,7 +230,7 @@ pub(crate) async fn start(
             return;
         };
         let mut io = TokioIo::new(upgraded);
-        match finish.launch(&request, stdin, size).await {
+        match finish.launch(&request, stdin).await {
             Ok((started, Some(master))) => relay_tty(io, master, started.helper, finish).await,
             Ok((started, None)) => {
                 let wanted = config_attach(&finish.exec);
@@ -291,7 +288,6 @@ impl Finish {
         &self,
         request: &ExecRequest,
         stdin: bool,
-        size: Option<Vec<usize>>,
     ) -> Result<(Started, Option<Arc<OwnedFd>>), exec_run::StartError> {
         let started = exec_run::start(&self.ctx, &self.entry, request, stdin).await;
         let mut started = started.inspect_err(|error| {
@@ -300,10 +296,6 @@ impl Finish {
                 .send_modify(|s| s.exit_code = Some(error.exit_code));
         })?;
         let master = started.master.take().map(Arc::new);
-        if let (Some(master), Some([rows, cols])) = (&master, size.as_deref()) {
-            // A size the terminal cannot take leaves the default one.
-            let _ = set_size(master, *rows as u16, *cols as u16);
-        }
         *self.exec.master.lock().unwrap_or_else(|e| e.into_inner()) = master.clone();
         let pid = i64::from(started.pid);
         self.exec.state.send_modify(|s| {
