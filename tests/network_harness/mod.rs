@@ -107,9 +107,12 @@ impl NetTest {
 
     /// `container run --rm FLAGS busybox sh -c SCRIPT`, whatever its outcome.
     pub fn sh(&self, flags: &[&str], script: &str) -> Output {
+        // The trailing `exit` keeps sh from exec'ing the last command as PID
+        // 1, which ignores the SIGTERM of `timeout`.
+        let script = format!("{script}\nexit $?");
         let mut args = vec!["container", "run", "--rm"];
         args.extend_from_slice(flags);
-        args.extend_from_slice(&["busybox", "sh", "-c", script]);
+        args.extend_from_slice(&["busybox", "sh", "-c", &script]);
         self.engine.stack(&args)
     }
 
@@ -218,15 +221,17 @@ pub struct HostState {
 
 impl HostState {
     pub fn capture(engine: Option<&Engine>) -> HostState {
+        // The engine's interface prefixes and iptables chains (`STACK-…`);
+        // not just "stack", which other engines' names may contain.
         let ours = |line: &str| {
-            ["stk-", "stv-", "stp-", "stack", "STACK"]
+            ["stk-", "stv-", "stp-", "STACK-"]
                 .iter()
                 .any(|n| line.contains(n))
         };
         let links: Vec<String> = run_text("ip", &["-o", "link", "show"])
             .lines()
             .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_owned()))
-            .filter(|n| ours(n))
+            .filter(|n| ["stk-", "stv-", "stp-"].iter().any(|p| n.starts_with(p)))
             .collect();
         let netns: Vec<String> = run_text("ip", &["netns", "list"])
             .lines()
