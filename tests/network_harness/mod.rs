@@ -45,8 +45,8 @@ pub fn net_test() -> Option<NetTest> {
         return None;
     }
     let lock = HOST_NETWORK.lock().unwrap_or_else(|e| e.into_inner());
-    let before = HostState::capture(None);
     let engine = Engine::new();
+    let before = HostState::capture(&engine, &[]);
     let rootfs = engine.dir().join("rootfs");
     let bin = rootfs.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -102,7 +102,15 @@ impl NetTest {
         let mut args = vec!["container", "run", "-d", "--name", name];
         args.extend_from_slice(flags);
         args.extend_from_slice(&["busybox", "httpd", "-f", "-p", "80", "-h", "/www"]);
-        self.ok(&args).trim().to_owned()
+        let id = self.ok(&args).trim().to_owned();
+        // With a container on a network, the engine's table exists: proof
+        // that `table_name` finds it, so the comparison in `finish` sees it.
+        let table = format!("table ip {}", table_name(&self.engine));
+        assert!(
+            run_text("nft", &["list", "tables"]).contains(&table),
+            "no {table}: the host comparison would not see this engine's rules"
+        );
+        id
     }
 
     /// `container run --rm FLAGS busybox sh -c SCRIPT`, whatever its outcome.
@@ -147,7 +155,7 @@ impl NetTest {
         self.engine.stop_daemon();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let after = HostState::capture(Some(&self.engine));
+            let after = HostState::capture(&self.engine, &self.networks.borrow());
             let differences = self.before.differences(&after);
             if differences.is_empty() {
                 break;
@@ -162,6 +170,13 @@ impl NetTest {
     }
 
     pub fn remove_everything(&self) {
+        // The default network's id too: its bridge is this engine's.
+        let ids = stdout(&self.engine.stack(&["network", "ls", "-q", "--no-trunc"]));
+        for id in ids.split_whitespace() {
+            if !self.networks.borrow().iter().any(|n| n == id) {
+                self.networks.borrow_mut().push(id.to_owned());
+            }
+        }
         let containers = stdout(&self.engine.stack(&["container", "ps", "-a", "-q"]));
         let containers: Vec<&str> = containers.split_whitespace().collect();
         if !containers.is_empty() {
@@ -208,30 +223,62 @@ impl Drop for NetTest {
     }
 }
 
-/// What the engine may change on the host, as text to compare: its own
-/// interfaces (`stk-`, `stv-`, `stp-`), named network namespaces, its
-/// nftables table and any rule naming it, its iptables chains, and mounts of
-/// its root or of network namespaces. Counters and timestamps are dropped.
-/// Other engines on this host (Docker, Podman) change their own rules
-/// meanwhile; only what names `stack` or its interfaces is compared.
+/// The nft table of the daemon serving `engine`'s root: `stack_` and the
+/// first 8 hex digits of the root's sha256 (as the engine names it).
+pub fn table_name(engine: &Engine) -> String {
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum");
+    let root = engine.root().display().to_string();
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(root.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("sha256sum");
+    format!("stack_{}", &stdout(&out)[..8])
+}
+
+/// What one engine may change on the host, as text to compare: the bridges
+/// of its networks and veths on them (or on no bridge: a leaked veth),
+/// named network namespaces, its nftables table and any other rule naming
+/// its bridges, its iptables chain, and mounts under its directory or of
+/// network namespaces. Counters and timestamps are dropped. Other engines
+/// on this host (Docker, Podman, other `stack` daemons) change their own
+/// state meanwhile and are left out.
 #[derive(Debug)]
 pub struct HostState {
     parts: Vec<(&'static str, Vec<String>)>,
 }
 
 impl HostState {
-    pub fn capture(engine: Option<&Engine>) -> HostState {
-        // The engine's interface prefixes and iptables chains (`STACK-…`);
-        // not just "stack", which other engines' names may contain.
-        let ours = |line: &str| {
-            ["stk-", "stv-", "stp-", "STACK-"]
-                .iter()
-                .any(|n| line.contains(n))
-        };
+    /// The state as `engine` (whose networks are `network_ids`) sees it.
+    pub fn capture(engine: &Engine, network_ids: &[String]) -> HostState {
+        let bridges: Vec<String> = network_ids
+            .iter()
+            .map(|id| BridgeName::for_network(id).as_str().to_owned())
+            .collect();
+        let table = table_name(engine);
+        let chain = format!("STACK-FWD-{}", &table["stack_".len()..]);
+        let names_a_bridge = |line: &str| bridges.iter().any(|b| line.contains(b.as_str()));
         let links: Vec<String> = run_text("ip", &["-o", "link", "show"])
             .lines()
-            .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_owned()))
-            .filter(|n| ["stk-", "stv-", "stp-"].iter().any(|p| n.starts_with(p)))
+            .filter(|l| {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let name = words.get(1).map_or("", |n| n.trim_end_matches(':'));
+                let name = name.split('@').next().unwrap_or(name);
+                let master = words
+                    .iter()
+                    .position(|w| *w == "master")
+                    .and_then(|i| words.get(i + 1));
+                bridges.iter().any(|b| b == name)
+                    || (["stv-", "stp-"].iter().any(|p| name.starts_with(p))
+                        && master.is_none_or(|m| bridges.iter().any(|b| b == m)))
+            })
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned())
             .collect();
         let netns: Vec<String> = run_text("ip", &["netns", "list"])
             .lines()
@@ -243,27 +290,23 @@ impl HostState {
         let mut in_table = false;
         for line in nft.lines() {
             if line.starts_with("table ") {
-                // `stack`, or `stack_<hash of the root>` for other roots.
-                in_table = line
-                    .split_whitespace()
-                    .nth(2)
-                    .is_some_and(|t| t == "stack" || t.starts_with("stack_"));
+                in_table = line.split_whitespace().nth(2) == Some(table.as_str());
             }
-            if in_table || ours(line) {
+            if in_table || names_a_bridge(line) {
                 nft_ours.push(strip_counters(line));
             }
         }
         let iptables: Vec<String> = run_text("iptables-save", &[])
             .lines()
-            .filter(|l| !l.starts_with('#') && ours(l))
+            .filter(|l| !l.starts_with('#') && (l.contains(&chain) || names_a_bridge(l)))
             .map(|l| l.split(" [").next().unwrap_or(l).to_owned())
             .collect();
+        let dir = engine.dir().display().to_string();
         let mounts: Vec<String> = std::fs::read_to_string("/proc/mounts")
             .unwrap_or_default()
             .lines()
             .filter(|l| {
-                (l.contains("/run/netns/") && !l.contains("/run/netns/netns-"))
-                    || engine.is_some_and(|e| l.contains(&e.dir().display().to_string()))
+                (l.contains("/run/netns/") && !l.contains("/run/netns/netns-")) || l.contains(&dir)
             })
             .map(str::to_owned)
             .collect();
