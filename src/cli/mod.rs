@@ -1,5 +1,6 @@
 //! The command line: Compose's global options and one module per command.
 
+mod compose;
 mod config;
 mod container;
 mod daemon;
@@ -100,6 +101,9 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(Box<container::ContainerCommand>),
+    /// The Compose commands: up, down, ps, logs, start, stop, restart, kill, rm, run, ls, port
+    #[command(flatten)]
+    Compose(compose::ComposeCommand),
     /// The per-container monitor the daemon starts (internal)
     #[command(hide = true)]
     Monitor(monitor::MonitorCommand),
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Volume(command) => volume::run(&command, &env),
         Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),
+        Command::Compose(command) => compose::run(&cli.project, command, &env),
         Command::Monitor(command) => Ok(monitor::run(&command)),
     };
     match result {
