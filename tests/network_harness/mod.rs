@@ -4,7 +4,7 @@
 //! server) and a cleanup that removes the test's bridges by name when a test
 //! fails.
 
-use crate::common::{stderr, stdout, Engine};
+use crate::common::{processes_naming, stderr, stdout, Engine};
 use stack_engine::network::names::BridgeName;
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -156,7 +156,12 @@ impl NetTest {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let after = HostState::capture(&self.engine, &self.networks.borrow());
-            let differences = self.before.differences(&after);
+            let mut differences = self.before.differences(&after);
+            differences.extend(
+                processes_naming(&self.engine.root())
+                    .iter()
+                    .map(|pid| format!("process {pid} still names the engine's root")),
+            );
             if differences.is_empty() {
                 break;
             }
