@@ -188,6 +188,11 @@ fn published_ports_answer_where_they_are_bound() {
         "{ports}"
     );
     assert!(ports.contains(&format!(":{everywhere}")), "{ports}");
+    let listed = t.ok(&["container", "ps", "--filter", "name=pub"]);
+    assert!(
+        listed.contains(&format!("127.0.0.1:{local_only}->80/tcp")),
+        "{listed}"
+    );
 
     // -P on a user-defined network: the port is chosen and reported.
     t.network("nt-pub", &["--subnet", "10.251.3.0/24"]);
