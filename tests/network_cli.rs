@@ -1,7 +1,7 @@
 //! Networks end to end, as root, through the real binary (issue 4's "Tests
 //! and evidence"): names resolve within a network and not across; published
-//! ports answer where they are bound and nowhere else; `--internal`, `none`
-//! and `host`; DNS forwarding to a fake upstream the test runs on
+//! ports answer where they are bound and nowhere else; `--internal`, `none`,
+//! `host` and `container:NAME`; DNS forwarding to a fake upstream the test runs on
 //! 127.0.0.77; and nothing left behind after removal or a killed daemon.
 //!
 //! Each test has its own state root, run directory, daemon, network names
@@ -331,6 +331,18 @@ fn internal_none_and_host_networks() {
     assert!(
         host.contains(&format!("inet {primary}/")),
         "--network host does not see {primary}:\n{host}"
+    );
+
+    // container:NAME shares another container's namespace: its loopback too.
+    t.httpd("owner", &["--network", "nt-open"]);
+    let shared = t.sh_ok(
+        &["--network", "container:owner"],
+        "ip -4 -o addr show eth0; timeout 5 wget -q -O - http://127.0.0.1/",
+    );
+    let owner = t.address("owner", "nt-open");
+    assert!(
+        shared.contains(&format!("inet {owner}/")) && shared.contains("hello from the container"),
+        "container:owner:\n{shared}"
     );
     t.finish();
 }
