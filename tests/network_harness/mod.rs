@@ -327,10 +327,15 @@ impl HostState {
     }
 
     /// Lines present only before (`-`) or only after (`+`), per source.
+    ///
+    /// Interfaces only count when added: a veth on no bridge in the first
+    /// capture is another engine's, between its creation and its move into
+    /// a container.
     pub fn differences(&self, after: &HostState) -> Vec<String> {
         let mut out = Vec::new();
         for ((source, before), (_, now)) in self.parts.iter().zip(&after.parts) {
-            for line in before.iter().filter(|l| !now.contains(l)) {
+            let gone = before.iter().filter(|l| !now.contains(l));
+            for line in gone.filter(|_| *source != "ip link") {
                 out.push(format!("{source}: - {line}"));
             }
             for line in now.iter().filter(|l| !before.contains(l)) {
