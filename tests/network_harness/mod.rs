@@ -311,7 +311,11 @@ impl HostState {
             .unwrap_or_default()
             .lines()
             .filter(|l| {
-                (l.contains("/run/netns/") && !l.contains("/run/netns/netns-")) || l.contains(&dir)
+                // The host's named namespaces (not Podman's `netns-…`)
+                // and anything under this engine's directory.
+                let point = l.split_whitespace().nth(1).unwrap_or_default();
+                (point.starts_with("/run/netns/") && !point.starts_with("/run/netns/netns-"))
+                    || l.contains(&dir)
             })
             .map(str::to_owned)
             .collect();
