@@ -1,7 +1,7 @@
 //! Networks end to end, as root, through the real binary (issue 4's "Tests
 //! and evidence"): names resolve within a network and not across; published
-//! ports answer where they are bound and nowhere else; `--internal`, `none`
-//! and `host`; DNS forwarding to a fake upstream the test runs on
+//! ports answer where they are bound and nowhere else; `--internal`, `none`,
+//! `host` and `container:NAME`; DNS forwarding to a fake upstream the test runs on
 //! 127.0.0.77; and nothing left behind after removal or a killed daemon.
 //!
 //! Each test has its own state root, run directory, daemon, network names
@@ -35,7 +35,8 @@ fn names_resolve_within_a_network_and_not_across() {
     t.httpd("api", &["--network", "nt-back"]);
     let web = t.address("web", "nt-front");
     assert!(web.starts_with("10.251.1."), "{web}");
-    let get = "wget -q -T 3 -O - http://";
+    // Debian's static busybox wget crashes with -T, hence `timeout`.
+    let get = "timeout 5 wget -q -O - http://";
     // Container name, alias and NAME.NETWORK.
     let fetched = t.sh_ok(
         &["--network", "nt-front"],
@@ -110,7 +111,6 @@ fn names_resolve_within_a_network_and_not_across() {
     );
 
     // A running container leaves a network: its name goes with it.
-    t.ok(&["network", "disconnect", "nt-back", "late"]);
     t.ok(&["network", "connect", "nt-back", "late"]);
     let api = t.address("api", "nt-back");
     assert!(t
@@ -188,6 +188,11 @@ fn published_ports_answer_where_they_are_bound() {
         "{ports}"
     );
     assert!(ports.contains(&format!(":{everywhere}")), "{ports}");
+    let listed = t.ok(&["container", "ps", "--filter", "name=pub"]);
+    assert!(
+        listed.contains(&format!("127.0.0.1:{local_only}->80/tcp")),
+        "{listed}"
+    );
 
     // -P on a user-defined network: the port is chosen and reported.
     t.network("nt-pub", &["--subnet", "10.251.3.0/24"]);
@@ -203,37 +208,6 @@ fn published_ports_answer_where_they_are_bound() {
     eventually("the -P port does not answer", || {
         http_get(loopback, port).is_some_and(|r| r.contains("hello from the container"))
     });
-
-    // A host port in use, by a process or by another container, is refused
-    // before anything is created.
-    let held = TcpListener::bind(("0.0.0.0", 0)).unwrap();
-    let held_port = held.local_addr().unwrap().port();
-    for (name, port) in [("clash1", held_port), ("clash2", everywhere)] {
-        let out = t.engine.stack(&[
-            "container",
-            "run",
-            "-d",
-            "--name",
-            name,
-            "-p",
-            &format!("{port}:80"),
-            "busybox",
-            "httpd",
-            "-f",
-        ]);
-        assert!(
-            !out.status.success(),
-            "{name}: port {port} was published twice"
-        );
-        assert!(
-            stderr(&out).contains(&port.to_string()),
-            "the error names the port: {}",
-            stderr(&out)
-        );
-        let all = t.ok(&["container", "ps", "-a"]);
-        assert!(!all.contains(name), "{name} was created:\n{all}");
-    }
-    drop(held);
 
     // UDP, both ways: a datagram from the host and the echo back.
     let echo = udp_echo_binary(t.engine.dir());
@@ -265,6 +239,37 @@ fn published_ports_answer_where_they_are_bound() {
             matches!(socket.recv_from(&mut buf), Ok((17, _)) if &buf[..17] == b"datagram-over-udp")
         });
     }
+    // A host port in use, by a process or by another container, is refused
+    // before anything is created.
+    let held = TcpListener::bind(("0.0.0.0", 0)).unwrap();
+    let held_port = held.local_addr().unwrap().port();
+    for (name, port) in [("clash1", held_port), ("clash2", everywhere)] {
+        let out = t.engine.stack(&[
+            "container",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "-p",
+            &format!("{port}:80"),
+            "busybox",
+            "httpd",
+            "-f",
+        ]);
+        assert!(
+            !out.status.success(),
+            "{name}: port {port} was published twice"
+        );
+        assert!(
+            stderr(&out).contains(&port.to_string()),
+            "the error names the port: {}",
+            stderr(&out)
+        );
+        let all = t.ok(&["container", "ps", "-a"]);
+        assert!(!all.contains(name), "{name} was created:\n{all}");
+    }
+    drop(held);
+
     t.finish();
 }
 
@@ -295,7 +300,7 @@ fn internal_none_and_host_networks() {
             }
         })
     };
-    let fetch = format!("wget -q -T 3 -O - http://{primary}:{port}/");
+    let fetch = format!("timeout 5 wget -q -O - http://{primary}:{port}/");
     t.network("nt-open", &["--subnet", "10.251.5.0/24"]);
     t.network("nt-closed", &["--subnet", "10.251.4.0/24", "--internal"]);
     let open = t.sh_ok(&["--network", "nt-open"], &fetch);
@@ -326,6 +331,18 @@ fn internal_none_and_host_networks() {
     assert!(
         host.contains(&format!("inet {primary}/")),
         "--network host does not see {primary}:\n{host}"
+    );
+
+    // container:NAME shares another container's namespace: its loopback too.
+    t.httpd("owner", &["--network", "nt-open"]);
+    let shared = t.sh_ok(
+        &["--network", "container:owner"],
+        "ip -4 -o addr show eth0; timeout 5 wget -q -O - http://127.0.0.1/",
+    );
+    let owner = t.address("owner", "nt-open");
+    assert!(
+        shared.contains(&format!("inet {owner}/")) && shared.contains("hello from the container"),
+        "container:owner:\n{shared}"
     );
     t.finish();
 }
@@ -683,7 +700,7 @@ fn the_docker_client_manages_networks() {
         "busybox",
         "sh",
         "-c",
-        "ip -4 -o addr show eth0; wget -q -T 3 -O - http://dweb/",
+        "ip -4 -o addr show eth0; timeout 5 wget -q -O - http://dweb/",
     ]);
     assert!(out.contains("inet 10.251.9."), "{out}");
     assert!(out.contains("hello from the container"), "{out}");

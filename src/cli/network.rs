@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use template::Template;
 
+/// `stack network`'s subcommands, with docker's flags.
 #[derive(Debug, clap::Subcommand)]
 pub enum NetworkCommand {
     /// Create a network
@@ -130,6 +131,7 @@ pub struct CreateArgs {
     name: String,
 }
 
+/// Runs one `stack network` command against the engine the environment names.
 pub fn run(command: &NetworkCommand, env: &Environment) -> Result<ExitCode> {
     engine::with_client(env, |client| async move { execute(&client, command).await })
 }

@@ -4,7 +4,7 @@
 //! server) and a cleanup that removes the test's bridges by name when a test
 //! fails.
 
-use crate::common::{stderr, stdout, Engine};
+use crate::common::{processes_naming, stderr, stdout, Engine};
 use stack_engine::network::names::BridgeName;
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -45,8 +45,8 @@ pub fn net_test() -> Option<NetTest> {
         return None;
     }
     let lock = HOST_NETWORK.lock().unwrap_or_else(|e| e.into_inner());
-    let before = HostState::capture(None);
     let engine = Engine::new();
+    let before = HostState::capture(&engine, &[]);
     let rootfs = engine.dir().join("rootfs");
     let bin = rootfs.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -102,14 +102,25 @@ impl NetTest {
         let mut args = vec!["container", "run", "-d", "--name", name];
         args.extend_from_slice(flags);
         args.extend_from_slice(&["busybox", "httpd", "-f", "-p", "80", "-h", "/www"]);
-        self.ok(&args).trim().to_owned()
+        let id = self.ok(&args).trim().to_owned();
+        // With a container on a network, the engine's table exists: proof
+        // that `table_name` finds it, so the comparison in `finish` sees it.
+        let table = format!("table ip {}", table_name(&self.engine));
+        assert!(
+            run_text("nft", &["list", "tables"]).contains(&table),
+            "no {table}: the host comparison would not see this engine's rules"
+        );
+        id
     }
 
     /// `container run --rm FLAGS busybox sh -c SCRIPT`, whatever its outcome.
     pub fn sh(&self, flags: &[&str], script: &str) -> Output {
+        // The trailing `exit` keeps sh from exec'ing the last command as PID
+        // 1, which ignores the SIGTERM of `timeout`.
+        let script = format!("{script}\nexit $?");
         let mut args = vec!["container", "run", "--rm"];
         args.extend_from_slice(flags);
-        args.extend_from_slice(&["busybox", "sh", "-c", script]);
+        args.extend_from_slice(&["busybox", "sh", "-c", &script]);
         self.engine.stack(&args)
     }
 
@@ -144,8 +155,13 @@ impl NetTest {
         self.engine.stop_daemon();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let after = HostState::capture(Some(&self.engine));
-            let differences = self.before.differences(&after);
+            let after = HostState::capture(&self.engine, &self.networks.borrow());
+            let mut differences = self.before.differences(&after);
+            differences.extend(
+                processes_naming(&self.engine.root())
+                    .iter()
+                    .map(|pid| format!("process {pid} still names the engine's root")),
+            );
             if differences.is_empty() {
                 break;
             }
@@ -159,6 +175,13 @@ impl NetTest {
     }
 
     pub fn remove_everything(&self) {
+        // The default network's id too: its bridge is this engine's.
+        let ids = stdout(&self.engine.stack(&["network", "ls", "-q", "--no-trunc"]));
+        for id in ids.split_whitespace() {
+            if !self.networks.borrow().iter().any(|n| n == id) {
+                self.networks.borrow_mut().push(id.to_owned());
+            }
+        }
         let containers = stdout(&self.engine.stack(&["container", "ps", "-a", "-q"]));
         let containers: Vec<&str> = containers.split_whitespace().collect();
         if !containers.is_empty() {
@@ -205,28 +228,62 @@ impl Drop for NetTest {
     }
 }
 
-/// What the engine may change on the host, as text to compare: its own
-/// interfaces (`stk-`, `stv-`, `stp-`), named network namespaces, its
-/// nftables table and any rule naming it, its iptables chains, and mounts of
-/// its root or of network namespaces. Counters and timestamps are dropped.
-/// Other engines on this host (Docker, Podman) change their own rules
-/// meanwhile; only what names `stack` or its interfaces is compared.
+/// The nft table of the daemon serving `engine`'s root: `stack_` and the
+/// first 8 hex digits of the root's sha256 (as the engine names it).
+pub fn table_name(engine: &Engine) -> String {
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum");
+    let root = engine.root().display().to_string();
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(root.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("sha256sum");
+    format!("stack_{}", &stdout(&out)[..8])
+}
+
+/// What one engine may change on the host, as text to compare: the bridges
+/// of its networks and veths on them (or on no bridge: a leaked veth),
+/// named network namespaces, its nftables table and any other rule naming
+/// its bridges, its iptables chain, and mounts under its directory or of
+/// network namespaces. Counters and timestamps are dropped. Other engines
+/// on this host (Docker, Podman, other `stack` daemons) change their own
+/// state meanwhile and are left out.
 #[derive(Debug)]
 pub struct HostState {
     parts: Vec<(&'static str, Vec<String>)>,
 }
 
 impl HostState {
-    pub fn capture(engine: Option<&Engine>) -> HostState {
-        let ours = |line: &str| {
-            ["stk-", "stv-", "stp-", "stack", "STACK"]
-                .iter()
-                .any(|n| line.contains(n))
-        };
+    /// The state as `engine` (whose networks are `network_ids`) sees it.
+    pub fn capture(engine: &Engine, network_ids: &[String]) -> HostState {
+        let bridges: Vec<String> = network_ids
+            .iter()
+            .map(|id| BridgeName::for_network(id).as_str().to_owned())
+            .collect();
+        let table = table_name(engine);
+        let chain = format!("STACK-FWD-{}", &table["stack_".len()..]);
+        let names_a_bridge = |line: &str| bridges.iter().any(|b| line.contains(b.as_str()));
         let links: Vec<String> = run_text("ip", &["-o", "link", "show"])
             .lines()
-            .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_owned()))
-            .filter(|n| ours(n))
+            .filter(|l| {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let name = words.get(1).map_or("", |n| n.trim_end_matches(':'));
+                let name = name.split('@').next().unwrap_or(name);
+                let master = words
+                    .iter()
+                    .position(|w| *w == "master")
+                    .and_then(|i| words.get(i + 1));
+                bridges.iter().any(|b| b == name)
+                    || (["stv-", "stp-"].iter().any(|p| name.starts_with(p))
+                        && master.is_none_or(|m| bridges.iter().any(|b| b == m)))
+            })
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned())
             .collect();
         let netns: Vec<String> = run_text("ip", &["netns", "list"])
             .lines()
@@ -238,27 +295,27 @@ impl HostState {
         let mut in_table = false;
         for line in nft.lines() {
             if line.starts_with("table ") {
-                // `stack`, or `stack_<hash of the root>` for other roots.
-                in_table = line
-                    .split_whitespace()
-                    .nth(2)
-                    .is_some_and(|t| t == "stack" || t.starts_with("stack_"));
+                in_table = line.split_whitespace().nth(2) == Some(table.as_str());
             }
-            if in_table || ours(line) {
+            if in_table || names_a_bridge(line) {
                 nft_ours.push(strip_counters(line));
             }
         }
         let iptables: Vec<String> = run_text("iptables-save", &[])
             .lines()
-            .filter(|l| !l.starts_with('#') && ours(l))
+            .filter(|l| !l.starts_with('#') && (l.contains(&chain) || names_a_bridge(l)))
             .map(|l| l.split(" [").next().unwrap_or(l).to_owned())
             .collect();
+        let dir = engine.dir().display().to_string();
         let mounts: Vec<String> = std::fs::read_to_string("/proc/mounts")
             .unwrap_or_default()
             .lines()
             .filter(|l| {
-                (l.contains("/run/netns/") && !l.contains("/run/netns/netns-"))
-                    || engine.is_some_and(|e| l.contains(&e.dir().display().to_string()))
+                // The host's named namespaces (not Podman's `netns-…`)
+                // and anything under this engine's directory.
+                let point = l.split_whitespace().nth(1).unwrap_or_default();
+                (point.starts_with("/run/netns/") && !point.starts_with("/run/netns/netns-"))
+                    || l.contains(&dir)
             })
             .map(str::to_owned)
             .collect();
@@ -274,10 +331,15 @@ impl HostState {
     }
 
     /// Lines present only before (`-`) or only after (`+`), per source.
+    ///
+    /// Interfaces only count when added: a veth on no bridge in the first
+    /// capture is another engine's, between its creation and its move into
+    /// a container.
     pub fn differences(&self, after: &HostState) -> Vec<String> {
         let mut out = Vec::new();
         for ((source, before), (_, now)) in self.parts.iter().zip(&after.parts) {
-            for line in before.iter().filter(|l| !now.contains(l)) {
+            let gone = before.iter().filter(|l| !now.contains(l));
+            for line in gone.filter(|_| *source != "ip link") {
                 out.push(format!("{source}: - {line}"));
             }
             for line in now.iter().filter(|l| !before.contains(l)) {

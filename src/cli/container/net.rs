@@ -12,6 +12,7 @@ use bollard::models::{
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+/// The network flags `run` and `create` share.
 #[derive(Debug, clap::Args)]
 pub(super) struct NetworkArgs {
     /// Connect a container to a network: NAME, `none`, `host`, `container:ID`, or

@@ -3,7 +3,7 @@
 
 use super::api_message;
 use anyhow::{anyhow, bail, Result};
-use bollard::models::PortMap;
+use bollard::models::{PortMap, PortSummary};
 use bollard::query_parameters::InspectContainerOptions;
 use bollard::Docker;
 
@@ -69,10 +69,57 @@ fn lines(ports: &PortMap, wanted: Option<&str>) -> Vec<String> {
     out
 }
 
+/// The PORTS column of `ps`, as docker writes it: `0.0.0.0:8080->80/tcp`
+/// for a published port, `80/tcp` for one that is only exposed.
+pub(super) fn column(ports: &[PortSummary]) -> String {
+    let entries: Vec<String> = ports
+        .iter()
+        .map(|p| {
+            let proto = p.typ.map_or("tcp".to_owned(), |t| t.to_string());
+            match (p.ip.as_deref(), p.public_port) {
+                (ip, Some(public)) => format!(
+                    "{}:{public}->{}/{proto}",
+                    ip.filter(|ip| !ip.is_empty()).unwrap_or("0.0.0.0"),
+                    p.private_port
+                ),
+                (_, None) => format!("{}/{proto}", p.private_port),
+            }
+        })
+        .collect();
+    entries.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::PortBinding;
+    use bollard::models::{PortBinding, PortSummaryTypeEnum};
+
+    #[test]
+    fn the_ps_column_as_docker_writes_it() {
+        let ports = [
+            PortSummary {
+                ip: Some("0.0.0.0".into()),
+                private_port: 80,
+                public_port: Some(8080),
+                typ: Some(PortSummaryTypeEnum::TCP),
+            },
+            PortSummary {
+                ip: Some("::".into()),
+                private_port: 80,
+                public_port: Some(8080),
+                typ: Some(PortSummaryTypeEnum::TCP),
+            },
+            PortSummary {
+                private_port: 53,
+                typ: Some(PortSummaryTypeEnum::UDP),
+                ..Default::default()
+            },
+        ];
+        assert_eq!(
+            column(&ports),
+            "0.0.0.0:8080->80/tcp, :::8080->80/tcp, 53/udp"
+        );
+    }
 
     fn binding(ip: &str, port: &str) -> PortBinding {
         PortBinding {

@@ -71,7 +71,7 @@ pub(super) async fn ps(
             command,
             format!("{} ago", human_duration(now - c.created.unwrap_or(now))),
             c.status.clone().unwrap_or_default(),
-            String::new(),
+            super::port::column(c.ports.as_deref().unwrap_or_default()),
             names
                 .iter()
                 .map(|n| n.trim_start_matches('/'))
