@@ -176,8 +176,15 @@ pub(super) async fn create(
             "CheckDuplicate",
             "EnableIPv4",
             "EnableIPv6",
+            "Ingress",
+            "ConfigOnly",
         ],
     )?;
+    if request.ingress == Some(true) || request.config_only == Some(true) {
+        return Err(ApiError::bad_request(
+            "swarm networks (Ingress, ConfigOnly) are not supported: this engine runs local bridge networks",
+        ));
+    }
     if request.enable_ipv6 == Some(true) {
         return Err(ApiError::bad_request(
             "IPv6 networks are not supported yet: create the network without --ipv6",
