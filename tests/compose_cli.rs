@@ -333,7 +333,8 @@ services:
         "{err}"
     );
     assert!(err.contains("service \"web\""), "{err}");
-    // Already started services stay up; the dependent was never started.
+    // Already started services stay up; the dependent, never started, is
+    // not left behind half-made.
     let containers = p.ps();
     let state = |name: &str| {
         containers
@@ -342,7 +343,33 @@ services:
             .map(|c| c["State"].as_str().unwrap().to_owned())
     };
     assert_eq!(state("app-db-1").as_deref(), Some("running"));
-    assert_ne!(state("app-web-1").as_deref(), Some("running"));
+    assert_eq!(state("app-web-1"), None);
+    p.finish();
+}
+
+#[test]
+fn a_service_that_cannot_start_fails_up_naming_it() {
+    let compose = format!(
+        "name: app\nservices:\n  ok:\n    image: busybox\n    network_mode: none\n    command: {}\n  \
+         broken:\n    image: busybox\n    network_mode: none\n    command: [/nonexistent]\n  \
+         after:\n    image: busybox\n    network_mode: none\n    command: {}\n    \
+         depends_on: [broken]\n",
+        sleeper("ok"),
+        sleeper("after")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: service \"broken\": container app-broken-1:"),
+        "{err}"
+    );
+    assert!(err.contains("/nonexistent"), "{err}");
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-ok-1"]);
     p.finish();
 }
 
@@ -635,7 +662,16 @@ fn run_starts_dependencies_and_returns_the_commands_exit_code() {
     let Some(p) = Project::new(&compose) else {
         return;
     };
-    let out = p.run(&["run", "--rm", "-e", "X=42", "tool", "sh", "-c", "echo x=$X; exit 7"]);
+    let out = p.run(&[
+        "run",
+        "--rm",
+        "-e",
+        "X=42",
+        "tool",
+        "sh",
+        "-c",
+        "echo x=$X; exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert_eq!(stdout(&out), "x=42\n");
     // The dependency runs; the one-off container is gone.
