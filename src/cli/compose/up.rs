@@ -67,6 +67,12 @@ pub struct UpArgs {
     /// Return the exit code of the selected service container (implies --abort-on-container-exit)
     #[arg(long, value_name = "SERVICE")]
     exit_code_from: Option<String>,
+    /// Restrict attaching to these services (repeatable)
+    #[arg(long, value_name = "SERVICE")]
+    attach: Vec<String>,
+    /// Don't attach to these services (repeatable)
+    #[arg(long, value_name = "SERVICE")]
+    no_attach: Vec<String>,
     /// Don't print a prefix in logs
     #[arg(long)]
     no_log_prefix: bool,
@@ -246,7 +252,7 @@ async fn foreground(
             let labels = c.labels.clone().unwrap_or_default();
             let service = labels.get("com.docker.compose.service");
             labels.get("com.docker.compose.oneoff").map(String::as_str) != Some("True")
-                && service.is_some_and(|s| services.contains(s))
+                && service.is_some_and(|s| services.contains(s) && attached(loaded, args, s))
         })
         .collect();
     let printer = Printer::new(
@@ -341,6 +347,21 @@ async fn foreground(
         (false, Some(code)) if abort => ExitCode::from(code.clamp(0, 255) as u8),
         (false, _) => ExitCode::SUCCESS,
     })
+}
+
+/// Whether foreground `up` shows the logs of `service`: `--attach` when
+/// given, else the service's `attach:`, minus `--no-attach`.
+fn attached(loaded: &Loaded, args: &UpArgs, service: &str) -> bool {
+    let wanted = if args.attach.is_empty() {
+        loaded
+            .project
+            .services
+            .get(service)
+            .is_none_or(|spec| spec.attach != Some(false))
+    } else {
+        args.attach.iter().any(|s| s == service)
+    };
+    wanted && !args.no_attach.iter().any(|s| s == service)
 }
 
 /// The exit code of a container that has ended (or ends now).
