@@ -13,8 +13,12 @@ cd "$(dirname "$0")/.."
 services=${1:-1000}
 runs=${2:-15}
 
-cargo build --release -q -p stack
-stack=$PWD/target/release/stack
+if [[ -n ${STACK_BIN:-} ]]; then
+    stack=$STACK_BIN
+else
+    cargo build --release -q -p stack
+    stack=${CARGO_TARGET_DIR:-$PWD/target}/release/stack
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -1,43 +1,60 @@
 #!/usr/bin/env bash
 # Benchmark: `run --rm busybox true` end to end through the CLI and the
 # daemon's API, for stack and, in the same run, for Docker and Podman when
-# their engines answer here. Prints medians and ratios.
+# their engines answer here, and the bare OCI runtimes (`runc run`, `crun
+# run` when installed) on a plain bundle of busybox's `true` with no engine
+# around them. Prints medians and ratios.
 #
 #   benches/run.sh [RUNS]
 #
 # stack runs on its own state root (a tempdir) and its daemon is stopped at
-# the end. Needs hyperfine (`apt-get install hyperfine`).
+# the end. Needs hyperfine (scripts/bench-peers setup installs it and the
+# peers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 runs=${1:-30}
 
-cargo build --release -q -p stack
-stack=$PWD/target/release/stack
-work=$(mktemp -d)
-export STACK_ROOT=$work/root STACK_RUN_DIR=$work/run
-unset STACK_HOST DOCKER_HOST
-cleanup() {
-    if [[ -f $STACK_ROOT/daemon.lock ]]; then
-        pid=$(cat "$STACK_ROOT/daemon.lock")
-        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STACK_ROOT"; then
-            kill "$pid"
-            while [[ -d /proc/$pid ]]; do sleep 0.05; done
-        fi
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bench_init
 scripts/busybox-image --stack "$stack" >/dev/null
 
 cmds=("$stack container run --rm busybox true")
 names=("stack")
-if command -v docker >/dev/null && docker image inspect busybox >/dev/null 2>&1; then
-    cmds+=("docker run --rm busybox true")
+if docker_ready; then
+    cmds+=("$docker run --rm busybox true")
     names+=("docker")
+else
+    skip_peer docker "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
 fi
-if command -v podman >/dev/null && podman image exists busybox 2>/dev/null; then
+if podman_ready; then
     cmds+=("podman run --rm busybox true")
     names+=("podman")
+else
+    skip_peer podman "podman has no busybox image; scripts/bench-peers setup imports it"
+fi
+# A plain bundle: busybox's root with `runc spec`'s defaults, no terminal.
+if command -v runc >/dev/null; then
+    mkdir -p "$work/bundle/rootfs/bin"
+    install -m 0755 /bin/busybox "$work/bundle/rootfs/bin/busybox"
+    ln -s busybox "$work/bundle/rootfs/bin/true"
+    (cd "$work/bundle" && runc spec)
+    python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["true"]
+json.dump(spec, open(sys.argv[1], "w"))
+PY
+    cmds+=("runc run --bundle $work/bundle stackbench-runc")
+    names+=("runc")
+    if command -v crun >/dev/null; then
+        cmds+=("crun run --bundle $work/bundle stackbench-crun")
+        names+=("crun")
+    else
+        skip_peer crun "not installed"
+    fi
+else
+    skip_peer runc "not installed"
 fi
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
 python3 - "$work/result.json" "${names[@]}" <<'PY'

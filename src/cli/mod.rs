@@ -7,6 +7,7 @@ mod daemon;
 mod engine;
 mod image;
 mod monitor;
+mod network;
 mod volume;
 
 use anyhow::Context;
@@ -94,6 +95,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage containers
     #[command(subcommand)]
     Container(Box<container::ContainerCommand>),
@@ -116,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Image(command) => image::run(command, &env),
         Command::Images(args) => image::run(image::ImageCommand::Ls(args), &env),
         Command::Volume(command) => volume::run(&command, &env),
+        Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),
         Command::Compose(command) => compose::run(&cli.project, command, &env),
         Command::Monitor(command) => Ok(monitor::run(&command)),

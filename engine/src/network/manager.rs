@@ -167,6 +167,9 @@ pub(crate) struct Networks {
     /// it runs, so the last one always reflects the latest state.
     firewall: tokio::sync::Mutex<HostFirewall>,
     dns: dns::Dns,
+    /// Whether the default network's bridge exists; held while making it,
+    /// so concurrent starts wait for it rather than race.
+    default_ready: tokio::sync::Mutex<bool>,
     /// What `stack info` shows of the firewall.
     backend: Mutex<String>,
 }
@@ -205,6 +208,7 @@ impl Networks {
             options,
             netlink,
             state: Mutex::new(State::default()),
+            default_ready: tokio::sync::Mutex::new(false),
             backend: Mutex::new(String::new()),
         });
         networks.load_records().await?;
@@ -396,18 +400,43 @@ impl Networks {
         self.dns.update(&state.networks, &state.active);
     }
 
-    /// Removes every rule and bridge and stops the DNS server when no
-    /// network has a running container and no user network exists; called
-    /// when the daemon stops, so an idle engine leaves nothing in the host's
-    /// firewall or interfaces.
+    /// Stops the DNS server; removes the default network's bridge when no
+    /// running container uses it, and every rule when no network has a
+    /// bridge left. Called when the daemon stops, so an idle engine leaves
+    /// nothing in the host's firewall or interfaces (running containers
+    /// and user-defined networks keep theirs).
     pub(crate) async fn shutdown(&self) {
         self.dns.stop_all();
         // Only when empty: running containers keep their namespace files.
         let _ = std::fs::remove_dir(self.layout.netns_dir());
-        let idle = {
-            let state = self.lock();
-            state.active.is_empty() && state.networks.values().all(|n| n.default)
+        let (default_bridge, idle) = {
+            let mut state = self.lock();
+            let default_ids: Vec<String> = state
+                .networks
+                .values()
+                .filter(|n| n.default)
+                .map(|n| n.id.clone())
+                .collect();
+            let default_used = state
+                .active
+                .values()
+                .any(|a| (a.network.endpoints.iter()).any(|e| default_ids.contains(&e.network_id)));
+            let bridge = (state.default_bridge_up && !default_used)
+                .then(|| state.networks.values().find(|n| n.default))
+                .flatten()
+                .and_then(|n| IfName::new(&n.bridge).ok());
+            if bridge.is_some() {
+                state.default_bridge_up = false;
+            }
+            let idle = state.active.is_empty() && state.networks.values().all(|n| n.default);
+            (bridge, idle)
         };
+        if let Some(bridge) = default_bridge {
+            *self.default_ready.lock().await = false;
+            if let Err(error) = self.netlink.delete_link(&bridge).await {
+                tracing::warn!(%error, "cannot remove the default network's bridge");
+            }
+        }
         if idle {
             let mut firewall = self.firewall.lock().await;
             let mut backend = std::mem::take(&mut *firewall);
@@ -415,6 +444,8 @@ impl Networks {
             if let Ok(Err(error)) = result {
                 tracing::warn!(%error, "cannot remove the firewall rules");
             }
+        } else if let Err(error) = self.sync_firewall().await {
+            tracing::warn!(%error, "cannot update the firewall");
         }
     }
 }

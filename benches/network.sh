@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Benchmark: container networking on one user-defined bridge network, for
+# stack and, in the same run, Docker (embedded DNS, userland proxy) and
+# Podman (netavark DNAT, aardvark-dns) where their engines answer:
+#
+# - DNS for a network alias (`web`) asked from inside a second container's
+#   network namespace: dnsperf with 4 clients (queries/s, p50/p99 latency),
+#   and one query at a time (benches/dnslat.py: queries/s, p50/p99);
+# - HTTP requests/s with wrk to busybox httpd in a container, through its
+#   published port on 127.0.0.1 and to the container's address directly,
+#   beside the same httpd on the host's loopback;
+# - TCP throughput container to container with iperf3 (the host's iperf3
+#   run in each container's network namespace with nsenter), beside the
+#   host's loopback.
+#
+#   benches/network.sh [SECONDS]
+#
+# SECONDS (default 5) is the length of each load run. Ratios are stack's
+# figure over the peer's (above 1 is better for stack). Traffic goes only to
+# 127.0.0.1 and to the networks this script creates. busybox httpd has no
+# keep-alive, so net.ipv4.tcp_tw_reuse is set to 1 during the run and put
+# back at exit. Needs dnsperf, wrk, iperf3 (scripts/bench-peers setup).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benches/lib.sh
+secs=${1:-5}
+for tool in dnsperf wrk iperf3 nsenter python3; do
+    command -v "$tool" >/dev/null || { echo "network.sh: $tool is missing (scripts/bench-peers setup installs it)" >&2; exit 1; }
+done
+
+bench_init
+net=stackbench
+results=$work/results.tsv
+: >"$results"
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
+
+tw_reuse=$(sysctl -n net.ipv4.tcp_tw_reuse)
+bench_cleanup_hooks+=("sysctl -q -w net.ipv4.tcp_tw_reuse=$tw_reuse")
+sysctl -q -w net.ipv4.tcp_tw_reuse=1
+
+# The docker-style CLI of an engine.
+eng() {
+    local engine=$1
+    shift
+    case $engine in
+    stack) stack_docker "$@" ;;
+    docker) "$docker" "$@" ;;
+    podman) podman "$@" ;;
+    esac
+}
+
+port_of() { case $1 in stack) echo 18081 ;; docker) echo 18082 ;; podman) echo 18083 ;; esac; }
+
+remove_all() {
+    eng "$1" rm -f stackbench-web stackbench-peer >/dev/null 2>&1 || true
+    eng "$1" network rm "$net" >/dev/null 2>&1 || true
+}
+
+wait_http() {
+    local i
+    for i in $(seq 100); do
+        (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Requests/s of wrk against URL (errors reported on stderr).
+wrk_rps() {
+    local out
+    out=$(wrk -t 2 -c 8 -d "${secs}s" "$1")
+    if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
+        echo "wrk $1: $(grep -E 'Socket errors|Non-2xx' <<<"$out")" >&2
+    fi
+    awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
+}
+
+# dnsperf with 4 clients: "<q/s> <p50 us> <p99 us>". Queries/s come from a
+# run without -v (printing every answer slows dnsperf down), the latencies
+# from a second run with it.
+dnsperf_load() {
+    local pid=$1 server=$2 qps
+    echo "web A" >"$work/queries"
+    qps=$(nsenter -t "$pid" -n dnsperf -s "$server" -d "$work/queries" -c 4 -l "$secs" 2>/dev/null |
+        awk '/Queries per second:/ {printf "%.0f", $4}')
+    echo -n "$qps "
+    nsenter -t "$pid" -n dnsperf -s "$server" -d "$work/queries" -c 4 -l "$secs" -v 2>/dev/null | python3 -c '
+import sys
+lat = sorted(float(line.split()[-1]) for line in sys.stdin if line.startswith("> "))
+if not lat:
+    sys.exit("dnsperf: no answers")
+print(f"{lat[len(lat) // 2] * 1e6:.0f} {lat[len(lat) * 99 // 100] * 1e6:.0f}")'
+}
+
+# Gbit/s received, from iperf3's JSON report on stdin.
+gbits() { python3 -c "import json, sys; print('%.2f' % (json.load(sys.stdin)['end']['sum_received']['bits_per_second'] / 1e9))"; }
+
+iperf_gbits() {
+    local server_pid=$1 client_pid=$2 addr=$3
+    nsenter -t "$server_pid" -n iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+    local spid=$!
+    sleep 0.3
+    nsenter -t "$client_pid" -n iperf3 -c "$addr" -p 5201 -t "$secs" -J | gbits
+    wait "$spid" || true
+}
+
+# Runs every measurement on one engine; prints why when something cannot run.
+measure() {
+    local engine=$1 port err web_pid peer_pid web_ip server line
+    port=$(port_of "$engine")
+    remove_all "$engine"
+    bench_cleanup_hooks+=("remove_all $engine")
+    if ! err=$(eng "$engine" network create "$net" 2>&1 >/dev/null); then
+        [[ $engine == stack ]] && stack_unsupported "user-defined networks: ${err##*$'\n'}" || echo "$engine: network create failed: $err"
+        return 0
+    fi
+    local ports=(-p "127.0.0.1:$port:80") published=1
+    if ! err=$(eng "$engine" run -d --name stackbench-web --network "$net" --network-alias web "${ports[@]}" \
+        busybox sh -c 'echo ok >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1 >/dev/null); then
+        if [[ $engine == stack && $published == 1 ]]; then
+            stack_unsupported "published ports: ${err##*$'\n'}"
+            ports=() published=0
+            eng stack rm -f stackbench-web >/dev/null 2>&1 || true
+            err=$(eng stack run -d --name stackbench-web --network "$net" --network-alias web \
+                busybox sh -c 'echo ok >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1 >/dev/null) ||
+                { stack_unsupported "containers on a network: ${err##*$'\n'}"; return 0; }
+        else
+            echo "$engine: cannot start the web container: $err"
+            return 0
+        fi
+    fi
+    eng "$engine" run -d --name stackbench-peer --network "$net" busybox sleep 3600 >/dev/null
+    web_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)
+    peer_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-peer)
+    web_ip=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-web)
+    if [[ -z $web_ip ]]; then
+        [[ $engine == stack ]] && stack_unsupported "container addresses on a network" || echo "$engine: the web container has no address"
+        return 0
+    fi
+    server=$(awk '$1 == "nameserver" {print $2; exit}' "/proc/$peer_pid/root/etc/resolv.conf")
+
+    if [[ -n $server ]] && line=$(nsenter -t "$peer_pid" -n python3 benches/dnslat.py "$server" web 1 2>&1) &&
+        [[ $line == *NOERROR ]]; then
+        line=$(dnsperf_load "$peer_pid" "$server")
+        record "$engine" dns4_qps "${line%% *}"
+        line=${line#* }
+        record "$engine" dns4_p50 "${line%% *}"
+        record "$engine" dns4_p99 "${line#* }"
+        line=$(nsenter -t "$peer_pid" -n python3 benches/dnslat.py "$server" web 20000)
+        read -r qps p50 p99 _ <<<"$line"
+        record "$engine" dns1_qps "$qps"
+        record "$engine" dns1_p50 "$p50"
+        record "$engine" dns1_p99 "$p99"
+    else
+        [[ $engine == stack ]] && stack_unsupported "DNS for names on a network (nameserver '${server:-none}': ${line:-no answer})" ||
+            echo "$engine: its DNS does not answer for web ($line)"
+    fi
+
+    if wait_http "$web_ip" 80; then
+        record "$engine" http_direct "$(wrk_rps "http://$web_ip/")"
+    else
+        echo "$engine: $web_ip:80 does not answer from the host"
+    fi
+    if ((published)); then
+        if wait_http 127.0.0.1 "$port"; then
+            record "$engine" http_published "$(wrk_rps "http://127.0.0.1:$port/")"
+        else
+            [[ $engine == stack ]] && stack_unsupported "a published port answering on 127.0.0.1:$port" ||
+                echo "$engine: 127.0.0.1:$port does not answer"
+        fi
+    fi
+
+    local peer_ip
+    peer_ip=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-peer)
+    if [[ -n $peer_ip ]]; then
+        record "$engine" iperf "$(iperf_gbits "$web_pid" "$peer_pid" "$web_ip")"
+    fi
+    remove_all "$engine"
+}
+
+engines=(host)
+# The same httpd on the host's loopback, and iperf3 over loopback.
+mkdir -p "$work/www"
+echo ok >"$work/www/index.html"
+busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
+httpd_pid=$!
+bench_cleanup_hooks+=("kill $httpd_pid")
+wait_http 127.0.0.1 18080
+record host http_published "$(wrk_rps http://127.0.0.1:18080/)"
+iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
+iperf_pid=$!
+sleep 0.3
+record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
+wait "$iperf_pid" || true
+
+scripts/busybox-image --stack "$stack" >/dev/null
+if stack_docker network ls >/dev/null 2>&1; then
+    engines+=(stack)
+    measure stack
+else
+    stack_unsupported "networks: the engine's API has no /networks in this build"
+fi
+if docker_ready; then
+    engines+=(docker)
+    measure docker
+else
+    skip_peer docker "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
+fi
+if podman_ready; then
+    engines+=(podman)
+    measure podman
+else
+    skip_peer podman "podman has no busybox image; scripts/bench-peers setup imports it"
+fi
+
+python3 - "$results" "$secs" "${engines[@]}" <<'PY'
+import collections, sys
+path, secs, engines = sys.argv[1], sys.argv[2], sys.argv[3:]
+val = collections.defaultdict(dict)
+for line in open(path):
+    engine, what, v = line.rstrip("\n").split("\t")
+    if v:
+        val[what][engine] = float(v)
+rows = [
+    ("dns4_qps", "DNS, dnsperf 4 clients", "q/s", True),
+    ("dns4_p50", "  latency p50", "us", False),
+    ("dns4_p99", "  latency p99", "us", False),
+    ("dns1_qps", "DNS, one query at a time", "q/s", True),
+    ("dns1_p50", "  latency p50", "us", False),
+    ("dns1_p99", "  latency p99", "us", False),
+    ("http_published", "HTTP via 127.0.0.1 port", "req/s", True),
+    ("http_direct", "HTTP to container address", "req/s", True),
+    ("iperf", "TCP container->container", "Gbit/s", True),
+]
+print(f"container networking, {secs} s per load run; in brackets stack / that engine (above 1: stack better)")
+print(f"  {'':30}{'':8}" + "".join(f"{e:>20}" for e in engines))
+for key, label, unit, higher_better in rows:
+    row = f"  {label:30}{unit:8}"
+    mine = val[key].get("stack")
+    for e in engines:
+        v = val[key].get(e)
+        if v is None:
+            row += f"{'-':>20}"
+            continue
+        cell = f"{v:.2f}" if unit == "Gbit/s" else f"{v:.0f}"
+        if e != "stack" and mine:
+            ratio = mine / v if higher_better else v / mine
+            cell += f" ({ratio:.2f}x)"
+        row += f"{cell:>20}"
+    print(row)
+print("  host: busybox httpd and iperf3 on the host's loopback (no container)")
+PY
