@@ -296,6 +296,18 @@ fn orphans_are_named_and_removed_on_request() {
     p.ok(&["up", "-d", "--remove-orphans"]);
     let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["app-a-1"]);
+
+    // Without the file, `-p NAME` finds the project by its labels alone.
+    let elsewhere = |args: &[&str]| {
+        let mut command = p.command(args);
+        command.current_dir(p.engine.dir());
+        command.output().expect("run stack")
+    };
+    let out = elsewhere(&["-p", "app", "ps", "-q"]);
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stderr(&out));
+    let out = elsewhere(&["-p", "app", "down", "-t", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(p.all_containers(), "");
     p.finish();
 }
 

@@ -3,7 +3,7 @@
 //! (coloured on a terminal), as Compose prints them.
 
 use super::super::engine::with_client;
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load_or_named, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::snapshot::project_containers;
 use anyhow::Result;
@@ -39,7 +39,7 @@ pub struct LogsArgs {
 }
 
 pub fn run(project: &ProjectArgs, args: LogsArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
+    let (loaded, _, _) = load_or_named(project, env)?;
     check_services(&loaded, &args.services)?;
     let name = loaded.project.name.clone();
     with_client(env, |client| async move {

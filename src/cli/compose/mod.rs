@@ -18,6 +18,9 @@ use super::ProjectArgs;
 use crate::orchestrator::ProjectLabels;
 use anyhow::{Context, Result};
 use stack_compose::env::Environment;
+use stack_compose::error::LoadErrors;
+use stack_compose::graph::ServiceGraph;
+use stack_compose::model::Project;
 use stack_compose::Loaded;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -79,6 +82,43 @@ fn load(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels)
         eprintln!("warning: {warning}");
     }
     Ok((loaded, origin(args, &cwd)))
+}
+
+/// Like [`load`], but with `-p NAME` and no compose file found, the project
+/// as the engine alone knows it: named, with no services (its containers
+/// are found by their labels). The flag says whether a file was read.
+fn load_or_named(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels, bool)> {
+    match load(args, env) {
+        Ok((loaded, origin)) => Ok((loaded, origin, true)),
+        Err(e) => {
+            let no_file = e.downcast_ref::<LoadErrors>().is_some_and(|errors| {
+                errors
+                    .0
+                    .iter()
+                    .all(|e| e.message.starts_with("no configuration file provided"))
+            });
+            match &args.project_name {
+                Some(name) if no_file && args.files.is_empty() => {
+                    let project = Project {
+                        name: name.clone(),
+                        ..Project::default()
+                    };
+                    let graph = ServiceGraph::from_project(&project).map_err(|_| {
+                        anyhow::anyhow!("an empty project {name} has no dependency graph")
+                    })?;
+                    let loaded = Loaded {
+                        project,
+                        all_profiles: Vec::new(),
+                        graph,
+                        warnings: Vec::new(),
+                        environment: Environment::default(),
+                    };
+                    Ok((loaded, ProjectLabels::default(), false))
+                }
+                _ => Err(e),
+            }
+        }
+    }
 }
 
 /// Where the project comes from, as Compose records it on containers.

@@ -2,7 +2,7 @@
 //! per line shaped like `docker compose ps --format json`.
 
 use super::super::engine::with_client;
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load_or_named, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::snapshot::project_containers;
 use anyhow::{anyhow, Result};
@@ -78,7 +78,7 @@ impl Row {
 }
 
 pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
+    let (loaded, _, _) = load_or_named(project, env)?;
     check_services(&loaded, &args.services)?;
     if args.list_services {
         let mut out = std::io::stdout().lock();
