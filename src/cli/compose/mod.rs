@@ -1,14 +1,15 @@
 //! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
 //! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `ls` and `port`. Each loads the project, observes the engine, and (for the
-//! commands that change something) plans with the orchestrator and runs
-//! the plan.
+//! `exec`, `pause`, `unpause`, `top`, `ls` and `port`. Each loads the
+//! project, observes the engine, and (for the commands that change
+//! something) plans with the orchestrator and runs the plan.
 
 mod down;
 mod info;
 mod lifecycle;
 mod live;
 mod logs;
+mod process;
 mod progress;
 mod ps;
 mod run;
@@ -48,6 +49,14 @@ pub enum ComposeCommand {
     Rm(lifecycle::RmArgs),
     /// Run a one-off command in a new container of a service
     Run(run::RunArgs),
+    /// Run a command in a running container of a service
+    Exec(process::ExecArgs),
+    /// Pause the project's running containers
+    Pause(process::ServiceList),
+    /// Unpause the project's paused containers
+    Unpause(process::ServiceList),
+    /// Display the processes of the project's running containers
+    Top(process::ServiceList),
     /// List the projects on the engine
     Ls(info::LsArgs),
     /// Print the host address a service's port is published on
@@ -67,6 +76,10 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Kill(args) => lifecycle::kill(project, args, env),
         ComposeCommand::Rm(args) => lifecycle::rm(project, args, env),
         ComposeCommand::Run(args) => run::run(project, args, env),
+        ComposeCommand::Exec(args) => process::exec(project, args, env),
+        ComposeCommand::Pause(args) => process::pause(project, args, env, false),
+        ComposeCommand::Unpause(args) => process::pause(project, args, env, true),
+        ComposeCommand::Top(args) => process::top(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),
     }
