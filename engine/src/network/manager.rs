@@ -36,20 +36,6 @@ use crate::state::{self, time, Layout};
 pub(crate) use attach::{ContainerFacts, CreateRequest, Peer};
 pub(crate) use ports::parse_port_key;
 
-/// Checks a create request's published ports (`PortBindings`, `-P` over
-/// `ExposedPorts`) so that a bad one is refused at create, naming it.
-pub(crate) fn check_ports(
-    host: &bollard_stubs::models::HostConfig,
-    exposed: &[String],
-) -> Result<(), String> {
-    ports::requests(
-        &host.port_bindings.clone().unwrap_or_default(),
-        host.publish_all_ports.unwrap_or(false),
-        exposed,
-    )
-    .map(drop)
-}
-
 /// The MTU of bridges and endpoints.
 const MTU: u32 = 1500;
 
@@ -170,6 +156,9 @@ pub(crate) struct Networks {
     /// Whether the default network's bridge exists; held while making it,
     /// so concurrent starts wait for it rather than race.
     default_ready: tokio::sync::Mutex<bool>,
+    /// Serializes network creation: the route dump it needs fails with
+    /// EBUSY while another dump runs on the same netlink socket.
+    creating: tokio::sync::Mutex<()>,
     /// What `stack info` shows of the firewall.
     backend: Mutex<String>,
 }
@@ -209,6 +198,7 @@ impl Networks {
             netlink,
             state: Mutex::new(State::default()),
             default_ready: tokio::sync::Mutex::new(false),
+            creating: tokio::sync::Mutex::new(()),
             backend: Mutex::new(String::new()),
         });
         networks.load_records().await?;
@@ -317,6 +307,38 @@ impl Networks {
         link::set_route_localnet(&self.options.sysctl_ipv4.join("conf"), &bridge)
             .and_then(|()| link::enable_ip_forward(&self.options.sysctl_ipv4))
             .map_err(host_err)
+    }
+
+    /// Checks a create request's published ports (`PortBindings`, `-P`
+    /// over `ExposedPorts`): each must be well-formed, and each fixed host
+    /// port free now, so that a doomed container is refused before it
+    /// exists, naming the port and who holds it. (The start checks again
+    /// and reserves.)
+    pub(crate) fn check_ports(
+        &self,
+        host: &bollard_stubs::models::HostConfig,
+        exposed: &[String],
+    ) -> Result<(), NetError> {
+        let requests = ports::requests(
+            &host.port_bindings.clone().unwrap_or_default(),
+            host.publish_all_ports.unwrap_or(false),
+            exposed,
+        )
+        .map_err(NetError::Invalid)?;
+        let taken: Vec<_> = self
+            .lock()
+            .active
+            .values()
+            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
+            .collect();
+        ports::choose(
+            &requests,
+            &taken,
+            &ports::probe_host,
+            &ports::ephemeral_host,
+        )
+        .map(drop)
+        .map_err(|errors| NetError::Conflict(errors.join("; ")))
     }
 
     /// Every network with its running containers' endpoints, by name.

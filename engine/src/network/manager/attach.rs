@@ -599,6 +599,7 @@ impl Networks {
     /// Creates a user-defined network: record, bridge, DNS listener, rules.
     pub(crate) async fn create_network(&self, request: CreateRequest) -> Result<String, NetError> {
         check_name(&request.name)?;
+        let _creating = self.creating.lock().await;
         let routes = self.netlink.ipv4_routes().await.map_err(host_err)?;
         let id = crate::container::names::new_id().map_err(host_err)?;
         let record = {
