@@ -200,13 +200,20 @@ services:
     )
 }
 
-/// A time of the engine's inspect output (RFC 3339, nanoseconds), as a
-/// string that sorts chronologically (same day, same zone).
-fn time(container: &Value, field: &str) -> String {
-    container["State"][field]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+/// A time of the engine's inspect output (RFC 3339, UTC, the fraction
+/// possibly shortened) as seconds since the day began (tests run within
+/// one day's minutes).
+fn time(container: &Value, field: &str) -> f64 {
+    let text = container["State"][field].as_str().unwrap_or_default();
+    let clock = text
+        .split_once('T')
+        .map_or("", |(_, clock)| clock)
+        .trim_end_matches('Z');
+    let parts: Vec<f64> = clock.split(':').filter_map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [h, m, s] => h * 3600.0 + m * 60.0 + s,
+        _ => panic!("{field} is not a time: {text:?}"),
+    }
 }
 
 #[test]
