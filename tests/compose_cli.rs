@@ -699,3 +699,148 @@ fn run_starts_dependencies_and_returns_the_commands_exit_code() {
     assert_eq!(p.all_containers().lines().count(), 1);
     p.finish();
 }
+
+#[test]
+fn five_services_on_two_networks_come_up_healthy_in_dependency_order() {
+    let healthy_after = |seconds: &str| {
+        format!(
+            "[sh, -c, 'trap \"exit 0\" TERM; sleep {seconds}; touch /ready; while true; do sleep 0.1; done']"
+        )
+    };
+    let check = "{test: [CMD, test, -f, /ready], interval: 100ms, retries: 100}";
+    let compose = format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    command: {slow}
+    healthcheck: {check}
+    networks: [back]
+  cache:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [back]
+  api:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [back, front]
+    depends_on:
+      db: {{condition: service_healthy}}
+      cache: {{condition: service_healthy}}
+  web:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [front]
+    depends_on:
+      api: {{condition: service_healthy}}
+  worker:
+    image: busybox
+    command: {fast}
+    networks: [back]
+    depends_on: [api]
+networks:
+  front: {{}}
+  back: {{}}
+",
+        slow = healthy_after("0.5"),
+        fast = healthy_after("0.1"),
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait"]);
+    let containers = p.ps();
+    assert_eq!(containers.len(), 5);
+    for c in &containers {
+        assert_eq!(c["State"], "running", "{c}");
+        let expected = if c["Service"] == "worker" {
+            ""
+        } else {
+            "healthy"
+        };
+        assert_eq!(c["Health"], expected, "{c}");
+    }
+    let started = |name: &str| time(&p.inspect(name), "StartedAt");
+    assert!(started("app-api-1") > started("app-db-1"));
+    assert!(started("app-api-1") > started("app-cache-1"));
+    assert!(started("app-web-1") > started("app-api-1"));
+    assert!(started("app-worker-1") > started("app-api-1"));
+    p.finish();
+}
+
+#[test]
+fn exec_pause_and_top_act_on_a_services_container() {
+    let compose = format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("a")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    let out = p.run(&[
+        "exec",
+        "-T",
+        "-e",
+        "X=1",
+        "a",
+        "sh",
+        "-c",
+        "echo x=$X; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "x=1\n");
+    let top = p.ok(&["top"]);
+    assert!(top.starts_with("app-a-1\n"), "{top}");
+    assert!(top.contains("while true"), "{top}");
+    p.ok(&["pause"]);
+    assert_eq!(p.ps()[0]["State"], "paused");
+    p.ok(&["unpause"]);
+    assert_eq!(p.ps()[0]["State"], "running");
+    let out = p.run(&["exec", "--index", "2", "a", "true"]);
+    assert!(
+        stderr(&out).contains("service \"a\" has no running container number 2"),
+        "{}",
+        stderr(&out)
+    );
+    p.finish();
+}
+
+#[test]
+fn an_unhealthy_dependency_fails_up_naming_it() {
+    let compose = format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: {db}
+    healthcheck: {{test: [CMD, 'false'], interval: 100ms, retries: 2}}
+  web:
+    image: busybox
+    network_mode: none
+    command: {db}
+    depends_on:
+      db: {{condition: service_healthy}}
+",
+        db = sleeper("up")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "service \"web\" cannot start: its dependency \"db\" failed: container app-db-1 is unhealthy"
+        ),
+        "{err}"
+    );
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-db-1"]);
+    p.finish();
+}

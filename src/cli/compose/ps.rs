@@ -97,7 +97,7 @@ pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<Exi
             let service = r.label("com.docker.compose.service");
             r.label("com.docker.compose.oneoff") != "True"
                 && (args.services.is_empty() || args.services.contains(&service))
-                && (args.all || !args.status.is_empty() || r.state() == "running")
+                && (args.all || !args.status.is_empty() || is_up(&r.state()))
                 && (args.status.is_empty() || args.status.contains(&r.state()))
         });
         rows.sort_by_key(|r| r.name());
@@ -115,6 +115,12 @@ pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<Exi
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The states `ps` lists without `-a`, as `docker ps` does: a process
+/// exists (paused ones included).
+fn is_up(state: &str) -> bool {
+    matches!(state, "running" | "paused" | "restarting")
 }
 
 async fn row(client: &Docker, summary: ContainerSummary) -> Result<Row> {
