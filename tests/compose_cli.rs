@@ -844,3 +844,24 @@ services:
     assert_eq!(names, ["app-db-1"]);
     p.finish();
 }
+
+#[test]
+fn wait_returns_the_first_exit_code_and_can_take_the_project_down() {
+    let compose = format!(
+        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
+         command: [sh, -c, 'sleep 0.3; exit 6']\n  side:\n    image: busybox\n    \
+         network_mode: none\n    command: {}\n",
+        sleeper("side")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    let out = p.run(&["wait", "job"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    p.ok(&["up", "-d"]);
+    let out = p.run(&["wait", "--down-project"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert_eq!(p.all_containers(), "");
+    p.finish();
+}

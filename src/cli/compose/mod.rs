@@ -1,6 +1,6 @@
 //! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
 //! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `exec`, `pause`, `unpause`, `top`, `ls` and `port`. Each loads the
+//! `exec`, `pause`, `unpause`, `top`, `wait`, `ls` and `port`. Each loads the
 //! project, observes the engine, and (for the commands that change
 //! something) plans with the orchestrator and runs the plan.
 
@@ -57,6 +57,8 @@ pub enum ComposeCommand {
     Unpause(process::ServiceList),
     /// Display the processes of the project's running containers
     Top(process::ServiceList),
+    /// Block until the containers of all (or the given) services stop
+    Wait(process::WaitArgs),
     /// List the projects on the engine
     Ls(info::LsArgs),
     /// Print the host address a service's port is published on
@@ -80,6 +82,7 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Pause(args) => process::pause(project, args, env, false),
         ComposeCommand::Unpause(args) => process::pause(project, args, env, true),
         ComposeCommand::Top(args) => process::top(project, args, env),
+        ComposeCommand::Wait(args) => process::wait(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),
     }

@@ -1,17 +1,22 @@
-//! `stack exec`, `pause`, `unpause` and `top`: the processes of a
+//! `stack exec`, `pause`, `unpause`, `top` and `wait`: the processes of a
 //! project's service containers. `exec` picks the container (`--index`)
 //! and hands over to `stack container exec`, which owns the terminal.
 
 use super::super::container::{self, ContainerCommand};
 use super::super::engine::with_client;
+use super::progress::{sink, ProgressMode};
 use super::{check_services, load, ProjectArgs};
 use crate::orchestrator::api_message;
+use crate::orchestrator::execute::execute;
+use crate::orchestrator::snapshot::observe;
 use crate::orchestrator::snapshot::project_containers;
+use crate::orchestrator::{reconcile_down, DownOptions};
 use anyhow::{anyhow, bail, Result};
 use bollard::models::ContainerSummary;
-use bollard::query_parameters::TopOptions;
+use bollard::query_parameters::{TopOptions, WaitContainerOptions};
 use clap::{FromArgMatches, Subcommand};
 use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use stack_compose::env::Environment;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -41,6 +46,15 @@ pub struct ExecArgs {
     /// The command and its arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     command: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WaitArgs {
+    /// Take the project down (as `down`) once the first container stops
+    #[arg(long)]
+    down_project: bool,
+    /// Services (default: all)
+    services: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +220,51 @@ pub fn top(project: &ProjectArgs, args: ServiceList, env: &Environment) -> Resul
             writeln!(out)?;
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Blocks until the services' containers stop; the exit code is the first
+/// one's to stop.
+pub fn wait(project: &ProjectArgs, args: WaitArgs, env: &Environment) -> Result<ExitCode> {
+    let (loaded, _) = load(project, env)?;
+    check_services(&loaded, &args.services)?;
+    let project_name = loaded.project.name.clone();
+    with_client(env, |client| async move {
+        let list = containers(&client, &project_name, &args.services).await?;
+        let client_ref = &client;
+        let mut waits: FuturesUnordered<_> = list
+            .iter()
+            .filter_map(|c| c.id.clone())
+            .map(|id| async move {
+                let options = WaitContainerOptions {
+                    condition: "not-running".to_owned(),
+                };
+                match client_ref.wait_container(&id, Some(options)).next().await {
+                    Some(Ok(response)) => response.status_code,
+                    // bollard reports a non-zero exit code as an error.
+                    Some(Err(bollard::errors::Error::DockerContainerWaitError {
+                        code, ..
+                    })) => code,
+                    _ => -1,
+                }
+            })
+            .collect();
+        let first = waits.next().await.unwrap_or(0);
+        if args.down_project {
+            drop(waits);
+            let observed = observe(&client, &loaded.project).await?;
+            let plan = reconcile_down(
+                &loaded.project,
+                &loaded.graph,
+                &observed,
+                &DownOptions::default(),
+            );
+            let sink = sink(ProgressMode::Plain);
+            execute(&client, &loaded.project, &plan, sink.as_ref()).await?;
+        } else {
+            while waits.next().await.is_some() {}
+        }
+        Ok(ExitCode::from(first.clamp(0, 255) as u8))
     })
 }
 
