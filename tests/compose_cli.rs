@@ -865,3 +865,67 @@ fn wait_returns_the_first_exit_code_and_can_take_the_project_down() {
     assert_eq!(p.all_containers(), "");
     p.finish();
 }
+
+#[test]
+fn bind_mounts_are_writable_or_read_only_as_written() {
+    let Some(p) = Project::new("services: {}\n") else {
+        return;
+    };
+    let shared = p.engine.dir().join("shared");
+    let fixed = p.engine.dir().join("fixed");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&fixed).unwrap();
+    std::fs::write(fixed.join("note"), "from the host\n").unwrap();
+    p.write(&format!(
+        "name: app
+services:
+  writer:
+    image: busybox
+    network_mode: none
+    volumes: ['{shared}:/out', '{fixed}:/in:ro']
+    command: [sh, -c, 'cat /in/note; echo written > /out/file; touch /in/x 2>/dev/null || echo read-only']
+",
+        shared = shared.display(),
+        fixed = fixed.display()
+    ));
+    let out = p.run(&["up", "--no-log-prefix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("from the host\n"), "{text}");
+    assert!(text.contains("read-only\n"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(shared.join("file")).unwrap(),
+        "written\n"
+    );
+    assert!(!fixed.join("x").exists());
+    p.finish();
+}
+
+#[test]
+fn kill_restart_and_stop_act_on_the_services_containers() {
+    let compose = format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("started")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    p.ok(&["kill", "-s", "TERM", "a"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while p.ps()[0]["State"] != "exited" {
+        assert!(Instant::now() < deadline, "kill -s TERM did not end it");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(p.ps()[0]["ExitCode"], 0);
+    p.ok(&["start"]);
+    assert_eq!(p.ps()[0]["State"], "running");
+    let before = time(&p.inspect("app-a-1"), "StartedAt");
+    p.ok(&["restart", "-t", "1"]);
+    assert!(time(&p.inspect("app-a-1"), "StartedAt") > before);
+    p.ok(&["stop"]);
+    assert_eq!(p.ps()[0]["State"], "exited");
+    p.ok(&["rm", "-f"]);
+    assert_eq!(p.all_containers(), "");
+    p.finish();
+}
