@@ -772,7 +772,7 @@ networks:
 }
 
 #[test]
-fn exec_pause_and_top_act_on_a_services_container() {
+fn exec_top_stats_and_pause_act_on_a_services_container() {
     let compose = format!(
         "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
         sleeper("a")
@@ -796,6 +796,8 @@ fn exec_pause_and_top_act_on_a_services_container() {
     let top = p.ok(&["top"]);
     assert!(top.starts_with("app-a-1\n"), "{top}");
     assert!(top.contains("while true"), "{top}");
+    let stats = p.ok(&["stats", "--no-stream"]);
+    assert!(stats.contains("app-a-1"), "{stats}");
     p.ok(&["pause"]);
     assert_eq!(p.ps()[0]["State"], "paused");
     p.ok(&["unpause"]);

@@ -1,7 +1,7 @@
 //! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
 //! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `exec`, `pause`, `unpause`, `top`, `wait`, `ls` and `port`. Each loads the
-//! project, observes the engine, and (for the commands that change
+//! `exec`, `pause`, `unpause`, `top`, `stats`, `wait`, `ls` and `port`. Each
+//! loads the project, observes the engine, and (for the commands that change
 //! something) plans with the orchestrator and runs the plan.
 
 mod down;
@@ -57,6 +57,8 @@ pub enum ComposeCommand {
     Unpause(process::ServiceList),
     /// Display the processes of the project's running containers
     Top(process::ServiceList),
+    /// Display a live stream of the project's containers' resource usage
+    Stats(process::StatsArgs),
     /// Block until the containers of all (or the given) services stop
     Wait(process::WaitArgs),
     /// List the projects on the engine
@@ -82,6 +84,7 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Pause(args) => process::pause(project, args, env, false),
         ComposeCommand::Unpause(args) => process::pause(project, args, env, true),
         ComposeCommand::Top(args) => process::top(project, args, env),
+        ComposeCommand::Stats(args) => process::stats(project, args, env),
         ComposeCommand::Wait(args) => process::wait(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),

@@ -1,6 +1,7 @@
-//! `stack exec`, `pause`, `unpause`, `top` and `wait`: the processes of a
-//! project's service containers. `exec` picks the container (`--index`)
-//! and hands over to `stack container exec`, which owns the terminal.
+//! `stack exec`, `pause`, `unpause`, `top`, `stats` and `wait`: the
+//! processes of a project's service containers. `exec` picks the container
+//! (`--index`) and hands over to `stack container exec`, which owns the
+//! terminal; `stats` hands the running containers to `stack container stats`.
 
 use super::super::container::{self, ContainerCommand};
 use super::super::engine::with_client;
@@ -53,6 +54,15 @@ pub struct WaitArgs {
     /// Take the project down (as `down`) once the first container stops
     #[arg(long)]
     down_project: bool,
+    /// Services (default: all)
+    services: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Disable streaming stats and only pull the first result
+    #[arg(long)]
+    no_stream: bool,
     /// Services (default: all)
     services: Vec<String>,
 }
@@ -221,6 +231,31 @@ pub fn top(project: &ProjectArgs, args: ServiceList, env: &Environment) -> Resul
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+pub fn stats(project: &ProjectArgs, args: StatsArgs, env: &Environment) -> Result<ExitCode> {
+    let (loaded, _) = load(project, env)?;
+    check_services(&loaded, &args.services)?;
+    let project_name = loaded.project.name.clone();
+    let services = args.services.clone();
+    let running = with_client(env, |client| async move {
+        let list = containers(&client, &project_name, &services).await?;
+        Ok(list
+            .iter()
+            .filter(|c| c.state.is_some_and(|s| s.to_string() == "running"))
+            .map(name)
+            .collect::<Vec<String>>())
+    })?;
+    if running.is_empty() {
+        bail!("no container of the project is running (start them with `stack up -d`)");
+    }
+    container::run(
+        ContainerCommand::Stats {
+            no_stream: args.no_stream,
+            containers: running,
+        },
+        env,
+    )
 }
 
 /// Blocks until the services' containers stop; the exit code is the first
