@@ -1,10 +1,12 @@
 //! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
 //! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `exec`, `pause`, `unpause`, `top`, `stats`, `wait`, `ls` and `port`. Each
-//! loads the project, observes the engine, and (for the commands that change
-//! something) plans with the orchestrator and runs the plan.
+//! `exec`, `pause`, `unpause`, `top`, `stats`, `events`, `wait`, `ls` and
+//! `port`. Each loads the project, observes the engine, and (for the
+//! commands that change something) plans with the orchestrator and runs
+//! the plan.
 
 mod down;
+mod events;
 mod info;
 mod lifecycle;
 mod live;
@@ -57,6 +59,8 @@ pub enum ComposeCommand {
     Unpause(process::ServiceList),
     /// Display the processes of the project's running containers
     Top(process::ServiceList),
+    /// Stream the engine's events about the project's containers
+    Events(events::EventsArgs),
     /// Display a live stream of the project's containers' resource usage
     Stats(process::StatsArgs),
     /// Block until the containers of all (or the given) services stop
@@ -84,6 +88,7 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Pause(args) => process::pause(project, args, env, false),
         ComposeCommand::Unpause(args) => process::pause(project, args, env, true),
         ComposeCommand::Top(args) => process::top(project, args, env),
+        ComposeCommand::Events(args) => events::run(project, args, env),
         ComposeCommand::Stats(args) => process::stats(project, args, env),
         ComposeCommand::Wait(args) => process::wait(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),

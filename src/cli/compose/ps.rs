@@ -248,7 +248,7 @@ fn json_row(r: &Row, project: &str) -> Value {
 }
 
 /// `2026-11-23 13:16:07 +0000 UTC`, as Docker prints creation times.
-fn created_at(seconds: i64) -> String {
+pub(super) fn created_at(seconds: i64) -> String {
     let days = seconds.div_euclid(86400);
     let rest = seconds.rem_euclid(86400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
