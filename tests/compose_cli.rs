@@ -904,7 +904,7 @@ services:
 }
 
 #[test]
-fn kill_restart_and_stop_act_on_the_services_containers() {
+fn create_start_kill_restart_stop_and_rm_act_on_the_services_containers() {
     let compose = format!(
         "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
         sleeper("started")
@@ -912,7 +912,10 @@ fn kill_restart_and_stop_act_on_the_services_containers() {
     let Some(p) = Project::new(&compose) else {
         return;
     };
-    p.ok(&["up", "-d"]);
+    p.ok(&["create"]);
+    assert_eq!(p.ps()[0]["State"], "created");
+    p.ok(&["start"]);
+    assert_eq!(p.ps()[0]["State"], "running");
     p.ok(&["kill", "-s", "TERM", "a"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while p.ps()[0]["State"] != "exited" {

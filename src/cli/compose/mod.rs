@@ -1,5 +1,5 @@
-//! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
-//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
+//! The Compose commands on a project: `up`, `create`, `down`, `ps`, `logs`,
+//! the lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
 //! `exec`, `pause`, `unpause`, `top`, `stats`, `events`, `wait`, `ls` and
 //! `port`. Each loads the project, observes the engine, and (for the
 //! commands that change something) plans with the orchestrator and runs
@@ -33,6 +33,8 @@ use std::process::ExitCode;
 pub enum ComposeCommand {
     /// Create and start the project's containers
     Up(up::UpArgs),
+    /// Create the project's containers (and networks, volumes) without starting them
+    Create(up::CreateArgs),
     /// Stop and remove the project's containers and networks
     Down(down::DownArgs),
     /// List the project's containers
@@ -75,6 +77,7 @@ pub enum ComposeCommand {
 pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) -> Result<ExitCode> {
     match command {
         ComposeCommand::Up(args) => up::run(project, args, env),
+        ComposeCommand::Create(args) => up::create(project, args, env),
         ComposeCommand::Down(args) => down::run(project, args, env),
         ComposeCommand::Ps(args) => ps::run(project, args, env),
         ComposeCommand::Logs(args) => logs::run(project, args, env),

@@ -89,6 +89,56 @@ pub struct UpArgs {
     services: Vec<String>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    no_recreate: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` in the file)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    scale: Vec<String>,
+    /// How progress is shown
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+    /// Services to create (default: all)
+    services: Vec<String>,
+}
+
+/// `stack create`: `up --no-start`, with `create`'s own flags.
+pub fn create(project: &ProjectArgs, args: CreateArgs, env: &Environment) -> Result<ExitCode> {
+    let (loaded, origin) = load(project, env)?;
+    let options = UpOptions {
+        services: args.services.clone(),
+        recreate: recreate_policy(args.force_recreate, args.no_recreate),
+        remove_orphans: args.remove_orphans,
+        scale: parse_scale(&args.scale)?,
+        start: false,
+        labels: origin,
+        ..UpOptions::default()
+    };
+    let sink = sink(args.progress);
+    with_client(env, |client| async move {
+        converge(&client, &loaded, &options, sink.as_ref()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn recreate_policy(force: bool, never: bool) -> Recreate {
+    if force {
+        Recreate::Force
+    } else if never {
+        Recreate::Never
+    } else {
+        Recreate::Diverged
+    }
+}
+
 /// `SERVICE=NUM` pairs.
 fn parse_scale(pairs: &[String]) -> Result<BTreeMap<String, u32>> {
     pairs
@@ -112,16 +162,9 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
             bail!("--exit-code-from {service}: no such service in the project");
         }
     }
-    let recreate = if args.force_recreate {
-        Recreate::Force
-    } else if args.no_recreate {
-        Recreate::Never
-    } else {
-        Recreate::Diverged
-    };
     let options = UpOptions {
         services: args.services.clone(),
-        recreate,
+        recreate: recreate_policy(args.force_recreate, args.no_recreate),
         recreate_dependencies: if args.always_recreate_deps {
             Recreate::Force
         } else {
