@@ -47,7 +47,7 @@ fn a_health_check_goes_from_starting_to_healthy_and_to_unhealthy_after_its_retri
         "busybox",
         "sh",
         "-c",
-        "mkdir -p /tmp; sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 100",
+        "mkdir -p /tmp; sleep 1; touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 100",
     ]);
     let ids = engine.ids();
     assert_eq!(health(&engine, "checked").0, "starting");
@@ -56,6 +56,17 @@ fn a_health_check_goes_from_starting_to_healthy_and_to_unhealthy_after_its_retri
         health(&engine, "checked").0 == "healthy"
     });
     assert!(engine.ok(&["ps"]).contains("(healthy)"));
+    // A daemon that starts again keeps the status and resumes the checks
+    // (the unhealthy below comes from them).
+    let pid = engine.daemon_pid().expect("daemon pid");
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    wait_for(Duration::from_secs(10), "the daemon's end", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert_eq!(health(&engine, "checked").0, "healthy");
     wait_for(Duration::from_secs(8), "unhealthy", || {
         health(&engine, "checked").0 == "unhealthy"
     });
@@ -293,5 +304,80 @@ fn the_docker_client_execs_lists_measures_and_pauses() {
     assert!(stdout(&docker(&["ps"])).contains("(Paused)"));
     assert!(docker(&["unpause", "target"]).status.success());
     assert!(!stdout(&docker(&["ps"])).contains("(Paused)"));
+    // `run -it` and `run -i` with a pipe.
+    let command = format!("{docker_path} -H {host} run -it --rm busybox sh -c 'tty; exit 3'");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("/dev/pts/"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let mut piped = Command::new(docker_path)
+        .args(["-H", &host, "run", "-i", "--rm", "busybox", "wc", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut piped.stdin.take().unwrap(), b"1234").unwrap();
+    let out = piped.wait_with_output().unwrap();
+    assert_eq!(stdout(&out).trim(), "4");
+    assert_eq!(stdout(&docker(&["ps", "-a", "-q"])).lines().count(), 1);
+    engine.finish(&ids);
+}
+
+#[test]
+fn run_attaches_a_terminal_and_standard_input() {
+    let Some(engine) = engine() else { return };
+    engine.ok(&["ps"]);
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "-t",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "tty; exit 3",
+    ]);
+    assert!(stdout(&out).starts_with("/dev/pts/"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let mut piped = Command::new(env!("CARGO_BIN_EXE_stack"));
+    engine.env(&mut piped);
+    let mut child = piped
+        .args([
+            "container",
+            "run",
+            "-i",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "cat; echo done",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"typed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "typed\ndone\n");
+    // Detached with a terminal: its output is in the log, raw.
+    engine.ok(&[
+        "run",
+        "-d",
+        "-t",
+        "--name",
+        "bg",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi; sleep 100",
+    ]);
+    let ids = engine.ids();
+    wait_for(Duration::from_secs(5), "the terminal's output", || {
+        engine.ok(&["logs", "bg"]) == "hi\r\n"
+    });
+    assert!(engine.ids().len() == 1, "--rm left a container");
     engine.finish(&ids);
 }

@@ -219,6 +219,7 @@ async fn dispatch(
         Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
         Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
         Route::ContainerAttach(id) => containers::attach(ctx, &id, query, request),
+        Route::ContainerResize(id) => containers::resize(ctx, &id, query).await,
         Route::ContainerPause(id) => containers::set_paused(ctx, &id, query, true).await,
         Route::ContainerUnpause(id) => containers::set_paused(ctx, &id, query, false).await,
         Route::ContainerTop(id) => containers::top(ctx, &id, query).await,

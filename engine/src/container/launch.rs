@@ -46,6 +46,18 @@ pub(crate) struct LaunchSpec {
     pub(crate) nano_cpus: Option<i64>,
     /// Maximum number of processes.
     pub(crate) pids_limit: Option<i64>,
+    /// The process gets a pseudo-terminal (`Tty`).
+    #[serde(default)]
+    pub(crate) tty: bool,
+    /// Its standard input stays open for attached clients (`OpenStdin`).
+    #[serde(default)]
+    pub(crate) open_stdin: bool,
+    /// Standard input closes after the first attached client leaves (`StdinOnce`).
+    #[serde(default)]
+    pub(crate) stdin_once: bool,
+    /// The terminal's first size (rows, columns), with a TTY.
+    #[serde(default)]
+    pub(crate) console_size: Option<(u16, u16)>,
 }
 
 /// One mount of a [`LaunchSpec`].
@@ -134,6 +146,7 @@ impl LaunchSpec {
             cwd: PathBuf::from(if self.cwd.is_empty() { "/" } else { &self.cwd }),
             user,
             hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty()),
+            tty: self.tty,
             read_only_rootfs: self.read_only,
             mounts,
             cap_add: self.cap_add.clone(),

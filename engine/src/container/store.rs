@@ -297,11 +297,7 @@ impl Containers {
         let rootfs = self.layout.container_rootfs(id);
         // Not mounted is the usual case.
         let _ = rustix::mount::unmount(&rootfs, rustix::mount::UnmountFlags::DETACH);
-        match fs::remove_dir_all(self.layout.container(id)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
+        remove_dir_settled(&self.layout.container(id))?;
         self.lock().remove(id);
         self.execs.remove_container(id);
         entry.run.send_modify(|s| s.removed = true);
@@ -342,6 +338,25 @@ fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
         run: watch::channel(snapshot).0,
         operation: tokio::sync::Mutex::new(()),
         backoff: Mutex::new(Backoff::default()),
+    }
+}
+
+/// Removes `dir` and everything in it. A file the daemon's health checker
+/// or restart bookkeeping writes at the same moment (an atomic write's
+/// temporary file) makes one pass fail with "not empty"; the next one
+/// takes it.
+fn remove_dir_settled(dir: &Path) -> io::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty && attempts < 5 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{MonitorArgs, CGROUP_PARENT};
 use crate::container::launch::resolve_user;
-use crate::runtime::{ConsoleSocket, ExecConfig, Runtime, Stdio};
+use crate::runtime::{set_size, ConsoleSocket, ExecConfig, Runtime, Stdio};
 use crate::state::Layout;
 
 /// The descriptor the daemon gives the helper for its reports.
@@ -55,6 +55,9 @@ pub struct ExecRequest {
     pub tty: bool,
     /// A short name for the console socket and the process description.
     pub name: String,
+    /// The terminal's first size (rows, columns), set as soon as it exists.
+    #[serde(default)]
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// Runs `request` in container `args.id`; returns the helper's exit code.
@@ -145,11 +148,16 @@ fn start(
         .exec(&request.name, &config, stdio)
         .map_err(|e| crate::api::chain(&e))?;
     let master = match &console {
-        Some(console) => Some(
-            console
+        Some(console) => {
+            let master = console
                 .receive_master()
-                .map_err(|e| format!("cannot receive the terminal: {e}"))?,
-        ),
+                .map_err(|e| format!("cannot receive the terminal: {e}"))?;
+            if let Some((rows, cols)) = request.console_size {
+                // A size the terminal cannot take leaves the default one.
+                let _ = set_size(&master, rows, cols);
+            }
+            Some(master)
+        }
         None => None,
     };
     Ok((process, master))

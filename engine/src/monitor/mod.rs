@@ -24,6 +24,7 @@ mod copy_up;
 pub mod exec;
 mod log;
 mod rootfs;
+mod stdin;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -36,10 +37,11 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use crate::container::launch::{resolve_user, EtcFiles, LaunchMountKind, LaunchSpec};
 use crate::container::run_state::{RunState, RunStatus};
 use crate::network::record::{ContainerNetwork, Namespace};
-use crate::runtime::{NamespaceMode, Runtime, Stdio};
+use crate::runtime::{ConsoleSocket, NamespaceMode, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
 use log::{JsonLog, Stream};
 use rootfs::Rootfs;
+use stdin::StdinHandout;
 
 /// The cgroup (in every hierarchy) under which each container gets its own.
 pub(crate) const CGROUP_PARENT: &str = "/stack";
@@ -199,18 +201,17 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     if let Ok(stale) = runtime.load(id) {
         let _ = stale.delete();
     }
-    let (out_read, out_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    let (err_read, err_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    let stdin: OwnedFd = File::open("/dev/null")?.into();
-    let stdio = Stdio {
-        stdin: Some(stdin),
-        stdout: Some(out_write),
-        stderr: Some(err_write),
-        console_socket: None,
-    };
+    let mut streams = Streams::open(layout, id, &spec)?;
     let mut container = runtime
-        .create(id, &dir, &config, stdio)
+        .create(id, &dir, &config, streams.stdio.take().unwrap_or_default())
         .map_err(|e| io::Error::other(crate::api::chain(&e)))?;
+    let (outputs, mut handout) = match streams.receive(layout, id, &spec) {
+        Ok(received) => received,
+        Err(error) => {
+            let _ = container.delete();
+            return Err(error);
+        }
+    };
     if let Err(error) = container.start() {
         let message = crate::api::chain(&error);
         let _ = container.delete();
@@ -234,7 +235,8 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     ready.ok();
 
     let mut log = JsonLog::open(&layout.container_log(id))?;
-    let copied = copy_output(&mut log, out_read, err_read, pid);
+    let copied = copy_output(&mut log, outputs, pid, handout.as_mut());
+    drop(handout);
     let status = container.wait();
     let finished = SystemTime::now();
     run.status = RunStatus::Exited;
@@ -261,14 +263,104 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     state::write_json_atomic(&state_path, &run)
 }
 
-/// Copies the container's output into the log until both pipes end, or
-/// until [`DRAIN_AFTER_EXIT`] after its init process `pid` exited.
-fn copy_output(log: &mut JsonLog<File>, out: OwnedFd, err: OwnedFd, pid: i32) -> io::Result<()> {
+/// The streams copied into the log, each with its name.
+type Outputs = Vec<(Stream, File)>;
+
+/// The container's standard streams: pipes for its output (and its
+/// input with `OpenStdin`), or a terminal.
+struct Streams {
+    /// What the runtime gets, until it has it.
+    stdio: Option<Stdio>,
+    /// The read ends of the output pipes, without a terminal.
+    outputs: Outputs,
+    /// The write end of the stdin pipe, with `OpenStdin` and no terminal.
+    stdin: Option<OwnedFd>,
+    /// Where the terminal arrives, with a TTY.
+    console: Option<ConsoleSocket>,
+}
+
+impl Streams {
+    fn open(layout: &Layout, id: &str, spec: &LaunchSpec) -> io::Result<Streams> {
+        let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC);
+        if spec.tty {
+            let path = layout.container_console_socket(id);
+            // A socket left by a monitor that died is stale.
+            let _ = fs::remove_file(&path);
+            let console = ConsoleSocket::bind(path)?;
+            return Ok(Streams {
+                stdio: Some(Stdio {
+                    console_socket: Some(console.path().to_path_buf()),
+                    ..Stdio::default()
+                }),
+                outputs: Vec::new(),
+                stdin: None,
+                console: Some(console),
+            });
+        }
+        let (out_read, out_write) = pipe()?;
+        let (err_read, err_write) = pipe()?;
+        let (stdin_read, stdin_write): (OwnedFd, Option<OwnedFd>) = if spec.open_stdin {
+            let (read, write) = pipe()?;
+            (read, Some(write))
+        } else {
+            (File::open("/dev/null")?.into(), None)
+        };
+        Ok(Streams {
+            stdio: Some(Stdio {
+                stdin: Some(stdin_read),
+                stdout: Some(out_write),
+                stderr: Some(err_write),
+                console_socket: None,
+            }),
+            outputs: vec![
+                (Stream::Stdout, out_read.into()),
+                (Stream::Stderr, err_read.into()),
+            ],
+            stdin: stdin_write,
+            console: None,
+        })
+    }
+
+    /// Once the container is created: the outputs to copy into the log,
+    /// and the socket that hands out its input.
+    fn receive(
+        &mut self,
+        layout: &Layout,
+        id: &str,
+        spec: &LaunchSpec,
+    ) -> io::Result<(Outputs, Option<StdinHandout>)> {
+        let path = layout.container_stdin_socket(id);
+        if let Some(console) = self.console.take() {
+            let master = console
+                .receive_master()
+                .map_err(context("cannot receive the container's terminal".into()))?;
+            if let Some((rows, cols)) = spec.console_size {
+                // Before the start: the process sees its size from the first moment.
+                crate::runtime::set_size(&master, rows, cols)?;
+            }
+            let handout = StdinHandout::bind(path, master.try_clone()?, false)?;
+            return Ok((vec![(Stream::Stdout, master.into())], Some(handout)));
+        }
+        let handout = match self.stdin.take() {
+            Some(fd) => Some(StdinHandout::bind(path, fd, spec.stdin_once)?),
+            None => None,
+        };
+        Ok((std::mem::take(&mut self.outputs), handout))
+    }
+}
+
+/// Copies the container's output into the log until every stream ends, or
+/// until [`DRAIN_AFTER_EXIT`] after its init process `pid` exited, handing
+/// out its input meanwhile.
+fn copy_output(
+    log: &mut JsonLog<File>,
+    mut pipes: Outputs,
+    pid: i32,
+    mut handout: Option<&mut StdinHandout>,
+) -> io::Result<()> {
     let pidfd = rustix::process::Pid::from_raw(pid).and_then(|pid| {
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
     });
-    let mut pipes: Vec<(Stream, File)> =
-        vec![(Stream::Stdout, out.into()), (Stream::Stderr, err.into())];
     let mut exited_at: Option<Instant> = None;
     let mut buffer = vec![0u8; 32 * 1024];
     while !pipes.is_empty() {
@@ -286,6 +378,10 @@ fn copy_output(log: &mut JsonLog<File>, out: OwnedFd, err: OwnedFd, pid: i32) ->
             .iter()
             .map(|(_, file)| PollFd::new(file.as_fd(), PollFlags::POLLIN))
             .collect();
+        let handout_index = fds.len();
+        if let Some(handout) = handout.as_deref() {
+            fds.push(PollFd::new(handout.poll_fd(), PollFlags::POLLIN));
+        }
         let watch_exit = exited_at.is_none() && pidfd.is_some();
         if let Some(pidfd) = pidfd.as_ref().filter(|_| watch_exit) {
             fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
@@ -303,6 +399,11 @@ fn copy_output(log: &mut JsonLog<File>, out: OwnedFd, err: OwnedFd, pid: i32) ->
         if watch_exit && ready.last() == Some(&true) {
             exited_at = Some(Instant::now());
         }
+        if let Some(handout) = handout.as_deref_mut() {
+            if ready[handout_index] {
+                handout.serve();
+            }
+        }
         let mut ended = Vec::new();
         for (index, (stream, file)) in pipes.iter_mut().enumerate() {
             if !ready[index] {
@@ -312,6 +413,8 @@ fn copy_output(log: &mut JsonLog<File>, out: OwnedFd, err: OwnedFd, pid: i32) ->
                 Ok(0) => ended.push(index),
                 Ok(n) => log.push(*stream, &buffer[..n])?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A terminal whose every slave side closed: the process ended.
+                Err(e) if e.raw_os_error() == Some(nix::libc::EIO) => ended.push(index),
                 Err(e) => return Err(e),
             }
         }

@@ -34,4 +34,4 @@ pub use config::{
 pub use error::{ConfigError, ConfigErrors, RunError};
 pub use exec::{ExecConfig, ExecProcess};
 pub use run::{Container, ExitStatus, Runtime, Stdio};
-pub use tty::ConsoleSocket;
+pub use tty::{console_size, set_size, ConsoleSocket};

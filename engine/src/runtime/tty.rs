@@ -64,6 +64,27 @@ impl ConsoleSocket {
     }
 }
 
+/// Sets a terminal's size (rows, columns) through its master side.
+pub fn set_size(master: &OwnedFd, rows: u16, cols: u16) -> io::Result<()> {
+    let size = rustix::termios::Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(master, size).map_err(io::Error::from)
+}
+
+/// A `[rows, columns]` console size from the API, if it is one.
+pub fn console_size(size: Option<&[usize]>) -> Option<(u16, u16)> {
+    match size? {
+        [rows, cols] if *rows > 0 && *cols > 0 => {
+            Some((u16::try_from(*rows).ok()?, u16::try_from(*cols).ok()?))
+        }
+        _ => None,
+    }
+}
+
 impl Drop for ConsoleSocket {
     fn drop(&mut self) {
         // The socket file is ours; a failure only leaves a stale file behind.

@@ -100,6 +100,18 @@ impl Layout {
         self.container(id).join("work")
     }
 
+    /// The monitor's socket that hands out the container's standard input
+    /// (the terminal's master side with a TTY), in the run directory so
+    /// that the path stays short enough for a socket.
+    pub(crate) fn container_stdin_socket(&self, id: &str) -> PathBuf {
+        self.run.join(format!("{id}.stdin"))
+    }
+
+    /// The console socket on which the container's terminal arrives.
+    pub(crate) fn container_console_socket(&self, id: &str) -> PathBuf {
+        self.run.join(format!("{id}.console"))
+    }
+
     /// libcontainer's state root (per boot, in the run directory).
     pub(crate) fn runtime_state(&self) -> PathBuf {
         self.run.join("runtime")

@@ -15,13 +15,13 @@ use stack_compose::env::Environment;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
-use tokio::signal::unix::{signal, SignalKind};
 
 mod flags;
 mod net;
 mod ops;
 mod port;
 mod ps;
+mod run;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ContainerCommand {
@@ -169,6 +169,12 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     rm: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short, long)]
+    interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    tty: bool,
     /// Set environment variables (KEY=VALUE, or KEY to take it from this environment)
     #[arg(short, long = "env")]
     env: Vec<String>,
@@ -255,7 +261,7 @@ async fn execute(
         }
     };
     match command {
-        ContainerCommand::Run(args) => return run_container(client, args, env).await,
+        ContainerCommand::Run(args) => return run::run_container(client, args, env).await,
         ContainerCommand::Create(args) => {
             let id = create(client, &args, env, false).await?;
             println!("{id}");
@@ -392,76 +398,6 @@ async fn execute(
     })
 }
 
-/// `run`: create and start; in the foreground, stream the logs and exit
-/// with the container's exit code (removing it afterwards with `--rm`).
-async fn run_container(client: &Docker, args: RunArgs, env: &Environment) -> Result<ExitCode> {
-    // In the foreground, `--rm` is done here after the exit code is known;
-    // detached, the daemon removes the container when it exits.
-    let id = match create(client, &args.create, env, args.detach && args.create.rm).await {
-        Ok(id) => id,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return Ok(ExitCode::from(125));
-        }
-    };
-    if let Err(e) = client
-        .start_container(&id, None::<StartContainerOptions>)
-        .await
-    {
-        let message = api_message(&e);
-        eprintln!("error: {message}");
-        if args.create.rm {
-            let options = RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            };
-            // The start error is the one to report.
-            let _ = client.remove_container(&id, Some(options)).await;
-        }
-        return Ok(ExitCode::from(start_failure_code(&message)));
-    }
-    if args.detach {
-        println!("{id}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Like docker's sig-proxy: Ctrl-C and SIGTERM reach the container,
-    // whose exit then ends the output and the run.
-    let output = logs(client, &id, true, false, "all");
-    let mut output = std::pin::pin!(output);
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    loop {
-        let name = tokio::select! {
-            result = &mut output => {
-                result?;
-                break;
-            }
-            _ = interrupt.recv() => "INT",
-            _ = terminate.recv() => "TERM",
-        };
-        let options = KillContainerOptions {
-            signal: name.to_owned(),
-        };
-        // The container may have exited meanwhile.
-        let _ = client.kill_container(&id, Some(options)).await;
-    }
-    let code = wait(client, &id).await?;
-    if args.create.rm {
-        let options = RemoveContainerOptions {
-            force: true,
-            v: true,
-            link: false,
-        };
-        client
-            .remove_container(&id, Some(options))
-            .await
-            .map_err(|e| anyhow!("cannot remove the container: {}", api_message(&e)))?;
-    }
-    Ok(ExitCode::from(
-        u8::try_from(code.rem_euclid(256)).unwrap_or(1),
-    ))
-}
-
 async fn create(
     client: &Docker,
     args: &CreateArgs,
@@ -516,6 +452,10 @@ async fn create(
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
         healthcheck: flags::healthcheck(&args.health)?,
+        tty: Some(args.tty),
+        open_stdin: Some(args.interactive),
+        stdin_once: Some(args.interactive),
+        attach_stdin: Some(args.interactive),
         host_config: Some(HostConfig {
             binds: (!args.volumes.is_empty()).then(|| args.volumes.clone()),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
@@ -528,6 +468,10 @@ async fn create(
             cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
             privileged: Some(args.privileged),
             restart_policy: flags::restart_policy(args.restart.as_deref())?,
+            // The terminal starts with this one's size, as docker's does.
+            console_size: ops::terminal_size()
+                .filter(|_| args.tty)
+                .map(|(rows, cols)| vec![usize::from(rows), usize::from(cols)]),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
@@ -542,18 +486,6 @@ async fn create(
         .await
         .map_err(|e| anyhow!("{}", api_message(&e)))?;
     Ok(created.id)
-}
-
-/// docker's exit code for a container that could not start: 127 when its
-/// command is not found, 126 when it cannot be run, 125 otherwise.
-fn start_failure_code(message: &str) -> u8 {
-    if message.contains("not found") || message.contains("no such file or directory") {
-        127
-    } else if message.contains("permission denied") {
-        126
-    } else {
-        125
-    }
 }
 
 /// Waits for the container to stop and returns its exit code.
@@ -619,13 +551,6 @@ fn parse_size(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn start_failures_exit_like_docker() {
-        assert_eq!(start_failure_code("executable 'x' not found in $PATH"), 127);
-        assert_eq!(start_failure_code("open /x: permission denied"), 126);
-        assert_eq!(start_failure_code("cannot mount"), 125);
-    }
 
     #[test]
     fn sizes() {

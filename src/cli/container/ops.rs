@@ -1,17 +1,22 @@
-//! `stack container exec`, `top` and `stats`, as docker shows them.
+//! `stack container exec`, `run -it`'s attached streams, `top` and
+//! `stats`, as docker shows them.
 
 use super::super::engine::api_message;
 use anyhow::{anyhow, Result};
 use bollard::container::LogOutput;
+use bollard::errors::Error as ApiError;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{ContainerStatsResponse, ExecConfig};
-use bollard::query_parameters::{ResizeExecOptions, StatsOptions, TopOptions};
+use bollard::query_parameters::{
+    AttachContainerOptions, ResizeContainerTTYOptions, ResizeExecOptions, StatsOptions, TopOptions,
+};
 use bollard::Docker;
-use futures_util::StreamExt;
-use std::io::Write;
+use futures_util::{Stream, StreamExt};
+use std::io::{Read, Write};
 use std::os::fd::AsFd;
+use std::pin::Pin;
 use std::process::ExitCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// `exec`'s flags.
@@ -75,19 +80,75 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
         .start_exec(&created.id, Some(options))
         .await
         .map_err(|e| anyhow!("{}", api_message(&e)))?;
-    let StartExecResults::Attached {
-        mut output,
-        mut input,
-    } = started
-    else {
+    let StartExecResults::Attached { output, input } = started else {
         return Ok(ExitCode::SUCCESS);
     };
-    if args.interactive {
-        tokio::spawn(async move {
-            let mut stdin = tokio::io::stdin();
+    let target = ResizeTarget::Exec(created.id.clone());
+    relay(
+        client,
+        output,
+        input,
+        args.interactive,
+        args.tty.then_some(target),
+    )
+    .await?;
+    drop(raw);
+    let inspected = client
+        .inspect_exec(&created.id)
+        .await
+        .map_err(|e| anyhow!("{}", api_message(&e)))?;
+    let code = inspected.exit_code.unwrap_or(0);
+    Ok(ExitCode::from(
+        u8::try_from(code.rem_euclid(256)).unwrap_or(1),
+    ))
+}
+
+/// What a terminal resize goes to.
+enum ResizeTarget {
+    Exec(String),
+    Container(String),
+}
+
+impl ResizeTarget {
+    async fn resize(&self, client: &Docker, rows: u16, cols: u16) {
+        let (h, w) = (i32::from(rows), i32::from(cols));
+        // A resize that fails leaves the old size; nothing to report.
+        let _ = match self {
+            ResizeTarget::Exec(id) => client.resize_exec(id, ResizeExecOptions { h, w }).await,
+            ResizeTarget::Container(id) => {
+                let options = ResizeContainerTTYOptions { h, w };
+                client.resize_container_tty(id, options).await
+            }
+        };
+    }
+}
+
+/// Relays an attached stream: this process's stdin to `input` when
+/// `interactive`, the output to stdout and stderr until it ends, and this
+/// terminal's size to `resize` (now and on each SIGWINCH).
+async fn relay(
+    client: &Docker,
+    mut output: Pin<Box<dyn Stream<Item = Result<LogOutput, ApiError>> + Send>>,
+    mut input: Pin<Box<dyn AsyncWrite + Send>>,
+    interactive: bool,
+    resize: Option<ResizeTarget>,
+) -> Result<()> {
+    if interactive {
+        // A thread of its own, not tokio's stdin: a read blocked on a
+        // terminal must not keep the runtime (and the command) from ending.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+        std::thread::spawn(move || {
+            let mut stdin = std::io::stdin().lock();
             let mut buffer = vec![0u8; 4096];
-            while let Ok(n) = stdin.read(&mut buffer).await {
-                if n == 0 || input.write_all(&buffer[..n]).await.is_err() {
+            while let Ok(n) = stdin.read(&mut buffer) {
+                if n == 0 || tx.blocking_send(buffer[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(chunk) = rx.recv().await {
+                if input.write_all(&chunk).await.is_err() {
                     break;
                 }
                 let _ = input.flush().await;
@@ -96,21 +157,18 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
             let _ = input.shutdown().await;
         });
     }
-    if args.tty {
+    if let Some(target) = resize {
         let client = client.clone();
-        let id = created.id.clone();
+        if let Some((rows, cols)) = terminal_size() {
+            target.resize(&client, rows, cols).await;
+        }
         tokio::spawn(async move {
             let Ok(mut changes) = signal(SignalKind::window_change()) else {
                 return;
             };
             while changes.recv().await.is_some() {
                 if let Some((rows, cols)) = terminal_size() {
-                    let options = ResizeExecOptions {
-                        h: i32::from(rows),
-                        w: i32::from(cols),
-                    };
-                    // A resize that fails leaves the old size; nothing to report.
-                    let _ = client.resize_exec(&id, options).await;
+                    target.resize(&client, rows, cols).await;
                 }
             }
         });
@@ -128,19 +186,47 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
             }
         }
     }
-    drop(raw);
-    let inspected = client
-        .inspect_exec(&created.id)
+    Ok(())
+}
+
+/// `run -i`/`-t` in the foreground: attaches to the created container
+/// `id` (before its start, as docker does), then `start` starts it, then
+/// the streams are relayed until it ends.
+pub async fn run_attached(
+    client: &Docker,
+    id: &str,
+    interactive: bool,
+    tty: bool,
+    start: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    let options = AttachContainerOptions {
+        stdin: interactive,
+        stdout: true,
+        stderr: true,
+        stream: true,
+        logs: false,
+        detach_keys: None,
+    };
+    let attached = client
+        .attach_container(id, Some(options))
         .await
         .map_err(|e| anyhow!("{}", api_message(&e)))?;
-    let code = inspected.exit_code.unwrap_or(0);
-    Ok(ExitCode::from(
-        u8::try_from(code.rem_euclid(256)).unwrap_or(1),
-    ))
+    let raw = (tty && interactive)
+        .then(|| RawTerminal::enter().ok())
+        .flatten();
+    let started = start.await;
+    if started.is_err() {
+        drop(raw);
+        return started;
+    }
+    let target = tty.then(|| ResizeTarget::Container(id.to_owned()));
+    let relayed = relay(client, attached.output, attached.input, interactive, target).await;
+    drop(raw);
+    relayed
 }
 
 /// The size of this process's terminal, if its output is one.
-fn terminal_size() -> Option<(u16, u16)> {
+pub(super) fn terminal_size() -> Option<(u16, u16)> {
     let size = rustix::termios::tcgetwinsize(std::io::stdout().as_fd()).ok()?;
     (size.ws_row > 0 && size.ws_col > 0).then_some((size.ws_row, size.ws_col))
 }

@@ -1,9 +1,10 @@
 //! `POST /containers/{id}/attach`: the container's output on a hijacked
-//! connection (HTTP upgrade to a raw stream), in the multiplexed format,
-//! from the moment of the attach (plus the past with `logs=1`) until the
-//! container's next exit. This is how `docker run` without `-d` shows
-//! output: it attaches before it starts the container. Standard input is
-//! not attached yet.
+//! connection (HTTP upgrade to a raw stream), in the multiplexed format
+//! (raw with a TTY), from the moment of the attach (plus the past with
+//! `logs=1`) until the container's next exit; with `stdin=1`, what the
+//! client sends goes to the container's input (`OpenStdin`) once it runs.
+//! This is how `docker run` without `-d` works: it attaches before it
+//! starts the container. `POST /containers/{id}/resize` sizes its terminal.
 
 use std::sync::Arc;
 
@@ -11,14 +12,19 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use crate::container::record::Status;
+use crate::container::Entry;
 
 use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
+use super::exec::set_size;
 use super::logs::{read_file_from, Selection, FOLLOW_INTERVAL};
 use super::lookup;
+use super::stdin::{container_stdin, FdStream, INPUT_LINGER};
 
 /// Upgrades the connection and streams the output.
 pub(crate) fn attach(
@@ -35,15 +41,19 @@ pub(crate) fn attach(
         timestamps: false,
         since: None,
         until: None,
+        raw: false,
     };
-    if query.take_bool("stdin") {
-        return Err(ApiError::bad_request(
-            "attaching standard input is not supported yet by the stack engine",
-        ));
-    }
+    let stdin = query.take_bool("stdin");
     query.take("detachKeys");
     query.finish()?;
     let entry = lookup(ctx, reference)?;
+    let tty = entry.record.config.tty == Some(true);
+    let selection = Selection {
+        raw: tty,
+        ..selection
+    };
+    // As Docker does, stdin is ignored for a container without OpenStdin.
+    let stdin = stdin && entry.record.config.open_stdin == Some(true);
     let path = ctx.containers.layout().container_log(&entry.record.id);
     // Opened (created if the container has not run yet, as the monitor
     // appends to it) now, and held: `docker run --rm` attaches before the
@@ -68,9 +78,12 @@ pub(crate) fn attach(
     let mut stopping = ctx.stopping.clone();
     let upgrade = hyper::upgrade::on(request);
     let selection = Arc::new(selection);
+    let ctx2 = ctx.clone();
+    let entry2 = entry.clone();
     tokio::spawn(async move {
         let Ok(upgraded) = upgrade.await else { return };
-        let mut io = TokioIo::new(upgraded);
+        let (reader, mut io) = tokio::io::split(TokioIo::new(upgraded));
+        let mut input = tokio::spawn(forward_input(ctx2, entry2, reader, exits, stdin));
         loop {
             let done = {
                 let snapshot = changes.borrow_and_update();
@@ -104,14 +117,101 @@ pub(crate) fn attach(
         }
         // The client may be gone already.
         let _ = io.shutdown().await;
+        // The client closes its side once it has read the end; closing
+        // ours before it with its last bytes unread would reset the
+        // connection under it.
+        if tokio::time::timeout(INPUT_LINGER, &mut input)
+            .await
+            .is_err()
+        {
+            input.abort();
+        }
     });
     let mut response = reply::empty(StatusCode::SWITCHING_PROTOCOLS);
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.docker.multiplexed-stream"),
+        HeaderValue::from_static(if tty {
+            "application/vnd.docker.raw-stream"
+        } else {
+            "application/vnd.docker.multiplexed-stream"
+        }),
     );
     headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     headers.insert(UPGRADE, HeaderValue::from_static("tcp"));
     Ok(response)
+}
+
+/// Copies what the client sends into the container's input (with
+/// `stdin`), once its run after `exits` exits has started; the client's end
+/// of input closes it. Whatever else the client sends is read and dropped.
+async fn forward_input<R: AsyncRead + Unpin>(
+    ctx: Arc<Context>,
+    entry: Arc<Entry>,
+    mut reader: R,
+    exits: u64,
+    stdin: bool,
+) {
+    let mut changes = entry.subscribe();
+    let started = stdin
+        && changes
+            .wait_for(|s| s.status() == Status::Running || s.exits > exits || s.removed)
+            .await
+            .map(|s| s.status() == Status::Running)
+            .unwrap_or(false);
+    let fd = if started {
+        container_stdin(&ctx, &entry.record.id)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(id = entry.record.id, %error, "cannot attach the container's input")
+            })
+            .ok()
+    } else {
+        None
+    };
+    // Only the non-blocking duplicate stays open, so that its end is the input's end.
+    let input = fd.as_ref().and_then(|fd| FdStream::new(fd).ok());
+    drop(fd);
+    let mut buffer = vec![0u8; 4096];
+    let mut open = true;
+    while let Ok(n) = reader.read(&mut buffer).await {
+        if n == 0 {
+            break;
+        }
+        // Once the container's input is gone, the rest is read and dropped.
+        if let Some(stream) = input.as_ref().filter(|_| open) {
+            open = stream.write_all(&buffer[..n]).await.is_ok();
+        }
+    }
+}
+
+/// `POST /containers/{id}/resize?h=&w=`: sizes the container's terminal.
+pub(crate) async fn resize(
+    ctx: &Arc<Context>,
+    reference: &str,
+    mut query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let mut size = |key: &str| -> Result<u16, ApiError> {
+        query.take(key).unwrap_or_default().parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid {key}: expected a number of cells"))
+        })
+    };
+    let (rows, cols) = (size("h")?, size("w")?);
+    query.finish()?;
+    let entry = lookup(ctx, reference)?;
+    if entry.snapshot().status() != Status::Running {
+        return Err(ApiError::conflict(format!(
+            "Container {} is not running",
+            entry.record.id
+        )));
+    }
+    if entry.record.config.tty != Some(true) {
+        return Ok(reply::empty(StatusCode::OK));
+    }
+    let master = container_stdin(ctx, &entry.record.id)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot reach the container's terminal: {e}")))?;
+    set_size(&master, rows, cols)
+        .map_err(|e| ApiError::internal(format!("cannot resize the container's terminal: {e}")))?;
+    Ok(reply::empty(StatusCode::OK))
 }

@@ -45,6 +45,10 @@ const SUPPORTED: &[&str] = &[
     "Volumes",
     "NetworkingConfig",
     "Healthcheck",
+    "Tty",
+    "OpenStdin",
+    "StdinOnce",
+    "AttachStdin",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -69,6 +73,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "ExtraHosts",
     "RestartPolicy",
     "LogConfig",
+    "ConsoleSize",
 ];
 
 /// Creates a container.
@@ -208,6 +213,10 @@ pub(crate) fn create(
         memory: host.memory,
         nano_cpus: host.nano_cpus,
         pids_limit: host.pids_limit,
+        tty: config.tty.unwrap_or(false),
+        open_stdin: config.open_stdin.unwrap_or(false),
+        stdin_once: config.stdin_once.unwrap_or(false),
+        console_size: crate::runtime::console_size(host.console_size.as_deref()),
     };
     let now = SystemTime::now();
     let record = ContainerRecord {
@@ -552,9 +561,9 @@ mod tests {
     fn zero_values_of_unsupported_fields_pass_and_set_ones_are_named() {
         let body = br#"{"Image":"busybox","Tty":false,"OpenStdin":false,"Volumes":{},"HostConfig":{"NetworkMode":"default","CpuShares":0,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"ConsoleSize":[0,0]}}"#;
         assert_eq!(parse_body(body).unwrap().image.as_deref(), Some("busybox"));
-        let err = parse_body(br#"{"Image":"b","Tty":true}"#).unwrap_err();
+        let err = parse_body(br#"{"Image":"b","Domainname":"x"}"#).unwrap_err();
         assert!(
-            err.message.contains("Tty is not supported"),
+            err.message.contains("Domainname is not supported"),
             "{}",
             err.message
         );

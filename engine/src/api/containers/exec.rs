@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -23,11 +22,14 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::exec_run::{self, Started};
+use super::stdin::{FdStream, INPUT_LINGER};
 use super::{event_attributes, lookup};
 use crate::container::exec::{ExecInstance, ExecState};
 use crate::container::record::Status;
 use crate::container::{names, Entry};
 use crate::monitor::exec::ExecRequest;
+use crate::runtime::console_size;
+pub(super) use crate::runtime::set_size;
 
 /// Fields of an exec's creation that are honoured.
 const EXEC_FIELDS: &[&str] = &[
@@ -150,22 +152,18 @@ pub(crate) fn resize(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Some(master) = master {
-        set_size(&master, rows, cols)
-            .map_err(|e| ApiError::internal(format!("cannot resize the exec's terminal: {e}")))?;
+    match master {
+        Some(master) => set_size(&master, rows, cols)
+            .map_err(|e| ApiError::internal(format!("cannot resize the exec's terminal: {e}")))?,
+        // Clients retry a resize that comes before the terminal (docker's does).
+        None if exec.config.tty == Some(true) && exec.snapshot().exit_code.is_none() => {
+            return Err(ApiError::conflict(format!(
+                "the terminal of exec {id} is not there yet: try again"
+            )))
+        }
+        None => {}
     }
     Ok(reply::empty(StatusCode::OK))
-}
-
-/// Sets a terminal's size.
-pub(super) fn set_size(master: &OwnedFd, rows: u16, cols: u16) -> std::io::Result<()> {
-    let size = rustix::termios::Winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    rustix::termios::tcsetwinsize(master, size).map_err(std::io::Error::from)
 }
 
 /// `POST /exec/{id}/start`.
@@ -202,23 +200,22 @@ pub(crate) async fn start(
         user: config.user.clone().unwrap_or_default(),
         tty,
         name: exec.id[..12].to_owned(),
+        console_size: console_size(
+            start
+                .console_size
+                .as_deref()
+                .or(config.console_size.as_deref()),
+        ),
     };
-    let size = start
-        .console_size
-        .clone()
-        .or_else(|| config.console_size.clone());
     let finish = Finish {
         ctx: ctx.clone(),
         exec: exec.clone(),
         entry: entry.clone(),
     };
     if start.detach == Some(true) {
-        let (started, _) = finish
-            .launch(&request, stdin, size)
-            .await
-            .map_err(|error| {
-                ApiError::internal(format!("OCI runtime exec failed: {}", error.message))
-            })?;
+        let (started, _) = finish.launch(&request, stdin).await.map_err(|error| {
+            ApiError::internal(format!("OCI runtime exec failed: {}", error.message))
+        })?;
         tokio::spawn(async move {
             let code = wait_helper(started.helper).await;
             finish.done(code);
@@ -233,11 +230,16 @@ pub(crate) async fn start(
             return;
         };
         let mut io = TokioIo::new(upgraded);
-        let code = match finish.launch(&request, stdin, size).await {
-            Ok((started, Some(master))) => relay_tty(io, master, started.helper).await,
-            Ok((started, None)) => relay_pipes(io, started, config_attach(&finish.exec)).await,
+        match finish.launch(&request, stdin).await {
+            Ok((started, Some(master))) => relay_tty(io, master, started.helper, finish).await,
+            Ok((started, None)) => {
+                let wanted = config_attach(&finish.exec);
+                relay_pipes(io, started, wanted, finish).await
+            }
             Err(error) => {
                 let message = format!("OCI runtime exec failed: {}\r\n", error.message);
+                // Recorded first: the client inspects the exec once the stream ends.
+                finish.done(error.exit_code);
                 let bytes = if request.tty {
                     message.into_bytes()
                 } else {
@@ -246,10 +248,8 @@ pub(crate) async fn start(
                 // The client may be gone.
                 let _ = io.write_all(&bytes).await;
                 let _ = io.shutdown().await;
-                error.exit_code
             }
-        };
-        finish.done(code);
+        }
     });
     let mut response = reply::empty(StatusCode::SWITCHING_PROTOCOLS);
     let headers = response.headers_mut();
@@ -288,7 +288,6 @@ impl Finish {
         &self,
         request: &ExecRequest,
         stdin: bool,
-        size: Option<Vec<usize>>,
     ) -> Result<(Started, Option<Arc<OwnedFd>>), exec_run::StartError> {
         let started = exec_run::start(&self.ctx, &self.entry, request, stdin).await;
         let mut started = started.inspect_err(|error| {
@@ -297,10 +296,6 @@ impl Finish {
                 .send_modify(|s| s.exit_code = Some(error.exit_code));
         })?;
         let master = started.master.take().map(Arc::new);
-        if let (Some(master), Some([rows, cols])) = (&master, size.as_deref()) {
-            // A size the terminal cannot take leaves the default one.
-            let _ = set_size(master, *rows as u16, *cols as u16);
-        }
         *self.exec.master.lock().unwrap_or_else(|e| e.into_inner()) = master.clone();
         let pid = i64::from(started.pid);
         self.exec.state.send_modify(|s| {
@@ -343,19 +338,30 @@ async fn wait_helper(mut helper: tokio::process::Child) -> i64 {
 
 /// Without a TTY: stdout and stderr as frames of the multiplexed format,
 /// the client's bytes to stdin, until both outputs end and the process exits.
-async fn relay_pipes<S>(io: S, mut started: Started, (stdout, stderr): (bool, bool)) -> i64
+async fn relay_pipes<S>(io: S, mut started: Started, (stdout, stderr): (bool, bool), finish: Finish)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut reader, writer) = tokio::io::split(io);
     let writer = Arc::new(tokio::sync::Mutex::new(writer));
-    if let Some(mut stdin) = started.helper.stdin.take() {
-        tokio::spawn(async move {
-            // The client closing its side closes the process's stdin.
-            let _ = tokio::io::copy(&mut reader, &mut stdin).await;
-            let _ = stdin.shutdown().await;
-        });
-    }
+    let mut stdin = started.helper.stdin.take();
+    let mut input = tokio::spawn(async move {
+        let mut buffer = vec![0u8; 4096];
+        while let Ok(n) = reader.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            if let Some(pipe) = stdin.as_mut() {
+                if pipe.write_all(&buffer[..n]).await.is_err() {
+                    stdin = None;
+                }
+            }
+        }
+        // The client closing its side closes the process's stdin.
+        if let Some(mut pipe) = stdin {
+            let _ = pipe.shutdown().await;
+        }
+    });
     let out = started.helper.stdout.take();
     let err = started.helper.stderr.take();
     let copy_out = async {
@@ -369,9 +375,22 @@ where
         }
     };
     tokio::join!(copy_out, copy_err);
-    let code = wait_helper(started.helper).await;
+    // Recorded before the stream ends: the client inspects the exec then.
+    finish.done(wait_helper(started.helper).await);
     let _ = writer.lock().await.shutdown().await;
-    code
+    linger(&mut input).await;
+}
+
+/// Waits (bounded) for the client to close its side after the output
+/// ended: closing ours before it with its last bytes unread would reset
+/// the connection under it.
+async fn linger(input: &mut tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(INPUT_LINGER, &mut *input)
+        .await
+        .is_err()
+    {
+        input.abort();
+    }
 }
 
 /// Copies `pipe` to the client as frames of stream `kind` (dropped when
@@ -411,28 +430,27 @@ fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// With a TTY: the terminal's bytes to the client and back, raw.
-async fn relay_tty<S>(io: S, master: Arc<OwnedFd>, helper: tokio::process::Child) -> i64
+async fn relay_tty<S>(io: S, master: Arc<OwnedFd>, helper: tokio::process::Child, finish: Finish)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Ok(terminal) = Terminal::new(&master) else {
-        return wait_helper(helper).await;
+    let Ok(terminal) = FdStream::new(&master) else {
+        finish.done(wait_helper(helper).await);
+        return;
     };
     let terminal = Arc::new(terminal);
     let (mut reader, mut writer) = tokio::io::split(io);
-    let input = {
+    let mut input = {
         let terminal = terminal.clone();
         tokio::spawn(async move {
             let mut buffer = vec![0u8; 4096];
-            loop {
-                match reader.read(&mut buffer).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => {
-                        if terminal.write_all(&buffer[..n]).await.is_err() {
-                            return;
-                        }
-                    }
+            let mut open = true;
+            while let Ok(n) = reader.read(&mut buffer).await {
+                if n == 0 {
+                    break;
                 }
+                // Once the terminal is gone, the rest is read and dropped.
+                open = open && terminal.write_all(&buffer[..n]).await.is_ok();
             }
         })
     };
@@ -444,52 +462,8 @@ where
         }
         let _ = writer.flush().await;
     }
-    input.abort();
-    let code = wait_helper(helper).await;
+    // Recorded before the stream ends: the client inspects the exec then.
+    finish.done(wait_helper(helper).await);
     let _ = writer.shutdown().await;
-    code
-}
-
-/// A terminal master registered with the reactor.
-pub(super) struct Terminal {
-    fd: AsyncFd<OwnedFd>,
-}
-
-impl Terminal {
-    /// A non-blocking duplicate of `master`.
-    pub(super) fn new(master: &OwnedFd) -> std::io::Result<Terminal> {
-        let fd = master.try_clone()?;
-        rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
-        let interest = tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE;
-        // SAFETY: the AsyncFd owns the descriptor, so it stays open for as
-        // long as it is registered.
-        let fd = unsafe { AsyncFd::register_with_interest(fd, interest)? };
-        Ok(Terminal { fd })
-    }
-
-    pub(super) async fn read(&self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|fd| {
-                rustix::io::read(fd.get_ref(), &mut *buffer).map_err(std::io::Error::from)
-            }) {
-                Ok(result) => return result,
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    pub(super) async fn write_all(&self, mut bytes: &[u8]) -> std::io::Result<()> {
-        while !bytes.is_empty() {
-            let mut guard = self.fd.writable().await?;
-            match guard
-                .try_io(|fd| rustix::io::write(fd.get_ref(), bytes).map_err(std::io::Error::from))
-            {
-                Ok(Ok(n)) => bytes = &bytes[n..],
-                Ok(Err(e)) => return Err(e),
-                Err(_would_block) => continue,
-            }
-        }
-        Ok(())
-    }
+    linger(&mut input).await;
 }

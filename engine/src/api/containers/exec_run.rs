@@ -143,8 +143,8 @@ pub(super) async fn start(
     Err(StartError { message, exit_code })
 }
 
-/// One line from the control socket, with the descriptor sent along it.
-fn read_report(socket: &OwnedFd) -> std::io::Result<(String, Option<OwnedFd>)> {
+/// One line from a control socket, with the descriptor sent along it.
+pub(super) fn read_report(socket: &OwnedFd) -> std::io::Result<(String, Option<OwnedFd>)> {
     let mut line = Vec::new();
     let mut master = None;
     let mut buffer = [0u8; 512];

@@ -550,6 +550,9 @@ pub(crate) async fn remove(
     }
     if force {
         restart_policy::stopped_by_user(ctx, &entry);
+        // An automatic restart under way ends first (none follows now), so
+        // that the check below sees whether it runs.
+        drop(entry.operation.lock().await);
     }
     if !entry.snapshot().status().can_remove() {
         if !force {

@@ -38,6 +38,9 @@ pub(super) struct Selection {
     pub(super) timestamps: bool,
     pub(super) since: Option<String>,
     pub(super) until: Option<String>,
+    /// The payload alone, without the multiplexed format's header: a
+    /// container with a TTY has one stream, sent raw as Docker does.
+    pub(super) raw: bool,
 }
 
 impl Selection {
@@ -65,6 +68,9 @@ impl Selection {
         } else {
             entry.log
         };
+        if self.raw {
+            return Some(Bytes::from(payload));
+        }
         let length = u32::try_from(payload.len()).ok()?;
         let mut frame = Vec::with_capacity(8 + payload.len());
         frame.extend_from_slice(&[stream, 0, 0, 0]);
@@ -97,7 +103,7 @@ pub(crate) fn logs(
     mut query: Query,
 ) -> Result<Response<Body>, ApiError> {
     let follow = query.take_bool("follow");
-    let selection = Selection {
+    let mut selection = Selection {
         stdout: query.take_bool("stdout"),
         stderr: query.take_bool("stderr"),
         timestamps: query.take_bool("timestamps"),
@@ -111,6 +117,7 @@ pub(crate) fn logs(
             .map(|t| parse_time("until", &t))
             .transpose()?
             .flatten(),
+        raw: false,
     };
     let tail = match query.take("tail").as_deref() {
         None | Some("") | Some("all") => None,
@@ -123,6 +130,12 @@ pub(crate) fn logs(
         return Err(ApiError::bad_request("you must choose at least one stream"));
     }
     let entry = lookup(ctx, reference)?;
+    selection.raw = entry.record.config.tty == Some(true);
+    let content_type = if selection.raw {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
     let path = ctx.containers.layout().container_log(&entry.record.id);
     let (tx, rx) = mpsc::channel(64);
     let mut changes = entry.subscribe();
@@ -179,10 +192,7 @@ pub(crate) fn logs(
             }
         }
     });
-    Ok(reply::stream(
-        "application/vnd.docker.multiplexed-stream",
-        rx,
-    ))
+    Ok(reply::stream(content_type, rx))
 }
 
 /// The selected frames of complete lines from `offset` on (the last `tail`
@@ -246,6 +256,7 @@ mod tests {
             timestamps: false,
             since: None,
             until: None,
+            raw: false,
         }
     }
 

@@ -15,6 +15,7 @@ mod logs;
 mod pause;
 mod restart_policy;
 mod stats;
+mod stdin;
 mod top;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 
 use nix::sys::signal::Signal;
 
-pub(crate) use attach::attach;
+pub(crate) use attach::{attach, resize};
 pub(crate) use create::create;
 pub(crate) use exec::{
     create as exec_create, inspect as exec_inspect, resize as exec_resize, start as exec_start,
