@@ -200,13 +200,20 @@ services:
     )
 }
 
-/// A time of the engine's inspect output (RFC 3339, nanoseconds), as a
-/// string that sorts chronologically (same day, same zone).
-fn time(container: &Value, field: &str) -> String {
-    container["State"][field]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+/// A time of the engine's inspect output (RFC 3339, UTC, the fraction
+/// possibly shortened) as seconds since the day began (tests run within
+/// one day's minutes).
+fn time(container: &Value, field: &str) -> f64 {
+    let text = container["State"][field].as_str().unwrap_or_default();
+    let clock = text
+        .split_once('T')
+        .map_or("", |(_, clock)| clock)
+        .trim_end_matches('Z');
+    let parts: Vec<f64> = clock.split(':').filter_map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [h, m, s] => h * 3600.0 + m * 60.0 + s,
+        _ => panic!("{field} is not a time: {text:?}"),
+    }
 }
 
 #[test]
@@ -296,6 +303,18 @@ fn orphans_are_named_and_removed_on_request() {
     p.ok(&["up", "-d", "--remove-orphans"]);
     let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["app-a-1"]);
+
+    // Without the file, `-p NAME` finds the project by its labels alone.
+    let elsewhere = |args: &[&str]| {
+        let mut command = p.command(args);
+        command.current_dir(p.engine.dir());
+        command.output().expect("run stack")
+    };
+    let out = elsewhere(&["-p", "app", "ps", "-q"]);
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stderr(&out));
+    let out = elsewhere(&["-p", "app", "down", "-t", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(p.all_containers(), "");
     p.finish();
 }
 
@@ -333,7 +352,8 @@ services:
         "{err}"
     );
     assert!(err.contains("service \"web\""), "{err}");
-    // Already started services stay up; the dependent was never started.
+    // Already started services stay up; the dependent, never started, is
+    // not left behind half-made.
     let containers = p.ps();
     let state = |name: &str| {
         containers
@@ -342,7 +362,33 @@ services:
             .map(|c| c["State"].as_str().unwrap().to_owned())
     };
     assert_eq!(state("app-db-1").as_deref(), Some("running"));
-    assert_ne!(state("app-web-1").as_deref(), Some("running"));
+    assert_eq!(state("app-web-1"), None);
+    p.finish();
+}
+
+#[test]
+fn a_service_that_cannot_start_fails_up_naming_it() {
+    let compose = format!(
+        "name: app\nservices:\n  ok:\n    image: busybox\n    network_mode: none\n    command: {}\n  \
+         broken:\n    image: busybox\n    network_mode: none\n    command: [/nonexistent]\n  \
+         after:\n    image: busybox\n    network_mode: none\n    command: {}\n    \
+         depends_on: [broken]\n",
+        sleeper("ok"),
+        sleeper("after")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: service \"broken\": container app-broken-1:"),
+        "{err}"
+    );
+    assert!(err.contains("/nonexistent"), "{err}");
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-ok-1"]);
     p.finish();
 }
 
@@ -651,5 +697,240 @@ fn run_starts_dependencies_and_returns_the_commands_exit_code() {
     let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["app-db-1"]);
     assert_eq!(p.all_containers().lines().count(), 1);
+    p.finish();
+}
+
+#[test]
+fn five_services_on_two_networks_come_up_healthy_in_dependency_order() {
+    let healthy_after = |seconds: &str| {
+        format!(
+            "[sh, -c, 'trap \"exit 0\" TERM; sleep {seconds}; touch /ready; while true; do sleep 0.1; done']"
+        )
+    };
+    let check = "{test: [CMD, test, -f, /ready], interval: 100ms, retries: 100}";
+    let compose = format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    command: {slow}
+    healthcheck: {check}
+    networks: [back]
+  cache:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [back]
+  api:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [back, front]
+    depends_on:
+      db: {{condition: service_healthy}}
+      cache: {{condition: service_healthy}}
+  web:
+    image: busybox
+    command: {fast}
+    healthcheck: {check}
+    networks: [front]
+    depends_on:
+      api: {{condition: service_healthy}}
+  worker:
+    image: busybox
+    command: {fast}
+    networks: [back]
+    depends_on: [api]
+networks:
+  front: {{}}
+  back: {{}}
+",
+        slow = healthy_after("0.5"),
+        fast = healthy_after("0.1"),
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait"]);
+    let containers = p.ps();
+    assert_eq!(containers.len(), 5);
+    for c in &containers {
+        assert_eq!(c["State"], "running", "{c}");
+        let expected = if c["Service"] == "worker" {
+            ""
+        } else {
+            "healthy"
+        };
+        assert_eq!(c["Health"], expected, "{c}");
+    }
+    let started = |name: &str| time(&p.inspect(name), "StartedAt");
+    assert!(started("app-api-1") > started("app-db-1"));
+    assert!(started("app-api-1") > started("app-cache-1"));
+    assert!(started("app-web-1") > started("app-api-1"));
+    assert!(started("app-worker-1") > started("app-api-1"));
+    p.finish();
+}
+
+#[test]
+fn exec_top_stats_and_pause_act_on_a_services_container() {
+    let compose = format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("a")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    let out = p.run(&[
+        "exec",
+        "-T",
+        "-e",
+        "X=1",
+        "a",
+        "sh",
+        "-c",
+        "echo x=$X; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "x=1\n");
+    let top = p.ok(&["top"]);
+    assert!(top.starts_with("app-a-1\n"), "{top}");
+    assert!(top.contains("while true"), "{top}");
+    let stats = p.ok(&["stats", "--no-stream"]);
+    assert!(stats.contains("app-a-1"), "{stats}");
+    p.ok(&["pause"]);
+    assert_eq!(p.ps()[0]["State"], "paused");
+    p.ok(&["unpause"]);
+    assert_eq!(p.ps()[0]["State"], "running");
+    let out = p.run(&["exec", "--index", "2", "a", "true"]);
+    assert!(
+        stderr(&out).contains("service \"a\" has no running container number 2"),
+        "{}",
+        stderr(&out)
+    );
+    p.finish();
+}
+
+#[test]
+fn an_unhealthy_dependency_fails_up_naming_it() {
+    let compose = format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: {db}
+    healthcheck: {{test: [CMD, 'false'], interval: 100ms, retries: 2}}
+  web:
+    image: busybox
+    network_mode: none
+    command: {db}
+    depends_on:
+      db: {{condition: service_healthy}}
+",
+        db = sleeper("up")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "service \"web\" cannot start: its dependency \"db\" failed: container app-db-1 is unhealthy"
+        ),
+        "{err}"
+    );
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-db-1"]);
+    p.finish();
+}
+
+#[test]
+fn wait_returns_the_first_exit_code_and_can_take_the_project_down() {
+    let compose = format!(
+        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
+         command: [sh, -c, 'sleep 0.3; exit 6']\n  side:\n    image: busybox\n    \
+         network_mode: none\n    command: {}\n",
+        sleeper("side")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    let out = p.run(&["wait", "job"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    p.ok(&["up", "-d"]);
+    let out = p.run(&["wait", "--down-project"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert_eq!(p.all_containers(), "");
+    p.finish();
+}
+
+#[test]
+fn bind_mounts_are_writable_or_read_only_as_written() {
+    let Some(p) = Project::new("services: {}\n") else {
+        return;
+    };
+    let shared = p.engine.dir().join("shared");
+    let fixed = p.engine.dir().join("fixed");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&fixed).unwrap();
+    std::fs::write(fixed.join("note"), "from the host\n").unwrap();
+    p.write(&format!(
+        "name: app
+services:
+  writer:
+    image: busybox
+    network_mode: none
+    volumes: ['{shared}:/out', '{fixed}:/in:ro']
+    command: [sh, -c, 'cat /in/note; echo written > /out/file; touch /in/x 2>/dev/null || echo read-only']
+",
+        shared = shared.display(),
+        fixed = fixed.display()
+    ));
+    let out = p.run(&["up", "--no-log-prefix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("from the host\n"), "{text}");
+    assert!(text.contains("read-only\n"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(shared.join("file")).unwrap(),
+        "written\n"
+    );
+    assert!(!fixed.join("x").exists());
+    p.finish();
+}
+
+#[test]
+fn create_start_kill_restart_stop_and_rm_act_on_the_services_containers() {
+    let compose = format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("started")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["create"]);
+    assert_eq!(p.ps()[0]["State"], "created");
+    p.ok(&["start"]);
+    assert_eq!(p.ps()[0]["State"], "running");
+    p.ok(&["kill", "-s", "TERM", "a"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while p.ps()[0]["State"] != "exited" {
+        assert!(Instant::now() < deadline, "kill -s TERM did not end it");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(p.ps()[0]["ExitCode"], 0);
+    p.ok(&["start"]);
+    assert_eq!(p.ps()[0]["State"], "running");
+    let before = time(&p.inspect("app-a-1"), "StartedAt");
+    p.ok(&["restart", "-t", "1"]);
+    assert!(time(&p.inspect("app-a-1"), "StartedAt") > before);
+    p.ok(&["stop"]);
+    assert_eq!(p.ps()[0]["State"], "exited");
+    p.ok(&["rm", "-f"]);
+    assert_eq!(p.all_containers(), "");
     p.finish();
 }

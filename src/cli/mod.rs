@@ -101,7 +101,7 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(Box<container::ContainerCommand>),
-    /// The Compose commands: up, down, ps, logs, start, stop, restart, kill, rm, run, ls, port
+    /// The Compose commands: up, create, down, ps, logs, start, stop, restart, kill, rm, run, exec, pause, unpause, top, stats, events, wait, ls, port
     #[command(flatten)]
     Compose(compose::ComposeCommand),
     /// The per-container monitor the daemon starts (internal)

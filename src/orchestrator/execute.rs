@@ -3,7 +3,8 @@
 //! created, started and stopped concurrently), each reports progress
 //! through a [`Sink`], and the first failure stops new ops from starting;
 //! ops already under way finish, and what they started stays, as Compose
-//! leaves already-started services up.
+//! leaves already-started services up. Containers created but never
+//! started are removed then, so nothing half-made is left.
 
 use super::api_message;
 use super::container_config::create_body;
@@ -85,6 +86,9 @@ pub async fn execute(
             None => break,
         }
     }
+    if !errors.is_empty() {
+        executor.remove_unstarted(&done).await;
+    }
     if errors.is_empty() && done.len() != plan.ops().len() {
         // Only a plan whose ops depend on later ones can stall.
         errors.push("the plan could not be run to its end: an op waits for itself".to_owned());
@@ -140,6 +144,43 @@ impl Executor<'_> {
                 Err(self.blame(op, &subject.name, &message))
             }
         }
+    }
+
+    /// After a failure: removes each container this run created and meant
+    /// to start but did not, so a failed `up` leaves nothing half-made (the
+    /// next `up` creates them again).
+    async fn remove_unstarted(&self, done: &HashMap<OpId, Outcome>) {
+        let unstarted = self.plan.ops().iter().filter_map(|op| match &op.action {
+            Action::StartContainer(Target::Created(create)) if !done.contains_key(&op.id) => {
+                let id = done.get(create)?.clone()?;
+                Some((*create, id))
+            }
+            _ => None,
+        });
+        let removals = unstarted.map(|(create, id)| async move {
+            let Some(op) = self.plan.op(create) else {
+                return;
+            };
+            let subject = subject(self.plan, op);
+            let started = Instant::now();
+            let options = RemoveContainerOptions {
+                v: true,
+                force: true,
+                link: false,
+            };
+            let (status, text) = match self.client.remove_container(&id, Some(options)).await {
+                Ok(()) => (Status::Done, "Removed".to_owned()),
+                Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
+            };
+            self.sink.event(Event::new(
+                subject.kind,
+                subject.name,
+                status,
+                text,
+                started.elapsed(),
+            ));
+        });
+        futures_util::future::join_all(removals).await;
     }
 
     /// The error of a failed op: the service (or network, volume) first.

@@ -90,6 +90,55 @@ pub async fn observe(client: &Docker, project: &Project) -> Result<Observed> {
     Ok(observed)
 }
 
+/// Adds to `project` the networks and volumes the engine has labelled
+/// with its name (keyed as their labels say), for a project known only by
+/// its name (`down -p NAME` without a compose file).
+pub async fn add_labelled_resources(client: &Docker, project: &mut Project) -> Result<()> {
+    let filters: HashMap<String, Vec<String>> = [(
+        "label".to_owned(),
+        vec![format!("{}={}", labels::PROJECT, project.name)],
+    )]
+    .into_iter()
+    .collect();
+    let networks = client
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(filters.clone()),
+        }))
+        .await
+        .map_err(|e| anyhow!("listing networks: {}", api_message(&e)))?;
+    for n in networks {
+        let name = n.name.unwrap_or_default();
+        let key = n
+            .labels
+            .and_then(|l| l.get(labels::NETWORK).cloned())
+            .unwrap_or_else(|| name.clone());
+        let network = stack_compose::model::Network {
+            name,
+            ..Default::default()
+        };
+        project.networks.insert(key, network);
+    }
+    let volumes = client
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(filters),
+        }))
+        .await
+        .map_err(|e| anyhow!("listing volumes: {}", api_message(&e)))?;
+    for v in volumes.volumes.unwrap_or_default() {
+        let key = v
+            .labels
+            .get(labels::VOLUME)
+            .cloned()
+            .unwrap_or_else(|| v.name.clone());
+        let volume = stack_compose::model::Volume {
+            name: v.name,
+            ..Default::default()
+        };
+        project.volumes.insert(key, volume);
+    }
+    Ok(())
+}
+
 /// Whether the engine answered 404.
 pub(crate) fn is_not_found(e: &ApiError) -> bool {
     matches!(

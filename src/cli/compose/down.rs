@@ -1,12 +1,13 @@
 //! `stack down`: stop the project's containers (dependents first, each
 //! level at once), remove them and the project's networks, and with `-v`
-//! its volumes.
+//! its volumes. With `-p NAME` and no compose file, the project is what the
+//! engine has labelled with that name.
 
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
-use super::{load, ProjectArgs};
+use super::{load_or_named, ProjectArgs};
 use crate::orchestrator::execute::execute;
-use crate::orchestrator::snapshot::observe;
+use crate::orchestrator::snapshot::{add_labelled_resources, observe};
 use crate::orchestrator::{reconcile_down, DownOptions};
 use anyhow::Result;
 use stack_compose::env::Environment;
@@ -30,15 +31,19 @@ pub struct DownArgs {
 }
 
 pub fn run(project: &ProjectArgs, args: DownArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
+    let (mut loaded, _, from_file) = load_or_named(project, env)?;
     let options = DownOptions {
         remove_volumes: args.volumes,
-        remove_orphans: args.remove_orphans,
+        // Without a file, every container of the project is one to remove.
+        remove_orphans: args.remove_orphans || !from_file,
         timeout: args.timeout.map(Duration::from_secs),
         ..DownOptions::default()
     };
     let sink = sink(args.progress);
     with_client(env, |client| async move {
+        if !from_file {
+            add_labelled_resources(&client, &mut loaded.project).await?;
+        }
         let observed = observe(&client, &loaded.project).await?;
         let plan = reconcile_down(&loaded.project, &loaded.graph, &observed, &options);
         for warning in plan.warnings() {

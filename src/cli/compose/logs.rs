@@ -3,7 +3,7 @@
 //! (coloured on a terminal), as Compose prints them.
 
 use super::super::engine::with_client;
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load_or_named, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::snapshot::project_containers;
 use anyhow::Result;
@@ -28,6 +28,13 @@ pub struct LogsArgs {
     /// Show timestamps
     #[arg(short, long)]
     timestamps: bool,
+    /// Show logs since a time (2026-11-23T13:23:37Z, a Unix time) or for a
+    /// duration back (42m, 1h30m)
+    #[arg(long)]
+    since: Option<String>,
+    /// Show logs before a time or a duration back, as --since
+    #[arg(long)]
+    until: Option<String>,
     /// Produce monochrome output
     #[arg(long)]
     no_color: bool,
@@ -39,8 +46,19 @@ pub struct LogsArgs {
 }
 
 pub fn run(project: &ProjectArgs, args: LogsArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
+    let (loaded, _, _) = load_or_named(project, env)?;
     check_services(&loaded, &args.services)?;
+    let now = now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| point_in_time(t, now, "--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| point_in_time(t, now, "--until"))
+        .transpose()?;
     let name = loaded.project.name.clone();
     with_client(env, |client| async move {
         let containers: Vec<ContainerSummary> = project_containers(&client, &name)
@@ -64,7 +82,8 @@ pub fn run(project: &ProjectArgs, args: LogsArgs, env: &Environment) -> Result<E
             stderr: true,
             timestamps: args.timestamps,
             tail: args.tail.clone(),
-            ..LogsOptions::default()
+            since: since.unwrap_or(0),
+            until: until.unwrap_or(0),
         };
         join_all(
             containers
@@ -74,6 +93,74 @@ pub fn run(project: &ProjectArgs, args: LogsArgs, env: &Environment) -> Result<E
         .await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Docker's `--since`/`--until` value as Unix seconds: a Unix time, an
+/// RFC 3339 time in UTC, or a duration back from `now` (`1h30m`, `42s`).
+fn point_in_time(text: &str, now: i64, flag: &str) -> Result<i32> {
+    let invalid = || {
+        anyhow::anyhow!(
+            "invalid {flag} {text:?}: give a time (2026-11-23T13:23:37Z or a Unix time) \
+             or a duration back (42m, 1h30m)"
+        )
+    };
+    let seconds = if let Ok(unix) = text.parse::<f64>() {
+        unix as i64
+    } else if let Some(back) = duration_back(text) {
+        now - back
+    } else {
+        rfc3339(text).ok_or_else(invalid)?
+    };
+    i32::try_from(seconds).map_err(|_| invalid())
+}
+
+/// `1h30m`, `42s`, `10m`: seconds.
+fn duration_back(text: &str) -> Option<i64> {
+    let mut total = 0i64;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total += digits.parse::<i64>().ok()? * unit;
+        digits.clear();
+    }
+    (digits.is_empty() && !text.is_empty()).then_some(total)
+}
+
+/// `2026-11-23T13:23:37Z` (or with a fraction): Unix seconds.
+fn rfc3339(text: &str) -> Option<i64> {
+    let (date, clock) = text.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut c = clock.split(':');
+    let (h, min) = (
+        c.next()?.parse::<i64>().ok()?,
+        c.next()?.parse::<i64>().ok()?,
+    );
+    let s = c.next()?.parse::<f64>().ok()? as i64;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86400 + h * 3600 + min * 60 + s)
 }
 
 fn service(c: &ContainerSummary) -> Option<&str> {
@@ -207,6 +294,32 @@ mod tests {
             ),
             ..ContainerSummary::default()
         }
+    }
+
+    #[test]
+    fn points_in_time_as_docker_reads_them() {
+        let now = 1_795_439_767;
+        assert_eq!(
+            point_in_time("1700000000", now, "--since").ok(),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            point_in_time("1h30m", now, "--since").ok(),
+            Some(1_795_434_367)
+        );
+        assert_eq!(
+            point_in_time("42s", now, "--since").ok(),
+            Some(1_795_439_725)
+        );
+        assert_eq!(
+            point_in_time("2026-11-23T13:16:07Z", now, "--until").ok(),
+            Some(1_795_439_767)
+        );
+        assert_eq!(
+            point_in_time("1970-01-01T00:00:00.5Z", now, "--until").ok(),
+            Some(0)
+        );
+        assert!(point_in_time("yesterday", now, "--since").is_err());
     }
 
     #[test]

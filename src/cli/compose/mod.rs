@@ -1,14 +1,17 @@
-//! The Compose commands on a project: `up`, `down`, `ps`, `logs`, the
-//! lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `ls` and `port`. Each loads the project, observes the engine, and (for the
+//! The Compose commands on a project: `up`, `create`, `down`, `ps`, `logs`,
+//! the lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
+//! `exec`, `pause`, `unpause`, `top`, `stats`, `events`, `wait`, `ls` and
+//! `port`. Each loads the project, observes the engine, and (for the
 //! commands that change something) plans with the orchestrator and runs
 //! the plan.
 
 mod down;
+mod events;
 mod info;
 mod lifecycle;
 mod live;
 mod logs;
+mod process;
 mod progress;
 mod ps;
 mod run;
@@ -18,6 +21,9 @@ use super::ProjectArgs;
 use crate::orchestrator::ProjectLabels;
 use anyhow::{Context, Result};
 use stack_compose::env::Environment;
+use stack_compose::error::LoadErrors;
+use stack_compose::graph::ServiceGraph;
+use stack_compose::model::Project;
 use stack_compose::Loaded;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,6 +33,8 @@ use std::process::ExitCode;
 pub enum ComposeCommand {
     /// Create and start the project's containers
     Up(up::UpArgs),
+    /// Create the project's containers (and networks, volumes) without starting them
+    Create(up::CreateArgs),
     /// Stop and remove the project's containers and networks
     Down(down::DownArgs),
     /// List the project's containers
@@ -45,6 +53,20 @@ pub enum ComposeCommand {
     Rm(lifecycle::RmArgs),
     /// Run a one-off command in a new container of a service
     Run(run::RunArgs),
+    /// Run a command in a running container of a service
+    Exec(process::ExecArgs),
+    /// Pause the project's running containers
+    Pause(process::ServiceList),
+    /// Unpause the project's paused containers
+    Unpause(process::ServiceList),
+    /// Display the processes of the project's running containers
+    Top(process::ServiceList),
+    /// Stream the engine's events about the project's containers
+    Events(events::EventsArgs),
+    /// Display a live stream of the project's containers' resource usage
+    Stats(process::StatsArgs),
+    /// Block until the containers of all (or the given) services stop
+    Wait(process::WaitArgs),
     /// List the projects on the engine
     Ls(info::LsArgs),
     /// Print the host address a service's port is published on
@@ -55,6 +77,7 @@ pub enum ComposeCommand {
 pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) -> Result<ExitCode> {
     match command {
         ComposeCommand::Up(args) => up::run(project, args, env),
+        ComposeCommand::Create(args) => up::create(project, args, env),
         ComposeCommand::Down(args) => down::run(project, args, env),
         ComposeCommand::Ps(args) => ps::run(project, args, env),
         ComposeCommand::Logs(args) => logs::run(project, args, env),
@@ -64,6 +87,13 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Kill(args) => lifecycle::kill(project, args, env),
         ComposeCommand::Rm(args) => lifecycle::rm(project, args, env),
         ComposeCommand::Run(args) => run::run(project, args, env),
+        ComposeCommand::Exec(args) => process::exec(project, args, env),
+        ComposeCommand::Pause(args) => process::pause(project, args, env, false),
+        ComposeCommand::Unpause(args) => process::pause(project, args, env, true),
+        ComposeCommand::Top(args) => process::top(project, args, env),
+        ComposeCommand::Events(args) => events::run(project, args, env),
+        ComposeCommand::Stats(args) => process::stats(project, args, env),
+        ComposeCommand::Wait(args) => process::wait(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),
     }
@@ -79,6 +109,43 @@ fn load(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels)
         eprintln!("warning: {warning}");
     }
     Ok((loaded, origin(args, &cwd)))
+}
+
+/// Like [`load`], but with `-p NAME` and no compose file found, the project
+/// as the engine alone knows it: named, with no services (its containers
+/// are found by their labels). The flag says whether a file was read.
+fn load_or_named(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels, bool)> {
+    match load(args, env) {
+        Ok((loaded, origin)) => Ok((loaded, origin, true)),
+        Err(e) => {
+            let no_file = e.downcast_ref::<LoadErrors>().is_some_and(|errors| {
+                errors
+                    .0
+                    .iter()
+                    .all(|e| e.message.starts_with("no configuration file provided"))
+            });
+            match &args.project_name {
+                Some(name) if no_file && args.files.is_empty() => {
+                    let project = Project {
+                        name: name.clone(),
+                        ..Project::default()
+                    };
+                    let graph = ServiceGraph::from_project(&project).map_err(|_| {
+                        anyhow::anyhow!("an empty project {name} has no dependency graph")
+                    })?;
+                    let loaded = Loaded {
+                        project,
+                        all_profiles: Vec::new(),
+                        graph,
+                        warnings: Vec::new(),
+                        environment: Environment::default(),
+                    };
+                    Ok((loaded, ProjectLabels::default(), false))
+                }
+                _ => Err(e),
+            }
+        }
+    }
 }
 
 /// Where the project comes from, as Compose records it on containers.

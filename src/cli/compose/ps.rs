@@ -2,7 +2,7 @@
 //! per line shaped like `docker compose ps --format json`.
 
 use super::super::engine::with_client;
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load_or_named, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::snapshot::project_containers;
 use anyhow::{anyhow, Result};
@@ -78,7 +78,7 @@ impl Row {
 }
 
 pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
+    let (loaded, _, _) = load_or_named(project, env)?;
     check_services(&loaded, &args.services)?;
     if args.list_services {
         let mut out = std::io::stdout().lock();
@@ -97,7 +97,7 @@ pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<Exi
             let service = r.label("com.docker.compose.service");
             r.label("com.docker.compose.oneoff") != "True"
                 && (args.services.is_empty() || args.services.contains(&service))
-                && (args.all || !args.status.is_empty() || r.state() == "running")
+                && (args.all || !args.status.is_empty() || is_up(&r.state()))
                 && (args.status.is_empty() || args.status.contains(&r.state()))
         });
         rows.sort_by_key(|r| r.name());
@@ -115,6 +115,12 @@ pub fn run(project: &ProjectArgs, args: PsArgs, env: &Environment) -> Result<Exi
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The states `ps` lists without `-a`, as `docker ps` does: a process
+/// exists (paused ones included).
+fn is_up(state: &str) -> bool {
+    matches!(state, "running" | "paused" | "restarting")
 }
 
 async fn row(client: &Docker, summary: ContainerSummary) -> Result<Row> {
@@ -242,7 +248,7 @@ fn json_row(r: &Row, project: &str) -> Value {
 }
 
 /// `2026-11-23 13:16:07 +0000 UTC`, as Docker prints creation times.
-fn created_at(seconds: i64) -> String {
+pub(super) fn created_at(seconds: i64) -> String {
     let days = seconds.div_euclid(86400);
     let rest = seconds.rem_euclid(86400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

@@ -215,7 +215,9 @@ async fn attach(client: &Docker, id: &str) -> Result<i64> {
                 Some(Err(_)) | None => break,
             },
             _ = interrupt.recv() => {
-                let _ = client.stop_container(id, None::<StopContainerOptions>).await;
+                if let Err(e) = client.stop_container(id, None::<StopContainerOptions>).await {
+                    eprintln!("warning: container {id} was not stopped: {}", api_message(&e));
+                }
                 return Ok(130);
             }
         }
@@ -231,14 +233,20 @@ async fn attach(client: &Docker, id: &str) -> Result<i64> {
     }
 }
 
-/// `--rm`: the container and its anonymous volumes.
+/// `--rm`: the container and its anonymous volumes; a failure is reported
+/// and does not change the exit code (the command's own).
 async fn remove(client: &Docker, id: &str) {
     let options = RemoveContainerOptions {
         v: true,
         force: true,
         link: false,
     };
-    let _ = client.remove_container(id, Some(options)).await;
+    if let Err(e) = client.remove_container(id, Some(options)).await {
+        eprintln!(
+            "warning: --rm: container {id} was not removed ({}); remove it with `stack container rm -f {id}`",
+            api_message(&e)
+        );
+    }
 }
 
 #[cfg(test)]

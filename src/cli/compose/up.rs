@@ -67,6 +67,12 @@ pub struct UpArgs {
     /// Return the exit code of the selected service container (implies --abort-on-container-exit)
     #[arg(long, value_name = "SERVICE")]
     exit_code_from: Option<String>,
+    /// Restrict attaching to these services (repeatable)
+    #[arg(long, value_name = "SERVICE")]
+    attach: Vec<String>,
+    /// Don't attach to these services (repeatable)
+    #[arg(long, value_name = "SERVICE")]
+    no_attach: Vec<String>,
     /// Don't print a prefix in logs
     #[arg(long)]
     no_log_prefix: bool,
@@ -81,6 +87,56 @@ pub struct UpArgs {
     progress: ProgressMode,
     /// Services to start (default: all)
     services: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    no_recreate: bool,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    remove_orphans: bool,
+    /// Scale SERVICE to NUM instances (overrides `scale` in the file)
+    #[arg(long, value_name = "SERVICE=NUM")]
+    scale: Vec<String>,
+    /// How progress is shown
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+    /// Services to create (default: all)
+    services: Vec<String>,
+}
+
+/// `stack create`: `up --no-start`, with `create`'s own flags.
+pub fn create(project: &ProjectArgs, args: CreateArgs, env: &Environment) -> Result<ExitCode> {
+    let (loaded, origin) = load(project, env)?;
+    let options = UpOptions {
+        services: args.services.clone(),
+        recreate: recreate_policy(args.force_recreate, args.no_recreate),
+        remove_orphans: args.remove_orphans,
+        scale: parse_scale(&args.scale)?,
+        start: false,
+        labels: origin,
+        ..UpOptions::default()
+    };
+    let sink = sink(args.progress);
+    with_client(env, |client| async move {
+        converge(&client, &loaded, &options, sink.as_ref()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn recreate_policy(force: bool, never: bool) -> Recreate {
+    if force {
+        Recreate::Force
+    } else if never {
+        Recreate::Never
+    } else {
+        Recreate::Diverged
+    }
 }
 
 /// `SERVICE=NUM` pairs.
@@ -106,16 +162,9 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
             bail!("--exit-code-from {service}: no such service in the project");
         }
     }
-    let recreate = if args.force_recreate {
-        Recreate::Force
-    } else if args.no_recreate {
-        Recreate::Never
-    } else {
-        Recreate::Diverged
-    };
     let options = UpOptions {
         services: args.services.clone(),
-        recreate,
+        recreate: recreate_policy(args.force_recreate, args.no_recreate),
         recreate_dependencies: if args.always_recreate_deps {
             Recreate::Force
         } else {
@@ -246,7 +295,7 @@ async fn foreground(
             let labels = c.labels.clone().unwrap_or_default();
             let service = labels.get("com.docker.compose.service");
             labels.get("com.docker.compose.oneoff").map(String::as_str) != Some("True")
-                && service.is_some_and(|s| services.contains(s))
+                && service.is_some_and(|s| services.contains(s) && attached(loaded, args, s))
         })
         .collect();
     let printer = Printer::new(
@@ -341,6 +390,21 @@ async fn foreground(
         (false, Some(code)) if abort => ExitCode::from(code.clamp(0, 255) as u8),
         (false, _) => ExitCode::SUCCESS,
     })
+}
+
+/// Whether foreground `up` shows the logs of `service`: `--attach` when
+/// given, else the service's `attach:`, minus `--no-attach`.
+fn attached(loaded: &Loaded, args: &UpArgs, service: &str) -> bool {
+    let wanted = if args.attach.is_empty() {
+        loaded
+            .project
+            .services
+            .get(service)
+            .is_none_or(|spec| spec.attach != Some(false))
+    } else {
+        args.attach.iter().any(|s| s == service)
+    };
+    wanted && !args.no_attach.iter().any(|s| s == service)
 }
 
 /// The exit code of a container that has ended (or ends now).
