@@ -1,11 +1,13 @@
 //! The command line: Compose's global options and one module per command.
 
+mod compose;
 mod config;
 mod container;
 mod daemon;
 mod engine;
 mod image;
 mod monitor;
+mod network;
 mod volume;
 
 use anyhow::Context;
@@ -93,9 +95,15 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage containers
     #[command(subcommand)]
     Container(Box<container::ContainerCommand>),
+    /// The Compose commands: up, down, ps, logs, start, stop, restart, kill, rm, run, ls, port
+    #[command(flatten)]
+    Compose(compose::ComposeCommand),
     /// The per-container monitor the daemon starts (internal)
     #[command(hide = true)]
     Monitor(monitor::MonitorCommand),
@@ -112,7 +120,9 @@ pub fn main() -> ExitCode {
         Command::Image(command) => image::run(command, &env),
         Command::Images(args) => image::run(image::ImageCommand::Ls(args), &env),
         Command::Volume(command) => volume::run(&command, &env),
+        Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),
+        Command::Compose(command) => compose::run(&cli.project, command, &env),
         Command::Monitor(command) => Ok(monitor::run(&command)),
     };
     match result {

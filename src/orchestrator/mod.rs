@@ -8,13 +8,25 @@
 //! - [`plan`]: the plan, a graph of operations, each with its cause, and its
 //!   deterministic text rendering;
 //! - `labels`: the names and labels Compose gives engine objects;
-//! - [`progress`]: the events an executor reports while it runs a plan.
+//! - [`progress`]: the events an executor reports while it runs a plan;
+//! - [`snapshot`]: the [`Observed`] snapshot filled from the engine's API;
+//! - [`execute`]: a plan run against the engine, independent ops at once;
+//! - `container_config`: a service's containers as the engine's create body;
+//! - [`oneoff`]: the one-off container of `run`;
+//! - [`ports`]: the check that published host ports are free;
+//! - [`waits`]: waiting for `depends_on` conditions and `up --wait`.
 
+mod container_config;
+pub mod execute;
 mod labels;
 pub mod observe;
+pub mod oneoff;
 pub mod plan;
+pub mod ports;
 pub mod progress;
 mod reconcile;
+pub mod snapshot;
+pub mod waits;
 
 pub use labels::ProjectLabels;
 pub use observe::Observed;
@@ -22,3 +34,13 @@ pub use plan::Plan;
 pub use reconcile::{
     reconcile, reconcile_down, DownOptions, Problem, ReconcileError, Recreate, UpOptions,
 };
+
+/// The engine's own message for an API error, without bollard's wrapping.
+pub(crate) fn api_message(e: &bollard::errors::Error) -> String {
+    use bollard::errors::Error;
+    match e {
+        Error::DockerResponseServerError { message, .. } => message.clone(),
+        Error::DockerStreamError { error } => error.clone(),
+        other => other.to_string(),
+    }
+}

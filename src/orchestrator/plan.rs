@@ -259,6 +259,30 @@ impl Plan {
         self.ops.is_empty()
     }
 
+    /// The plan of only the ops `keep` accepts, renumbered, each still
+    /// after those of its dependencies that are kept (e.g. only the stops
+    /// of a `down`, which depend on nothing else, to stop a stack without
+    /// removing it). Warnings are dropped.
+    pub fn retain(&self, keep: impl Fn(&Op) -> bool) -> Plan {
+        let mut renumbered = BTreeMap::new();
+        let mut plan = Plan::default();
+        for op in self.ops.iter().filter(|op| keep(op)) {
+            let deps: Vec<OpId> = op
+                .depends_on
+                .iter()
+                .filter_map(|d| renumbered.get(d).copied())
+                .collect();
+            let id = plan.add(
+                op.resource.clone(),
+                op.action.clone(),
+                op.cause.clone(),
+                deps,
+            );
+            renumbered.insert(op.id, id);
+        }
+        plan
+    }
+
     /// Appends an op after `depends_on` (sorted, duplicates dropped).
     pub(crate) fn add(
         &mut self,
@@ -373,6 +397,11 @@ warning: something to know
 "
         );
         assert_eq!(plan.op(OpId(3)).map(|op| op.id), Some(OpId(3)));
+        let removes = plan.retain(|op| matches!(op.action, Action::RemoveContainer { .. }));
+        assert_eq!(
+            removes.to_string(),
+            "[] -> #1 service:web:1, RemoveContainer(volumes), config changed\n"
+        );
         assert!(plan.op(OpId(0)).is_none() && plan.op(OpId(5)).is_none());
         assert!(!plan.is_empty());
     }

@@ -175,8 +175,14 @@ pub(super) async fn create(
             "Labels",
             "CheckDuplicate",
             "EnableIPv4",
+            "EnableIPv6",
         ],
     )?;
+    if request.enable_ipv6 == Some(true) {
+        return Err(ApiError::bad_request(
+            "IPv6 networks are not supported yet: create the network without --ipv6",
+        ));
+    }
     if let Some(driver) = request
         .driver
         .as_deref()

@@ -36,20 +36,6 @@ use crate::state::{self, time, Layout};
 pub(crate) use attach::{ContainerFacts, CreateRequest, Peer};
 pub(crate) use ports::parse_port_key;
 
-/// Checks a create request's published ports (`PortBindings`, `-P` over
-/// `ExposedPorts`) so that a bad one is refused at create, naming it.
-pub(crate) fn check_ports(
-    host: &bollard_stubs::models::HostConfig,
-    exposed: &[String],
-) -> Result<(), String> {
-    ports::requests(
-        &host.port_bindings.clone().unwrap_or_default(),
-        host.publish_all_ports.unwrap_or(false),
-        exposed,
-    )
-    .map(drop)
-}
-
 /// The MTU of bridges and endpoints.
 const MTU: u32 = 1500;
 
@@ -167,6 +153,12 @@ pub(crate) struct Networks {
     /// it runs, so the last one always reflects the latest state.
     firewall: tokio::sync::Mutex<HostFirewall>,
     dns: dns::Dns,
+    /// Whether the default network's bridge exists; held while making it,
+    /// so concurrent starts wait for it rather than race.
+    default_ready: tokio::sync::Mutex<bool>,
+    /// Serializes network creation: the route dump it needs fails with
+    /// EBUSY while another dump runs on the same netlink socket.
+    creating: tokio::sync::Mutex<()>,
     /// What `stack info` shows of the firewall.
     backend: Mutex<String>,
 }
@@ -205,6 +197,8 @@ impl Networks {
             options,
             netlink,
             state: Mutex::new(State::default()),
+            default_ready: tokio::sync::Mutex::new(false),
+            creating: tokio::sync::Mutex::new(()),
             backend: Mutex::new(String::new()),
         });
         networks.load_records().await?;
@@ -315,6 +309,38 @@ impl Networks {
             .map_err(host_err)
     }
 
+    /// Checks a create request's published ports (`PortBindings`, `-P`
+    /// over `ExposedPorts`): each must be well-formed, and each fixed host
+    /// port free now, so that a doomed container is refused before it
+    /// exists, naming the port and who holds it. (The start checks again
+    /// and reserves.)
+    pub(crate) fn check_ports(
+        &self,
+        host: &bollard_stubs::models::HostConfig,
+        exposed: &[String],
+    ) -> Result<(), NetError> {
+        let requests = ports::requests(
+            &host.port_bindings.clone().unwrap_or_default(),
+            host.publish_all_ports.unwrap_or(false),
+            exposed,
+        )
+        .map_err(NetError::Invalid)?;
+        let taken: Vec<_> = self
+            .lock()
+            .active
+            .values()
+            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
+            .collect();
+        ports::choose(
+            &requests,
+            &taken,
+            &ports::probe_host,
+            &ports::ephemeral_host,
+        )
+        .map(drop)
+        .map_err(|errors| NetError::Conflict(errors.join("; ")))
+    }
+
     /// Every network with its running containers' endpoints, by name.
     pub(crate) fn list(&self) -> Vec<NetworkView> {
         let state = self.lock();
@@ -396,18 +422,43 @@ impl Networks {
         self.dns.update(&state.networks, &state.active);
     }
 
-    /// Removes every rule and bridge and stops the DNS server when no
-    /// network has a running container and no user network exists; called
-    /// when the daemon stops, so an idle engine leaves nothing in the host's
-    /// firewall or interfaces.
+    /// Stops the DNS server; removes the default network's bridge when no
+    /// running container uses it, and every rule when no network has a
+    /// bridge left. Called when the daemon stops, so an idle engine leaves
+    /// nothing in the host's firewall or interfaces (running containers
+    /// and user-defined networks keep theirs).
     pub(crate) async fn shutdown(&self) {
         self.dns.stop_all();
         // Only when empty: running containers keep their namespace files.
         let _ = std::fs::remove_dir(self.layout.netns_dir());
-        let idle = {
-            let state = self.lock();
-            state.active.is_empty() && state.networks.values().all(|n| n.default)
+        let (default_bridge, idle) = {
+            let mut state = self.lock();
+            let default_ids: Vec<String> = state
+                .networks
+                .values()
+                .filter(|n| n.default)
+                .map(|n| n.id.clone())
+                .collect();
+            let default_used = state
+                .active
+                .values()
+                .any(|a| (a.network.endpoints.iter()).any(|e| default_ids.contains(&e.network_id)));
+            let bridge = (state.default_bridge_up && !default_used)
+                .then(|| state.networks.values().find(|n| n.default))
+                .flatten()
+                .and_then(|n| IfName::new(&n.bridge).ok());
+            if bridge.is_some() {
+                state.default_bridge_up = false;
+            }
+            let idle = state.active.is_empty() && state.networks.values().all(|n| n.default);
+            (bridge, idle)
         };
+        if let Some(bridge) = default_bridge {
+            *self.default_ready.lock().await = false;
+            if let Err(error) = self.netlink.delete_link(&bridge).await {
+                tracing::warn!(%error, "cannot remove the default network's bridge");
+            }
+        }
         if idle {
             let mut firewall = self.firewall.lock().await;
             let mut backend = std::mem::take(&mut *firewall);
@@ -415,6 +466,8 @@ impl Networks {
             if let Ok(Err(error)) = result {
                 tracing::warn!(%error, "cannot remove the firewall rules");
             }
+        } else if let Err(error) = self.sync_firewall().await {
+            tracing::warn!(%error, "cannot update the firewall");
         }
     }
 }

@@ -17,6 +17,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, SignalKind};
 
+mod net;
+mod port;
 mod ps;
 
 #[derive(Debug, clap::Subcommand)]
@@ -106,6 +108,12 @@ pub enum ContainerCommand {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// List port mappings or a specific mapping for the container
+    Port {
+        container: String,
+        /// PORT[/PROTO]: print only this port's host addresses
+        port: Option<String>,
+    },
     /// Block until one or more containers stop, then print their exit codes
     Wait {
         #[arg(required = true)]
@@ -183,9 +191,8 @@ pub struct CreateArgs {
     /// Timeout (in seconds) to stop a container
     #[arg(long)]
     stop_timeout: Option<i64>,
-    /// Connect a container to a network (only `none` and `default` so far)
-    #[arg(long)]
-    network: Option<String>,
+    #[command(flatten)]
+    network: net::NetworkArgs,
     /// The image to run
     image: String,
     /// The command and its arguments
@@ -308,6 +315,9 @@ async fn execute(
                 }
             }
             println!("{}", serde_json::to_string_pretty(&found)?);
+        }
+        ContainerCommand::Port { container, port } => {
+            port::port(client, &container, port.as_deref()).await?;
         }
         ContainerCommand::Wait { containers } => {
             for c in &containers {
@@ -434,7 +444,7 @@ async fn create(
                 .ok_or_else(|| anyhow!("invalid --memory {m:?}: expected a size such as 64m or 1g"))
         })
         .transpose()?;
-    let body = ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         image: Some(args.image.clone()),
         cmd: (!args.command.is_empty()).then(|| args.command.clone()),
         entrypoint: args.entrypoint.as_ref().map(|e| {
@@ -462,11 +472,11 @@ async fn create(
             cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
             cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
             privileged: Some(args.privileged),
-            network_mode: args.network.clone(),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
     };
+    args.network.apply(&mut body)?;
     let options = CreateContainerOptions {
         name: args.name.clone(),
         platform: String::new(),

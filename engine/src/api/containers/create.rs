@@ -182,11 +182,12 @@ pub(crate) fn create(
                 .map(|e| e.record.id.clone())
         })
         .map_err(super::super::networks::net_error)?;
-    crate::network::manager::check_ports(
-        &host,
-        config.exposed_ports.as_deref().unwrap_or_default(),
-    )
-    .map_err(ApiError::bad_request)?;
+    // Published ports need a network namespace of the container's own.
+    if endpoints.mode == crate::network::record::Mode::Bridge {
+        ctx.networks
+            .check_ports(&host, config.exposed_ports.as_deref().unwrap_or_default())
+            .map_err(super::super::networks::net_error)?;
+    }
     let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,

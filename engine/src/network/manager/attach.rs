@@ -274,13 +274,14 @@ impl Networks {
         let netns_file = self.layout.container_netns(c.id);
         let (network, records) =
             self.reserve(c, wanted, &requests, lookup, host_conf, &netns_file)?;
-        let wired = self.wire(c.id, &network, &records, &netns_file).await;
-        if let Err(error) = wired {
-            self.release(c.id).await;
-            return Err(error);
-        }
-        let needs_firewall = !network.ports.is_empty() || records.iter().any(|r| r.default);
-        if needs_firewall {
+        let new_bridge = match self.wire(c.id, &network, &records, &netns_file).await {
+            Ok(new_bridge) => new_bridge,
+            Err(error) => {
+                self.release(c.id).await;
+                return Err(error);
+            }
+        };
+        if !network.ports.is_empty() || new_bridge {
             if let Err(error) = self.sync_firewall().await {
                 self.release(c.id).await;
                 return Err(error);
@@ -405,9 +406,6 @@ impl Networks {
             endpoints,
             ports: chosen,
         };
-        if records.iter().any(|r| r.default) {
-            state.default_bridge_up = true;
-        }
         state.active.insert(
             c.id.to_owned(),
             Active {
@@ -420,13 +418,15 @@ impl Networks {
     }
 
     /// The kernel side: the namespace file and one veth pair per network.
+    /// Returns whether the default network's bridge had to be made (the
+    /// firewall then needs it).
     async fn wire(
         &self,
         id: &str,
         network: &ContainerNetwork,
         records: &[NetworkRecord],
         netns_file: &Path,
-    ) -> Result<(), NetError> {
+    ) -> Result<bool, NetError> {
         let file = netns_file.to_path_buf();
         tokio::task::spawn_blocking(move || {
             netns::remove(&file)?;
@@ -437,15 +437,29 @@ impl Networks {
         .map_err(host_err)?;
         let ns = Netns::open(netns_file).map_err(host_err)?;
         let mut route_given = false;
+        let mut new_bridge = false;
         for (endpoint, record) in network.endpoints.iter().zip(records) {
             if record.default {
-                self.bring_up_bridge(record).await?;
+                new_bridge |= self.ensure_default_bridge(record).await?;
             }
             self.attach_one(id, endpoint, record, &ns, !route_given && !record.internal)
                 .await?;
             route_given |= !record.internal;
         }
-        Ok(())
+        Ok(new_bridge)
+    }
+
+    /// Makes the default network's bridge unless it exists; true when it
+    /// was made now. It stays until the daemon stops idle.
+    async fn ensure_default_bridge(&self, record: &NetworkRecord) -> Result<bool, NetError> {
+        let mut ready = self.default_ready.lock().await;
+        if *ready {
+            return Ok(false);
+        }
+        self.bring_up_bridge(record).await?;
+        *ready = true;
+        self.lock().default_bridge_up = true;
+        Ok(true)
     }
 
     async fn attach_one(
@@ -487,7 +501,7 @@ impl Networks {
     /// to repeat; works from `network.json` when the daemon restarted.
     pub(crate) async fn release(&self, id: &str) {
         let path = self.layout.container_network(id);
-        let (network, default_down) = {
+        let network = {
             let mut state = self.lock();
             let network = state.active.remove(id).map(|a| a.network);
             let network = network.or_else(|| state::read_json(&path).ok().flatten());
@@ -496,23 +510,7 @@ impl Networks {
                     book.release(e.address);
                 }
             }
-            let default_ids: Vec<String> = state
-                .networks
-                .values()
-                .filter(|n| n.default)
-                .map(|n| n.id.clone())
-                .collect();
-            let default_used = state.active.values().any(|a| {
-                a.network
-                    .endpoints
-                    .iter()
-                    .any(|e| default_ids.contains(&e.network_id))
-            });
-            let default_down = state.default_bridge_up && !default_used;
-            if default_down {
-                state.default_bridge_up = false;
-            }
-            (network, default_down)
+            network
         };
         let Some(network) = network else {
             return;
@@ -529,35 +527,13 @@ impl Networks {
                 tracing::warn!(id, %error, "cannot remove the network namespace");
             }
         }
-        if default_down {
-            self.remove_default_bridge().await;
-        }
-        if !network.ports.is_empty() || default_down {
+        if !network.ports.is_empty() {
             if let Err(error) = self.sync_firewall().await {
                 tracing::warn!(id, %error, "cannot update the firewall");
             }
         }
         self.refresh_dns();
         let _ = std::fs::remove_file(&path);
-    }
-
-    async fn remove_default_bridge(&self) {
-        let bridge = {
-            let state = self.lock();
-            if state.default_bridge_up {
-                return;
-            }
-            state
-                .networks
-                .values()
-                .find(|n| n.default)
-                .and_then(|n| IfName::new(&n.bridge).ok())
-        };
-        if let Some(bridge) = bridge {
-            if let Err(error) = self.netlink.delete_link(&bridge).await {
-                tracing::warn!(%error, "cannot remove the default network's bridge");
-            }
-        }
     }
 
     /// After a restart: keeps the networks of `running` containers (id,
@@ -575,10 +551,6 @@ impl Networks {
                         if let Some(book) = state.books.get_mut(&e.network_id) {
                             let _ = book.allocate(id, Some(e.address));
                         }
-                        let default = state.networks.get(&e.network_id).is_some_and(|n| n.default);
-                        if default {
-                            state.default_bridge_up = true;
-                        }
                     }
                     state.active.insert(
                         id.clone(),
@@ -592,11 +564,17 @@ impl Networks {
                 None => self.release(id).await,
             }
         }
-        let default_up = self.lock().default_bridge_up;
-        if default_up {
+        let default_used = {
+            let state = self.lock();
+            state.active.values().any(|a| {
+                (a.network.endpoints.iter())
+                    .any(|e| state.networks.get(&e.network_id).is_some_and(|n| n.default))
+            })
+        };
+        if default_used {
             let record = self.lock().networks.values().find(|n| n.default).cloned();
             if let Some(record) = record {
-                if let Err(error) = self.bring_up_bridge(&record).await {
+                if let Err(error) = self.ensure_default_bridge(&record).await {
                     tracing::warn!(%error, "cannot bring up the default network's bridge");
                 }
             }
@@ -621,6 +599,7 @@ impl Networks {
     /// Creates a user-defined network: record, bridge, DNS listener, rules.
     pub(crate) async fn create_network(&self, request: CreateRequest) -> Result<String, NetError> {
         check_name(&request.name)?;
+        let _creating = self.creating.lock().await;
         let routes = self.netlink.ipv4_routes().await.map_err(host_err)?;
         let id = crate::container::names::new_id().map_err(host_err)?;
         let record = {
@@ -832,9 +811,8 @@ impl Networks {
             (endpoint, netns_file, has_route)
         };
         let wired = async {
-            if record.default {
-                self.lock().default_bridge_up = true;
-                self.bring_up_bridge(record).await?;
+            if record.default && self.ensure_default_bridge(record).await? {
+                self.sync_firewall().await?;
             }
             let ns = Netns::open(&netns_file).map_err(host_err)?;
             self.attach_one(c.id, &endpoint, record, &ns, !has_route && !record.internal)

@@ -1,0 +1,142 @@
+//! The one-off container of `run`: a service's container with the command
+//! line's overrides, named `<project>-<service>-run-<id>` and labelled
+//! `oneoff=True`, so `up` and `ps` leave it alone and `down` removes it.
+
+use super::container_config::create_body;
+use super::labels::{self, ContainerIdentity, ProjectLabels};
+use super::plan::CreateContainer;
+use bollard::models::ContainerCreateBody;
+use stack_compose::hash::service_hash;
+use stack_compose::model::{Project, Service};
+use std::collections::BTreeMap;
+
+/// What `run` changes in the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The command (none keeps the service's).
+    pub command: Vec<String>,
+    /// `--entrypoint`.
+    pub entrypoint: Option<String>,
+    /// `-e KEY=VALUE` (or `KEY`, taken from `run`'s environment by the caller).
+    pub environment: Vec<(String, String)>,
+    /// `-u`.
+    pub user: Option<String>,
+    /// `-w`.
+    pub workdir: Option<String>,
+    /// `-l KEY=VALUE`.
+    pub labels: Vec<(String, String)>,
+    /// `--service-ports`: publish the service's ports (they are not by default).
+    pub service_ports: bool,
+    /// `--name`.
+    pub name: Option<String>,
+    /// A unique suffix for the default name (`<project>-<service>-run-<suffix>`).
+    pub suffix: String,
+}
+
+/// The one-off container of `service` (whose image has id `image_id`):
+/// its name and create body. `shares` maps the services it shares
+/// namespaces or volumes with to their containers' ids.
+pub fn oneoff_body(
+    project: &Project,
+    service: &str,
+    image_id: &str,
+    overrides: &Overrides,
+    origin: &ProjectLabels,
+    shares: &BTreeMap<String, String>,
+) -> Result<(String, ContainerCreateBody), serde_json::Error> {
+    let mut spec: Service = project.services.get(service).cloned().unwrap_or_default();
+    if !overrides.command.is_empty() {
+        spec.command = Some(overrides.command.clone());
+    }
+    if let Some(entrypoint) = &overrides.entrypoint {
+        spec.entrypoint = Some(vec![entrypoint.clone()]);
+    }
+    for (key, value) in &overrides.environment {
+        spec.environment.insert(key.clone(), Some(value.clone()));
+    }
+    if overrides.user.is_some() {
+        spec.user = overrides.user.clone();
+    }
+    if overrides.workdir.is_some() {
+        spec.working_dir = overrides.workdir.clone();
+    }
+    for (key, value) in &overrides.labels {
+        spec.labels.insert(key.clone(), value.clone());
+    }
+    if !overrides.service_ports {
+        spec.ports.clear();
+    }
+    // A one-off container never takes the service's fixed name.
+    spec.container_name = None;
+    let hash = service_hash(&spec)?;
+    let identity = ContainerIdentity {
+        project: &project.name,
+        service,
+        number: 1,
+        config_hash: &hash,
+        image_id,
+        replaces: None,
+    };
+    let mut all_labels = labels::container_labels(&identity, &spec, origin);
+    all_labels.insert(labels::ONEOFF.to_owned(), "True".to_owned());
+    let name = overrides
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-{service}-run-{}", project.name, overrides.suffix));
+    let create = CreateContainer {
+        service: service.to_owned(),
+        number: 1,
+        name: name.clone(),
+        image: labels::image_reference(&project.name, service, &spec),
+        labels: all_labels,
+        inherit: Vec::new(),
+        shares: BTreeMap::new(),
+    };
+    Ok((name, create_body(project, &spec, &create, shares)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_oneoff_container_is_labelled_and_named_as_compose_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("compose.yaml"),
+            "services:\n  web:\n    image: busybox\n    container_name: fixed\n    \
+             command: [sleep, '9']\n    ports: ['8080:80']\n",
+        )
+        .expect("write");
+        let options = stack_compose::LoadOptions {
+            working_dir: dir.path().to_path_buf(),
+            project_name: Some("app".into()),
+            ..stack_compose::LoadOptions::default()
+        };
+        let project = stack_compose::load(&options, &Default::default())
+            .expect("load")
+            .project;
+        let overrides = Overrides {
+            command: vec!["echo".into(), "hi".into()],
+            environment: vec![("X".into(), "1".into())],
+            suffix: "abc".into(),
+            ..Overrides::default()
+        };
+        let (name, body) = oneoff_body(
+            &project,
+            "web",
+            "sha256:1",
+            &overrides,
+            &ProjectLabels::default(),
+            &BTreeMap::new(),
+        )
+        .expect("body");
+        assert_eq!(name, "app-web-run-abc");
+        assert_eq!(body.cmd, Some(vec!["echo".to_owned(), "hi".to_owned()]));
+        assert_eq!(body.env, Some(vec!["X=1".to_owned()]));
+        let labels = body.labels.expect("labels");
+        assert_eq!(labels[labels::ONEOFF], "True");
+        assert_eq!(labels[labels::SERVICE], "web");
+        assert!(body.host_config.and_then(|h| h.port_bindings).is_none());
+    }
+}

@@ -1,0 +1,655 @@
+//! The Compose commands end to end, as root, through the real binary: each
+//! test has its own engine (state root, run directory, daemon), a busybox
+//! image imported from the host's /bin/busybox, and a project directory
+//! with a compose file. Services use `network_mode: none`. Every test ends
+//! with `down` and checks that nothing of the project is left: no
+//! container, no volume (after `-v`), no mount under its root, no cgroup,
+//! no process but the daemon.
+
+mod common;
+
+use common::{mounts_under, processes_naming, stderr, stdout, Engine};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).and_then(|u| u.parse().ok()))
+        })
+        == Some(0u32)
+}
+
+/// A service command that prints `text`, then runs until SIGTERM, which
+/// ends it at once.
+fn sleeper(text: &str) -> String {
+    format!(
+        "[sh, -c, 'trap \"echo bye; exit 0\" TERM; echo {text}; while true; do sleep 0.1; done']"
+    )
+}
+
+struct Project {
+    engine: Engine,
+    dir: PathBuf,
+}
+
+impl Project {
+    /// An engine with the busybox image and a project directory holding
+    /// `compose` as compose.yaml; `None` (skipped) unless root with
+    /// /bin/busybox.
+    fn new(compose: &str) -> Option<Project> {
+        if !is_root() || !Path::new("/bin/busybox").exists() {
+            eprintln!("skipped: needs root and /bin/busybox");
+            return None;
+        }
+        let engine = Engine::new();
+        let rootfs = engine.dir().join("rootfs");
+        let bin = rootfs.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+        let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&applets.stdout).lines() {
+            if applet != "busybox" {
+                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+            }
+        }
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+        std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
+        let out = engine.stack(&[
+            "image",
+            "import",
+            rootfs.to_str().unwrap(),
+            "busybox:latest",
+        ]);
+        assert!(out.status.success(), "import: {}", stderr(&out));
+        let dir = engine.dir().join("project");
+        std::fs::create_dir_all(&dir).unwrap();
+        let project = Project { engine, dir };
+        project.write(compose);
+        Some(project)
+    }
+
+    fn write(&self, compose: &str) {
+        std::fs::write(self.dir.join("compose.yaml"), compose).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
+        command.args(args).current_dir(&self.dir);
+        self.engine.env(&mut command);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run stack")
+    }
+
+    /// `stack ARGS`, which must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "stack {args:?} failed: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    /// `ps -a --format json`, one object per container.
+    fn ps(&self) -> Vec<Value> {
+        self.ok(&["ps", "-a", "--format", "json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("ps json line"))
+            .collect()
+    }
+
+    /// The id of each container by name.
+    fn ids(&self) -> Vec<(String, String)> {
+        self.ps()
+            .iter()
+            .map(|c| {
+                (
+                    c["Name"].as_str().unwrap().to_owned(),
+                    c["ID"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn id(&self, name: &str) -> String {
+        self.ids()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| id)
+            .unwrap_or_else(|| panic!("no container {name}"))
+    }
+
+    fn inspect(&self, name: &str) -> Value {
+        let out = self.ok(&["container", "inspect", name]);
+        serde_json::from_str::<Value>(&out).expect("inspect json")[0].clone()
+    }
+
+    /// Every container of the engine, of any project.
+    fn all_containers(&self) -> String {
+        self.ok(&["container", "ps", "-a", "-q", "--no-trunc"])
+    }
+
+    /// `down -v`, then: no container, no volume, no mount, no cgroup, no
+    /// process but the daemon's; then the daemon stops.
+    fn finish(self) {
+        let ids = self.all_containers();
+        self.ok(&["down", "-v", "-t", "0", "--remove-orphans"]);
+        assert_eq!(self.all_containers(), "", "down left containers");
+        let volumes = self.ok(&["volume", "ls", "-q"]);
+        assert_eq!(volumes, "", "down -v left volumes");
+        self.engine.stop_daemon();
+        let root = self.engine.root();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mounts = mounts_under(&root);
+            let processes = processes_naming(&root);
+            let cgroups: Vec<String> = ids
+                .lines()
+                .map(|id| format!("/sys/fs/cgroup/stack/{id}"))
+                .filter(|p| Path::new(p).exists())
+                .collect();
+            if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn three_services(web_env: &str) -> String {
+    format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: {db}
+  migrate:
+    image: busybox
+    network_mode: none
+    command: [sh, -c, 'echo migrating; sleep 0.3']
+    depends_on: [db]
+  web:
+    image: busybox
+    network_mode: none
+    command: {web}
+    environment: {{GREETING: {web_env}}}
+    depends_on:
+      db: {{condition: service_started}}
+      migrate: {{condition: service_completed_successfully}}
+",
+        db = sleeper("db up"),
+        web = sleeper("web up")
+    )
+}
+
+/// A time of the engine's inspect output (RFC 3339, nanoseconds), as a
+/// string that sorts chronologically (same day, same zone).
+fn time(container: &Value, field: &str) -> String {
+    container["State"][field]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn up_starts_in_dependency_order_and_converges() {
+    let Some(p) = Project::new(&three_services("hello")) else {
+        return;
+    };
+    p.ok(&["up", "-d"]);
+    let containers = p.ps();
+    let state = |name: &str| {
+        containers
+            .iter()
+            .find(|c| c["Name"] == name)
+            .map(|c| c["State"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(state("app-db-1").as_deref(), Some("running"));
+    assert_eq!(state("app-migrate-1").as_deref(), Some("exited"));
+    assert_eq!(state("app-web-1").as_deref(), Some("running"));
+    // migrate started after db, web only after migrate had finished.
+    let (db, migrate, web) = (
+        p.inspect("app-db-1"),
+        p.inspect("app-migrate-1"),
+        p.inspect("app-web-1"),
+    );
+    assert!(time(&migrate, "StartedAt") >= time(&db, "StartedAt"));
+    assert!(time(&web, "StartedAt") >= time(&migrate, "FinishedAt"));
+    for c in &containers {
+        assert_eq!(c["Project"], "app");
+        assert!(c["Labels"]
+            .as_str()
+            .unwrap()
+            .contains("com.docker.compose.config-hash="));
+    }
+
+    // Unchanged: the running services keep their containers.
+    let (db_id, web_id) = (p.id("app-db-1"), p.id("app-web-1"));
+    let started = time(&p.inspect("app-web-1"), "StartedAt");
+    p.ok(&["up", "-d"]);
+    assert_eq!(p.id("app-db-1"), db_id);
+    assert_eq!(p.id("app-web-1"), web_id);
+    assert_eq!(time(&p.inspect("app-web-1"), "StartedAt"), started);
+
+    // One service's environment changed: only it is recreated.
+    p.write(&three_services("changed"));
+    let out = p.run(&["up", "-d", "--progress", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(p.id("app-db-1"), db_id);
+    assert_ne!(p.id("app-web-1"), web_id);
+    let env = p.inspect("app-web-1")["Config"]["Env"].clone();
+    assert!(env
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "GREETING=changed"));
+    let events: Vec<Value> = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["name"] == "app-web-1" && e["text"] == "Started" && e["status"] == "done"));
+    assert!(!events.iter().any(|e| e["name"] == "app-db-1"));
+    p.finish();
+}
+
+#[test]
+fn orphans_are_named_and_removed_on_request() {
+    let two = format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {a}\n  \
+         old:\n    image: busybox\n    network_mode: none\n    command: {a}\n",
+        a = sleeper("a")
+    );
+    let Some(p) = Project::new(&two) else { return };
+    p.ok(&["up", "-d"]);
+    p.write(&format!(
+        "name: app\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("a")
+    ));
+    let out = p.run(&["up", "-d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("found orphan containers (app-old-1)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.ids().len(), 2);
+    p.ok(&["up", "-d", "--remove-orphans"]);
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-a-1"]);
+    p.finish();
+}
+
+#[test]
+fn a_failed_one_shot_dependency_fails_up_naming_it_and_its_code() {
+    let compose = format!(
+        "name: app
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: {db}
+  migrate:
+    image: busybox
+    network_mode: none
+    command: [sh, -c, 'exit 3']
+  web:
+    image: busybox
+    network_mode: none
+    command: {db}
+    depends_on:
+      db: {{condition: service_started}}
+      migrate: {{condition: service_completed_successfully}}
+",
+        db = sleeper("up")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("service \"migrate\" didn't complete successfully: exit 3"),
+        "{err}"
+    );
+    assert!(err.contains("service \"web\""), "{err}");
+    // Already started services stay up; the dependent was never started.
+    let containers = p.ps();
+    let state = |name: &str| {
+        containers
+            .iter()
+            .find(|c| c["Name"] == name)
+            .map(|c| c["State"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(state("app-db-1").as_deref(), Some("running"));
+    assert_ne!(state("app-web-1").as_deref(), Some("running"));
+    p.finish();
+}
+
+#[test]
+fn named_volumes_survive_down_and_go_with_down_v() {
+    let compose = "name: app
+services:
+  keeper:
+    image: busybox
+    network_mode: none
+    volumes: [data:/data]
+    command: [sh, -c, 'trap \"exit 0\" TERM; if [ -f /data/seen ]; then echo again; else echo first; touch /data/seen; fi; while true; do sleep 0.1; done']
+volumes:
+  data: {}
+";
+    let Some(p) = Project::new(compose) else {
+        return;
+    };
+    let logs = |p: &Project| {
+        // The first line may take a moment to be written.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = p.ok(&["logs", "--no-log-prefix"]);
+            if !out.is_empty() || Instant::now() > deadline {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    p.ok(&["up", "-d"]);
+    assert_eq!(logs(&p), "first\n");
+    p.ok(&["down"]);
+    assert!(p.ok(&["volume", "ls", "-q"]).contains("app_data"));
+    p.ok(&["up", "-d"]);
+    assert_eq!(logs(&p), "again\n");
+    p.ok(&["down", "-v"]);
+    assert!(!p.ok(&["volume", "ls", "-q"]).contains("app_data"));
+    p.ok(&["up", "-d"]);
+    assert_eq!(logs(&p), "first\n");
+    p.finish();
+}
+
+#[test]
+fn nothing_is_created_when_up_cannot_succeed() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().unwrap().port();
+    let compose = format!(
+        "name: app
+services:
+  web:
+    image: busybox
+    command: {cmd}
+    ports: ['127.0.0.1:{port}:80']
+  gone:
+    image: nothere:1
+    network_mode: none
+volumes:
+  ext:
+    external: true
+",
+        cmd = sleeper("x")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("\"nothere:1\", which is not present"), "{err}");
+    assert!(err.contains("volume \"ext\" is external"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "publishes port 127.0.0.1:{port}, which is not free"
+        )),
+        "{err}"
+    );
+    assert_eq!(p.all_containers(), "");
+    drop(held);
+    p.finish();
+}
+
+#[test]
+fn foreground_up_prints_prefixed_logs_and_ctrl_c_stops_everything() {
+    let compose = format!(
+        "name: fg\nservices:\n  a:\n    image: busybox\n    network_mode: none\n    command: {a}\n  \
+         bb:\n    image: busybox\n    network_mode: none\n    command: {b}\n    depends_on: [a]\n",
+        a = sleeper("hello-a"),
+        b = sleeper("hello-b")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let mut child = p
+        .command(&["up"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn up");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(seen.iter().any(|l| l == "a-1  | hello-a")
+        && seen.iter().any(|l| l == "bb-1 | hello-b"))
+    {
+        assert!(Instant::now() < deadline, "no logs: {seen:?}");
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push(line);
+        }
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    seen.extend(rx.try_iter());
+    assert_eq!(status.code(), Some(130));
+    assert!(seen.iter().any(|l| l == "a-1  | bye"), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l == "a-1 exited with code 0"),
+        "{seen:?}"
+    );
+    for c in p.ps() {
+        assert_eq!(c["State"], "exited", "{c}");
+    }
+    p.finish();
+}
+
+#[test]
+fn exit_code_from_returns_that_services_code_and_stops_the_rest() {
+    let compose = format!(
+        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
+         command: [sh, -c, 'sleep 0.5; exit 5']\n  side:\n    image: busybox\n    \
+         network_mode: none\n    command: {}\n",
+        sleeper("side")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&["up", "--exit-code-from", "job"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    for c in p.ps() {
+        assert_eq!(c["State"], "exited", "{c}");
+    }
+    p.finish();
+}
+
+#[test]
+fn scale_adds_and_removes_replicas_and_wait_returns_once_running() {
+    let compose = format!(
+        "name: app\nservices:\n  w:\n    image: busybox\n    network_mode: none\n    command: {}\n",
+        sleeper("w")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait", "--scale", "w=3"]);
+    for c in p.ps() {
+        assert_eq!(c["State"], "running", "{c}");
+    }
+    let names = |p: &Project| -> Vec<String> { p.ids().into_iter().map(|(n, _)| n).collect() };
+    assert_eq!(names(&p), ["app-w-1", "app-w-2", "app-w-3"]);
+    let first = p.id("app-w-1");
+    p.ok(&["up", "-d", "--scale", "w=1"]);
+    assert_eq!(names(&p), ["app-w-1"]);
+    assert_eq!(p.id("app-w-1"), first);
+    p.finish();
+}
+
+/// `GET path` on the engine's socket; the response body.
+fn engine_get(p: &Project, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(p.engine.socket()).expect("socket");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: stack\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// The body of `GET /` on 127.0.0.1:`port`.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn services_reach_each_other_by_name_on_their_networks_only() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let serve = |text: &str| {
+        format!("[sh, -c, 'mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www']")
+    };
+    let probe = |script: &str| {
+        format!("[sh, -c, 'trap \"exit 0\" TERM; {script}; echo probed; while true; do sleep 0.1; done']")
+    };
+    let compose = format!(
+        "name: app
+services:
+  api:
+    image: busybox
+    command: {api}
+    networks:
+      back: {{aliases: [backend-api]}}
+  web:
+    image: busybox
+    command: {web}
+    ports: ['127.0.0.1:{port}:80']
+    networks: [front, back]
+    depends_on: [api]
+  front-probe:
+    image: busybox
+    command: {front_probe}
+    networks: [front]
+    depends_on: [web]
+  back-probe:
+    image: busybox
+    command: {back_probe}
+    networks: [back]
+    depends_on: [web]
+networks:
+  front: {{}}
+  back: {{}}
+",
+        api = serve("from-api"),
+        web = serve("from-web"),
+        front_probe = probe("wget -qO- http://web/; wget -T 1 -qO- http://api/ || echo no-api"),
+        back_probe = probe("wget -qO- http://backend-api/"),
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    p.ok(&["up", "-d", "--wait"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let logs = loop {
+        let logs = p.ok(&["logs", "front-probe", "back-probe"]);
+        if logs.matches("probed").count() == 2 || Instant::now() > deadline {
+            break logs;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(logs.contains("front-probe-1 | from-web"), "{logs}");
+    assert!(logs.contains("front-probe-1 | no-api"), "{logs}");
+    assert!(logs.contains("back-probe-1  | from-api"), "{logs}");
+    assert_eq!(http_get(port), "from-web\n");
+    let web = p
+        .ps()
+        .into_iter()
+        .find(|c| c["Service"] == "web")
+        .expect("web");
+    assert_eq!(web["Networks"], "app_back,app_front");
+    assert_eq!(web["Publishers"][0]["PublishedPort"], port);
+    assert_eq!(p.ok(&["port", "web", "80"]), format!("127.0.0.1:{port}\n"));
+    let networks = engine_get(&p, "/networks");
+    assert!(networks.contains("\"app_front\"") && networks.contains("\"app_back\""));
+
+    p.ok(&["down", "-t", "0"]);
+    let networks = engine_get(&p, "/networks");
+    assert!(!networks.contains("app_"), "down left networks: {networks}");
+    p.finish();
+}
+
+#[test]
+fn run_starts_dependencies_and_returns_the_commands_exit_code() {
+    let compose = format!(
+        "name: app\nservices:\n  db:\n    image: busybox\n    network_mode: none\n    command: {}\n  \
+         tool:\n    image: busybox\n    network_mode: none\n    depends_on: [db]\n",
+        sleeper("db")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let out = p.run(&[
+        "run",
+        "--rm",
+        "-e",
+        "X=42",
+        "tool",
+        "sh",
+        "-c",
+        "echo x=$X; exit 7",
+    ]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "x=42\n");
+    // The dependency runs; the one-off container is gone.
+    let names: Vec<String> = p.ids().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["app-db-1"]);
+    assert_eq!(p.all_containers().lines().count(), 1);
+    p.finish();
+}
