@@ -104,25 +104,13 @@ iperf_gbits() {
     wait "$spid" || true
 }
 
-# Creates the benchmark's network. For stack it goes straight to the API
-# with only the fields the benchmark needs: Debian's docker client (20.10)
-# always sends EnableIPv6, which stack's daemon still refuses.
-create_network() {
-    if [[ $1 == stack ]]; then
-        curl -sS --fail-with-body --unix-socket "$STACK_RUN_DIR/stack.sock" -H 'Content-Type: application/json' \
-            -d "{\"Name\": \"$net\"}" http://stack/v1.41/networks/create
-    else
-        eng "$1" network create "$net"
-    fi
-}
-
 # Runs every measurement on one engine; prints why when something cannot run.
 measure() {
     local engine=$1 port err web_pid peer_pid web_ip server line
     port=$(port_of "$engine")
     remove_all "$engine"
     bench_cleanup_hooks+=("remove_all $engine")
-    if ! err=$(create_network "$engine" 2>&1 >/dev/null); then
+    if ! err=$(eng "$engine" network create "$net" 2>&1 >/dev/null); then
         [[ $engine == stack ]] && stack_unsupported "user-defined networks: ${err##*$'\n'}" || echo "$engine: network create failed: $err"
         return 0
     fi
