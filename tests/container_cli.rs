@@ -5,121 +5,15 @@
 //! daemon and checking that nothing is left: no mount under its root, no
 //! cgroup of its containers, no process naming its root.
 
+#[path = "common/busybox.rs"]
+mod busybox;
 mod common;
 
-use common::{mounts_under, processes_naming, stderr, stdout, Engine};
-use std::path::{Path, PathBuf};
+use busybox::engine;
+use common::{stderr, stdout};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn is_root() -> bool {
-    rustix_uid() == 0
-}
-
-fn rustix_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).and_then(|u| u.parse().ok()))
-        })
-        .unwrap_or(u32::MAX)
-}
-
-/// A test engine with the busybox image, or `None` (the test is skipped)
-/// when not root or without /bin/busybox.
-fn engine() -> Option<Engine> {
-    if !is_root() || !Path::new("/bin/busybox").exists() {
-        eprintln!("skipped: needs root and /bin/busybox");
-        return None;
-    }
-    let engine = Engine::new();
-    let rootfs = engine.dir().join("rootfs");
-    let bin = rootfs.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&applets.stdout).lines() {
-        if applet != "busybox" {
-            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-        }
-    }
-    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
-    let out = engine.stack(&[
-        "image",
-        "import",
-        rootfs.to_str().unwrap(),
-        "busybox:latest",
-    ]);
-    assert!(out.status.success(), "import: {}", stderr(&out));
-    Some(engine)
-}
-
-impl Engine {
-    /// `stack container ARGS`, which must succeed; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let mut all = vec!["container"];
-        all.extend_from_slice(args);
-        let out = self.stack(&all);
-        assert!(out.status.success(), "stack {all:?}: {}", stderr(&out));
-        stdout(&out)
-    }
-
-    fn inspect(&self, container: &str) -> serde_json::Value {
-        let json: serde_json::Value =
-            serde_json::from_str(&self.ok(&["inspect", container])).expect("inspect json");
-        json[0].clone()
-    }
-
-    /// Ids of every container of this engine (their cgroups are checked later).
-    fn ids(&self) -> Vec<String> {
-        self.ok(&["ps", "-a", "-q", "--no-trunc"])
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Removes every container, stops the daemon, and checks for leaks.
-    fn finish(self, ids: &[String]) {
-        let all = self.ids();
-        if !all.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(all.iter().map(String::as_str));
-            self.ok(&args);
-        }
-        self.stop_daemon();
-        check_no_leaks(&self.root(), ids);
-    }
-}
-
-fn check_no_leaks(root: &Path, ids: &[String]) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let mounts = mounts_under(root);
-        let processes = processes_naming(root);
-        let cgroups: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .flat_map(|h| ids.iter().map(move |id| h.path().join("stack").join(id)))
-            .chain(
-                ids.iter()
-                    .map(|id| Path::new("/sys/fs/cgroup/stack").join(id)),
-            )
-            .filter(|p| p.exists())
-            .collect();
-        if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn run_prints_and_exits_with_the_containers_code() {

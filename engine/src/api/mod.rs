@@ -219,6 +219,20 @@ async fn dispatch(
         Route::ContainerLogs(id) => containers::logs(ctx, &id, query),
         Route::ContainerRemove(id) => containers::remove(ctx, &id, query).await,
         Route::ContainerAttach(id) => containers::attach(ctx, &id, query, request),
+        Route::ContainerPause(id) => containers::set_paused(ctx, &id, query, true).await,
+        Route::ContainerUnpause(id) => containers::set_paused(ctx, &id, query, false).await,
+        Route::ContainerTop(id) => containers::top(ctx, &id, query).await,
+        Route::ContainerStats(id) => containers::stats(ctx, &id, query),
+        Route::ContainerExec(id) => {
+            let body = reply::read_json_body(request).await?;
+            blocking(ctx, move |ctx| {
+                containers::exec_create(ctx, &id, query, &body)
+            })
+            .await
+        }
+        Route::ExecStart(id) => containers::exec_start(ctx, &id, query, request).await,
+        Route::ExecInspect(id) => containers::exec_inspect(ctx, &id, query),
+        Route::ExecResize(id) => containers::exec_resize(ctx, &id, query),
         Route::ImageList => blocking(ctx, move |ctx| images::list(ctx, query)).await,
         Route::ImageInspect(name) => {
             blocking(ctx, move |ctx| images::inspect(ctx, &name, query)).await

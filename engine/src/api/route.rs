@@ -66,6 +66,14 @@ pub(crate) enum Route {
     ContainerRemove(String),
     ContainerAttach(String),
     ContainerRestart(String),
+    ContainerPause(String),
+    ContainerUnpause(String),
+    ContainerTop(String),
+    ContainerStats(String),
+    ContainerExec(String),
+    ExecStart(String),
+    ExecInspect(String),
+    ExecResize(String),
     ImageList,
     ImageLoad,
     ImageCreate,
@@ -150,6 +158,11 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "logs" => allow(&[M::GET], Route::ContainerLogs(id)),
                 "attach" => allow(&[M::POST], Route::ContainerAttach(id)),
                 "restart" => allow(&[M::POST], Route::ContainerRestart(id)),
+                "pause" => allow(&[M::POST], Route::ContainerPause(id)),
+                "unpause" => allow(&[M::POST], Route::ContainerUnpause(id)),
+                "top" => allow(&[M::GET], Route::ContainerTop(id)),
+                "stats" => allow(&[M::GET], Route::ContainerStats(id)),
+                "exec" => allow(&[M::POST], Route::ContainerExec(id)),
                 _ => Ok((version, Route::NotYetImplemented)),
             }
         }
@@ -169,6 +182,15 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
         }
         ["networks", id, "disconnect"] => {
             allow(&[M::POST], Route::NetworkDisconnect(decode_segment(id)?))
+        }
+        ["exec", id, action] => {
+            let id = decode_segment(id)?;
+            match *action {
+                "start" => allow(&[M::POST], Route::ExecStart(id)),
+                "json" => allow(&[M::GET], Route::ExecInspect(id)),
+                "resize" => allow(&[M::POST], Route::ExecResize(id)),
+                _ => Err(ApiError::not_found("page not found")),
+            }
         }
         ["images", "json"] => allow(&[M::GET], Route::ImageList),
         ["images", "load"] if method == M::POST => Ok((version, Route::ImageLoad)),
@@ -288,17 +310,35 @@ mod tests {
             status(Method::GET, "/containers/web/start"),
             StatusCode::METHOD_NOT_ALLOWED
         );
+        assert_eq!(
+            ok(Method::POST, "/v1.41/containers/abc/pause").1,
+            Route::ContainerPause("abc".into())
+        );
+        assert_eq!(
+            ok(Method::GET, "/containers/abc/stats").1,
+            Route::ContainerStats("abc".into())
+        );
+        assert_eq!(
+            ok(Method::POST, "/containers/abc/exec").1,
+            Route::ContainerExec("abc".into())
+        );
+        assert_eq!(
+            ok(Method::POST, "/exec/e1/start").1,
+            Route::ExecStart("e1".into())
+        );
+        assert_eq!(
+            ok(Method::GET, "/exec/e1/json").1,
+            Route::ExecInspect("e1".into())
+        );
+        assert_eq!(
+            ok(Method::POST, "/exec/e1/resize").1,
+            Route::ExecResize("e1".into())
+        );
     }
 
     #[test]
     fn unimplemented_areas_share_one_fallback() {
-        for path in [
-            "/v1.41/containers/abc/pause",
-            "/images/search",
-            "/images/busybox/history",
-            "/exec/abc/start",
-            "/build",
-        ] {
+        for path in ["/images/search", "/images/busybox/history", "/build"] {
             assert_eq!(ok(Method::POST, path).1, Route::NotYetImplemented, "{path}");
         }
     }

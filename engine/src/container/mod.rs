@@ -5,12 +5,20 @@
 //! - `names`: ids and Docker's name rules;
 //! - `record`: [`record::ContainerRecord`] (`container.json`) and the status guards;
 //! - `store`: [`Containers`], every container in memory and on disk;
-//! - `run_state`: [`run_state::RunState`], the monitor's record of a run (`state.json`).
+//! - `run_state`: [`run_state::RunState`], the monitor's record of a run (`state.json`);
+//! - `supervision`: the daemon's record across runs (`supervision.json`):
+//!   restart count, manual stop, health;
+//! - `exec`: exec instances, in memory as Docker keeps them;
+//! - `health`, `restart`: Docker's health-check and restart-policy rules, pure.
 
+pub(crate) mod exec;
+pub(crate) mod health;
 pub(crate) mod launch;
 pub(crate) mod names;
 pub(crate) mod record;
+pub(crate) mod restart;
 pub(crate) mod run_state;
 mod store;
+pub(crate) mod supervision;
 
 pub(crate) use store::{monitor_alive, Containers, Entry, InsertError, LookupError, Snapshot};

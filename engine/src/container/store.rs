@@ -17,7 +17,9 @@ use tokio::sync::watch;
 
 use super::launch::LaunchSpec;
 use super::record::{ContainerRecord, Status};
+use super::restart::Backoff;
 use super::run_state::{RunState, RunStatus};
+use super::supervision::Supervision;
 use crate::monitor::CGROUP_PARENT;
 use crate::runtime::CgroupMounts;
 use crate::state::{self, time, Layout};
@@ -29,6 +31,8 @@ pub(crate) struct Entry {
     run: watch::Sender<Snapshot>,
     /// Serializes start, stop and removal of this container.
     pub(crate) operation: tokio::sync::Mutex<()>,
+    /// The delay before its next automatic restart.
+    pub(crate) backoff: Mutex<Backoff>,
 }
 
 /// What the daemon knows of a container's runs.
@@ -42,6 +46,12 @@ pub(crate) struct Snapshot {
     pub(crate) removed: bool,
     /// How many starts failed (attached clients stop waiting for output).
     pub(crate) failed_starts: u64,
+    /// Restart count, manual stop and health (persisted by the daemon).
+    pub(crate) supervision: Supervision,
+    /// Waiting for an automatic restart (Docker's `restarting`).
+    pub(crate) restarting: bool,
+    /// Its processes are frozen (Docker's `paused`).
+    pub(crate) paused: bool,
 }
 
 impl Snapshot {
@@ -75,12 +85,30 @@ impl Entry {
         self.run.send_modify(|snapshot| snapshot.failed_starts += 1);
     }
 
-    /// Records a new run state; `exited` counts an exit.
-    pub(crate) fn set_run(&self, run: RunState, exited: bool) {
+    /// Changes the snapshot in place (waiters see the change).
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Snapshot)) {
+        self.run.send_modify(change);
+    }
+
+    /// Records a new run that started.
+    pub(crate) fn set_run(&self, run: RunState) {
         self.run.send_modify(|snapshot| {
             snapshot.run = Some(run);
-            if exited {
-                snapshot.exits += 1;
+            snapshot.restarting = false;
+            snapshot.paused = false;
+        });
+    }
+
+    /// Records how a run ended; `restarting`: an automatic restart follows
+    /// (counted in the restart count).
+    pub(crate) fn set_exit(&self, run: RunState, restarting: bool) {
+        self.run.send_modify(|snapshot| {
+            snapshot.run = Some(run);
+            snapshot.exits += 1;
+            snapshot.paused = false;
+            snapshot.restarting = restarting;
+            if restarting {
+                snapshot.supervision.restart_count += 1;
             }
         });
     }
@@ -92,6 +120,8 @@ pub(crate) struct Containers {
     /// The executable started as each container's monitor.
     monitor_exe: Option<PathBuf>,
     entries: Mutex<BTreeMap<String, Arc<Entry>>>,
+    /// Exec instances of every container.
+    execs: super::exec::Execs,
 }
 
 /// Why a reference names no single container.
@@ -128,8 +158,15 @@ impl Containers {
                     state::write_json_atomic(&layout.container_state(&id), r)?;
                 }
             }
+            let supervision =
+                state::read_json(&layout.container_supervision(&id))?.unwrap_or_default();
+            let paused = run.as_ref().is_some_and(|r| r.status == RunStatus::Running)
+                && crate::runtime::freezer::is_frozen(Path::new(CGROUP_PARENT).join(&id))
+                    .unwrap_or(false);
             let snapshot = Snapshot {
                 run,
+                supervision,
+                paused,
                 ..Snapshot::default()
             };
             entries.insert(id, Arc::new(new_entry(record, snapshot)));
@@ -138,6 +175,7 @@ impl Containers {
             layout,
             monitor_exe,
             entries: Mutex::new(entries),
+            execs: super::exec::Execs::default(),
         })
     }
 
@@ -154,6 +192,11 @@ impl Containers {
     /// The monitor executable, if the daemon was given one.
     pub(crate) fn monitor_exe(&self) -> Option<&PathBuf> {
         self.monitor_exe.as_ref()
+    }
+
+    /// The exec instances.
+    pub(crate) fn execs(&self) -> &super::exec::Execs {
+        &self.execs
     }
 
     /// Every container, oldest first.
@@ -223,6 +266,15 @@ impl Containers {
         state::read_json(&self.layout.container_state(&entry.record.id))
     }
 
+    /// Persists the entry's supervision record as the snapshot has it.
+    pub(crate) fn save_supervision(&self, entry: &Entry) -> io::Result<()> {
+        let supervision = entry.snapshot().supervision;
+        state::write_json_atomic(
+            &self.layout.container_supervision(&entry.record.id),
+            &supervision,
+        )
+    }
+
     /// Records that a run's monitor died without recording the end.
     pub(crate) fn record_dead(&self, entry: &Entry, mut run: RunState) -> io::Result<RunState> {
         mark_dead(&mut run);
@@ -251,6 +303,7 @@ impl Containers {
             Err(e) => return Err(e),
         }
         self.lock().remove(id);
+        self.execs.remove_container(id);
         entry.run.send_modify(|s| s.removed = true);
         Ok(())
     }
@@ -288,6 +341,7 @@ fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
         record,
         run: watch::channel(snapshot).0,
         operation: tokio::sync::Mutex::new(()),
+        backoff: Mutex::new(Backoff::default()),
     }
 }
 
@@ -339,6 +393,8 @@ pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
         let mut args = cmdline.split(|b| *b == 0);
         args.any(|arg| arg == b"monitor")
             && cmdline.split(|b| *b == 0).any(|arg| arg == id.as_bytes())
+            // An exec helper names the container too, but watches no run.
+            && !cmdline.split(|b| *b == 0).any(|arg| arg == b"--exec")
     })
 }
 

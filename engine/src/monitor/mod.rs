@@ -21,6 +21,7 @@
 //! `state.json`); the monitor only observes the exit.
 
 mod copy_up;
+pub mod exec;
 mod log;
 mod rootfs;
 
@@ -70,6 +71,16 @@ impl MonitorArgs {
             self.run_dir.clone().into(),
             self.id.clone().into(),
         ]
+    }
+
+    /// The arguments that follow `stack monitor` for an exec helper running
+    /// `request` in this container (see [`exec`]).
+    pub fn to_exec_args(&self, request: &exec::ExecRequest) -> Vec<std::ffi::OsString> {
+        let mut args = self.to_args();
+        let json = serde_json::to_string(request).unwrap_or_default();
+        args.insert(args.len() - 1, "--exec".into());
+        args.insert(args.len() - 1, json.into());
+        args
     }
 }
 

@@ -82,10 +82,29 @@ impl CgroupMounts {
     }
 
     fn v1_memory(&self) -> Option<&PathBuf> {
+        self.v1_controller("memory")
+    }
+
+    /// The v1 hierarchy the `controller` is bound to, if any.
+    pub fn v1_controller(&self, controller: &str) -> Option<&PathBuf> {
         self.v1
             .iter()
-            .find(|(_, controllers)| controllers.iter().any(|c| c == "memory"))
+            .find(|(_, controllers)| controllers.iter().any(|c| c == controller))
             .map(|(mount, _)| mount)
+    }
+
+    /// The directory of `cgroups_path` in the v1 hierarchy of `controller`,
+    /// or else in the v2 hierarchy (which has every controller).
+    pub fn controller_dir(&self, controller: &str, cgroups_path: &Path) -> Option<PathBuf> {
+        let relative = relative(cgroups_path);
+        self.v1_controller(controller)
+            .or(self.v2.as_ref())
+            .map(|mount| mount.join(relative))
+    }
+
+    /// Whether `controller_dir` of `controller` is a v1 directory.
+    pub fn is_v1(&self, controller: &str) -> bool {
+        self.v1_controller(controller).is_some()
     }
 
     /// How many processes the kernel's OOM killer killed in this cgroup:

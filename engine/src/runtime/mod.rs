@@ -8,6 +8,7 @@
 //! - `seccomp`: Docker's default seccomp profile as data;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
+//! - `freezer`: pausing and resuming a container's processes (v1 and v2);
 //! - `exec`: another process in a running container (`docker exec`);
 //! - `loopback`: `lo` up in a new network namespace, as Docker has it;
 //! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer;
@@ -18,6 +19,7 @@ mod config;
 mod defaults;
 mod error;
 mod exec;
+pub(crate) mod freezer;
 pub(crate) mod loopback;
 mod run;
 pub mod seccomp;

@@ -69,6 +69,12 @@ impl Layout {
         self.container(id).join("state.json")
     }
 
+    /// `containers/<id>/supervision.json`: the daemon's record across runs
+    /// (restart count, manual stop, health).
+    pub(crate) fn container_supervision(&self, id: &str) -> PathBuf {
+        self.container(id).join("supervision.json")
+    }
+
     /// `containers/<id>/<id>-json.log`: stdout and stderr in Docker's json-file format.
     pub(crate) fn container_log(&self, id: &str) -> PathBuf {
         self.container(id).join(format!("{id}-json.log"))

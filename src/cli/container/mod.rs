@@ -17,7 +17,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, SignalKind};
 
+mod flags;
 mod net;
+mod ops;
 mod port;
 mod ps;
 
@@ -119,6 +121,33 @@ pub enum ContainerCommand {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// Execute a command in a running container
+    Exec(ops::ExecArgs),
+    /// Pause all processes within one or more containers
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Unpause all processes within one or more containers
+    Unpause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Display the running processes of a container
+    Top {
+        container: String,
+        /// Options for ps (default -ef)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Display a live stream of container(s) resource usage statistics
+    Stats {
+        /// Disable streaming stats and only pull the first result
+        #[arg(long)]
+        no_stream: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
 }
 
 /// `run`'s own flags, and everything `create` takes.
@@ -193,6 +222,11 @@ pub struct CreateArgs {
     stop_timeout: Option<i64>,
     #[command(flatten)]
     network: net::NetworkArgs,
+    /// Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:N])
+    #[arg(long)]
+    restart: Option<String>,
+    #[command(flatten)]
+    health: flags::HealthArgs,
     /// The image to run
     image: String,
     /// The command and its arguments
@@ -318,6 +352,26 @@ async fn execute(
         }
         ContainerCommand::Port { container, port } => {
             port::port(client, &container, port.as_deref()).await?;
+        }
+        ContainerCommand::Exec(args) => return ops::exec(client, args).await,
+        ContainerCommand::Pause { containers } => {
+            for c in &containers {
+                each(client.pause_container(c).await, c);
+            }
+        }
+        ContainerCommand::Unpause { containers } => {
+            for c in &containers {
+                each(client.unpause_container(c).await, c);
+            }
+        }
+        ContainerCommand::Top { container, ps_args } => {
+            ops::top(client, &container, &ps_args).await?;
+        }
+        ContainerCommand::Stats {
+            no_stream,
+            containers,
+        } => {
+            ops::stats(client, &containers, no_stream).await?;
         }
         ContainerCommand::Wait { containers } => {
             for c in &containers {
@@ -461,6 +515,7 @@ async fn create(
         labels: (!labels.is_empty()).then_some(labels),
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        healthcheck: flags::healthcheck(&args.health)?,
         host_config: Some(HostConfig {
             binds: (!args.volumes.is_empty()).then(|| args.volumes.clone()),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
@@ -472,6 +527,7 @@ async fn create(
             cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
             cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
             privileged: Some(args.privileged),
+            restart_policy: flags::restart_policy(args.restart.as_deref())?,
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

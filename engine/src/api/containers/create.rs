@@ -44,6 +44,7 @@ const SUPPORTED: &[&str] = &[
     "ExposedPorts",
     "Volumes",
     "NetworkingConfig",
+    "Healthcheck",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -101,6 +102,7 @@ pub(crate) fn create(
         .layer_dirs(&image.summary.id)
         .map_err(|e| ApiError::internal(super::super::chain(&e)))?;
     let host = body.host_config.clone().unwrap_or_default();
+    super::restart_policy::check(&host)?;
     let id = names::new_id().map_err(|e| ApiError::internal(e.to_string()))?;
     let name = match name {
         Some(name) => names::validate(&name).map_err(ApiError::bad_request)?,
@@ -146,6 +148,8 @@ pub(crate) fn create(
         config.hostname = Some(id[..12].to_owned());
     }
     config.image = Some(image_ref.clone());
+    config.healthcheck =
+        super::healthcheck::merged_config(body.healthcheck.clone(), &image.raw_config)?;
     let args: Vec<String> = config
         .entrypoint
         .iter()
@@ -257,16 +261,6 @@ fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     check_fields(fields, "", SUPPORTED)?;
     if let Some(Value::Object(host)) = fields.get("HostConfig") {
         check_fields(host, "HostConfig.", SUPPORTED_HOST)?;
-        let restart = host
-            .get("RestartPolicy")
-            .and_then(|p| p.get("Name"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if !matches!(restart, "" | "no") {
-            return Err(ApiError::bad_request(format!(
-                "HostConfig.RestartPolicy {restart:?} is not supported yet"
-            )));
-        }
         let log = host
             .get("LogConfig")
             .and_then(|p| p.get("Type"))

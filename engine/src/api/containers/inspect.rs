@@ -16,6 +16,7 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::lookup;
+use crate::container::health::HealthStatus;
 use crate::container::record::Status;
 use crate::container::{Entry, Snapshot};
 
@@ -69,14 +70,17 @@ pub(crate) fn inspect(
         args: Some(args.iter().skip(1).cloned().collect()),
         state: Some(ContainerState {
             status: Some(match status {
+                _ if snapshot.restarting => ContainerStateStatusEnum::RESTARTING,
+                Status::Running if snapshot.paused => ContainerStateStatusEnum::PAUSED,
                 Status::Created => ContainerStateStatusEnum::CREATED,
                 Status::Running => ContainerStateStatusEnum::RUNNING,
                 Status::Exited => ContainerStateStatusEnum::EXITED,
                 Status::Dead => ContainerStateStatusEnum::DEAD,
             }),
-            running: Some(status == Status::Running),
-            paused: Some(false),
-            restarting: Some(false),
+            // Docker counts a restarting container as running.
+            running: Some(status == Status::Running || snapshot.restarting),
+            paused: Some(snapshot.paused),
+            restarting: Some(snapshot.restarting),
             oom_killed: Some(run.is_some_and(|r| r.oom_killed)),
             dead: Some(status == Status::Dead),
             pid: Some(
@@ -117,7 +121,7 @@ pub(crate) fn inspect(
         network_settings: Some(network_settings),
         log_path: Some(layout.container_log(&record.id).display().to_string()),
         name: Some(format!("/{}", record.name)),
-        restart_count: Some(0),
+        restart_count: Some(i64::from(snapshot.supervision.restart_count)),
         driver: Some("overlay2".into()),
         platform: Some("linux".into()),
         host_config: Some(record.host_config.clone()),
@@ -131,6 +135,16 @@ pub(crate) fn inspect(
         serde_json::to_value(&response).map_err(|e| ApiError::internal(e.to_string()))?;
     if let serde_json::Value::Object(map) = &mut value {
         map.insert("Created".into(), record.created.clone().into());
+        // Health log times are text too, for the same reason.
+        if let (Some(health), Some(serde_json::Value::Object(state))) =
+            (&snapshot.supervision.health, map.get_mut("State"))
+        {
+            if record.config.healthcheck.is_some() {
+                let health =
+                    serde_json::to_value(health).map_err(|e| ApiError::internal(e.to_string()))?;
+                state.insert("Health".into(), health);
+            }
+        }
     }
     Ok(reply::json(StatusCode::OK, &value))
 }
@@ -145,7 +159,7 @@ pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
     query.take_bool("size");
     let filters = Filters::parse(
         query.take("filters").as_deref(),
-        &["id", "name", "label", "status"],
+        &["id", "name", "label", "status", "health"],
     )?;
     query.finish()?;
     let now = crate::state::time::unix_nanos(std::time::SystemTime::now()) / 1_000_000_000;
@@ -158,7 +172,7 @@ pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
             let snapshot = entry.snapshot();
             let status = snapshot.status();
             let shown = (all || status == Status::Running || filters.contains("status"))
-                && matches(&filters, &entry, status);
+                && matches(&filters, &entry, &snapshot);
             shown.then(|| summary(ctx, &entry, &snapshot, now))
         })
         .collect();
@@ -168,7 +182,7 @@ pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
     Ok(reply::json(StatusCode::OK, &out))
 }
 
-fn matches(filters: &Filters, entry: &Arc<Entry>, status: Status) -> bool {
+fn matches(filters: &Filters, entry: &Arc<Entry>, snapshot: &Snapshot) -> bool {
     let record = &entry.record;
     let labels = record.config.labels.clone().unwrap_or_default();
     let any = |key: &str, test: &dyn Fn(&str) -> bool| {
@@ -176,7 +190,8 @@ fn matches(filters: &Filters, entry: &Arc<Entry>, status: Status) -> bool {
     };
     any("id", &|v| record.id.starts_with(v))
         && any("name", &|v| record.name.contains(v.trim_start_matches('/')))
-        && any("status", &|v| v == status.as_str())
+        && any("status", &|v| v == status_word(snapshot))
+        && any("health", &|v| v == health_word(entry, snapshot))
         && filters.labels_match("label", &labels)
 }
 
@@ -219,10 +234,16 @@ fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> Conta
         .collect();
     let run = snapshot.run.as_ref();
     let text = match status {
+        _ if snapshot.restarting => format!(
+            "Restarting ({}) {} ago",
+            snapshot.exit_code(),
+            human_duration(now - run.map_or(now, |r| r.finished_unix))
+        ),
         Status::Created => "Created".to_owned(),
         Status::Running => format!(
-            "Up {}",
-            human_duration(now - run.map_or(now, |r| r.started_unix))
+            "Up {}{}",
+            human_duration(now - run.map_or(now, |r| r.started_unix)),
+            running_suffix(snapshot)
         ),
         Status::Exited => format!(
             "Exited ({}) {} ago",
@@ -240,6 +261,8 @@ fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> Conta
         created: Some(record.created_unix),
         labels: record.config.labels.clone(),
         state: Some(match status {
+            _ if snapshot.restarting => ContainerSummaryStateEnum::RESTARTING,
+            Status::Running if snapshot.paused => ContainerSummaryStateEnum::PAUSED,
             Status::Created => ContainerSummaryStateEnum::CREATED,
             Status::Running => ContainerSummaryStateEnum::RUNNING,
             Status::Exited => ContainerSummaryStateEnum::EXITED,
@@ -267,6 +290,35 @@ fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> Conta
         }),
         ports: Some(ports),
         ..ContainerSummary::default()
+    }
+}
+
+/// Docker's status word, with `paused` and `restarting`.
+fn status_word(snapshot: &Snapshot) -> &'static str {
+    match snapshot.status() {
+        _ if snapshot.restarting => "restarting",
+        Status::Running if snapshot.paused => "paused",
+        status => status.as_str(),
+    }
+}
+
+/// The `health` filter's word: `none` without a health check.
+fn health_word(entry: &Entry, snapshot: &Snapshot) -> &'static str {
+    match &snapshot.supervision.health {
+        Some(health) if entry.record.config.healthcheck.is_some() => health.status.as_str(),
+        _ => "none",
+    }
+}
+
+/// What Docker appends to `Up ...`: ` (Paused)`, or the health.
+fn running_suffix(snapshot: &Snapshot) -> String {
+    if snapshot.paused {
+        return " (Paused)".to_owned();
+    }
+    match snapshot.supervision.health.as_ref().map(|h| h.status) {
+        Some(HealthStatus::Starting) => " (health: starting)".to_owned(),
+        Some(status) => format!(" ({})", status.as_str()),
+        None => String::new(),
     }
 }
 

@@ -31,7 +31,7 @@ use super::super::networks;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
-use super::{event_attributes, lookup, parse_signal};
+use super::{event_attributes, healthcheck, lookup, parse_signal, pause, restart_policy};
 use crate::container::record::Status;
 use crate::container::run_state::RunStatus;
 use crate::container::{monitor_alive, Entry, Snapshot};
@@ -58,6 +58,7 @@ pub(crate) async fn start(
         if !entry.snapshot().status().can_start() {
             return Ok(reply::empty(StatusCode::NOT_MODIFIED));
         }
+        restart_policy::started_by_user(ctx, &entry);
         start_entry(ctx, &entry).await
     };
     if let Err(error) = started {
@@ -81,7 +82,7 @@ pub(crate) async fn start(
 
 /// Sets up the container's network, spawns the monitor and waits for its
 /// report, holding the operation lock; a failed start leaves no network.
-async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
+pub(super) async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
     let peer = match ctx.networks.endpoints(&entry.record.id).mode {
         Mode::Container(other) => ctx.containers.get(&other).ok().and_then(|peer| {
             let run = peer
@@ -177,7 +178,8 @@ async fn run_monitor(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiEr
         .read_run(entry)
         .map_err(|e| ApiError::internal(format!("cannot read the container's state: {e}")))?
         .ok_or_else(|| ApiError::internal("the monitor reported a start without recording it"))?;
-    entry.set_run(run, false);
+    entry.set_run(run);
+    healthcheck::watch(ctx, entry, true);
     ctx.events.publish(
         EventMessageTypeEnum::CONTAINER,
         "start",
@@ -206,8 +208,10 @@ pub(crate) fn watch_running(ctx: &Arc<Context>) {
         let pidfd = u32::try_from(run.monitor_pid).ok().and_then(pidfd_of);
         // Checked after opening the pidfd: the pid cannot be reused under it.
         let pidfd = pidfd.filter(|_| monitor_alive(run.monitor_pid, &entry.record.id));
+        healthcheck::watch(ctx, &entry, false);
         tokio::spawn(watch_exit(ctx.clone(), entry, pidfd));
     }
+    restart_policy::restore(ctx);
 }
 
 /// Waits for a monitor to exit, then records and announces the end.
@@ -261,13 +265,18 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
             event_attributes(&entry.record),
         );
     }
-    entry.set_run(run, true);
+    let restart = restart_policy::after_exit(&entry, &run);
+    entry.set_exit(run, restart.is_some());
     ctx.events.publish(
         EventMessageTypeEnum::CONTAINER,
         "die",
         &entry.record.id,
         attributes,
     );
+    if let Some(delay) = restart {
+        tokio::spawn(restart_policy::restart_later(ctx, entry, delay));
+        return;
+    }
     // AutoRemove takes the anonymous volumes along, as Docker's does.
     if entry.record.host_config.auto_remove == Some(true) {
         if let Err(error) = remove_entry(&ctx, &entry, true).await {
@@ -293,7 +302,10 @@ fn signal(entry: &Entry, signal: Signal) -> Result<bool, ApiError> {
         return Ok(false);
     }
     match nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.pid), signal) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(true),
+        Ok(()) | Err(nix::errno::Errno::ESRCH) => {
+            pause::thaw_after_signal(entry);
+            Ok(true)
+        }
         Err(errno) => Err(ApiError::internal(format!(
             "cannot signal container {}: {errno}",
             entry.record.id
@@ -322,8 +334,14 @@ pub(crate) async fn stop(
     query.finish()?;
     let entry = lookup(ctx, reference)?;
     let _operation = entry.operation.lock().await;
+    let was_restarting = entry.snapshot().restarting;
+    restart_policy::stopped_by_user(ctx, &entry);
     if !entry.snapshot().status().can_stop() {
-        return Ok(reply::empty(StatusCode::NOT_MODIFIED));
+        return Ok(reply::empty(if was_restarting {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::NOT_MODIFIED
+        }));
     }
     stop_entry(ctx, &entry, timeout, requested.as_deref()).await?;
     Ok(reply::empty(StatusCode::NO_CONTENT))
@@ -353,6 +371,7 @@ pub(crate) async fn restart(
     let entry = lookup(ctx, reference)?;
     {
         let _operation = entry.operation.lock().await;
+        restart_policy::stopped_by_user(ctx, &entry);
         if entry.snapshot().status().can_stop() {
             stop_entry(ctx, &entry, timeout, requested.as_deref()).await?;
         }
@@ -465,7 +484,9 @@ pub(crate) fn wait(
     let mut changes = entry.subscribe();
     let now = changes.borrow_and_update().clone();
     let done: Box<dyn Fn(&Snapshot) -> bool + Send + Sync> = match condition.as_str() {
-        "" | "not-running" => Box::new(|s: &Snapshot| s.status() != Status::Running),
+        "" | "not-running" => {
+            Box::new(|s: &Snapshot| s.status() != Status::Running && !s.restarting)
+        }
         "next-exit" => {
             let exits = now.exits;
             Box::new(move |s: &Snapshot| s.exits > exits)
@@ -521,6 +542,15 @@ pub(crate) async fn remove(
         })?;
     query.finish()?;
     let entry = lookup(ctx, reference)?;
+    if entry.snapshot().restarting && !force {
+        return Err(ApiError::conflict(format!(
+            "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
+            entry.record.name
+        )));
+    }
+    if force {
+        restart_policy::stopped_by_user(ctx, &entry);
+    }
     if !entry.snapshot().status().can_remove() {
         if !force {
             return Err(ApiError::conflict(format!(

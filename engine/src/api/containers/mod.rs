@@ -1,12 +1,21 @@
 //! The container endpoints: `create`, lifecycle (`start`, `stop`, `kill`,
 //! `wait`, `DELETE`, and the watch over running monitors), `inspect` and
-//! `list`, `logs`, and `attach` (output only).
+//! `list`, `logs`, `attach` (output only), `exec` (with `exec_run`, the
+//! helper process), `pause`/`unpause`, `top`, `stats`, and the daemon's
+//! supervision: `healthcheck` and `restart_policy`.
 
 mod attach;
 mod create;
+mod exec;
+mod exec_run;
+mod healthcheck;
 mod inspect;
 mod lifecycle;
 mod logs;
+mod pause;
+mod restart_policy;
+mod stats;
+mod top;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -16,9 +25,15 @@ use nix::sys::signal::Signal;
 
 pub(crate) use attach::attach;
 pub(crate) use create::create;
+pub(crate) use exec::{
+    create as exec_create, inspect as exec_inspect, resize as exec_resize, start as exec_start,
+};
 pub(crate) use inspect::{inspect, list};
 pub(crate) use lifecycle::{kill, remove, restart, start, stop, wait, watch_running};
 pub(crate) use logs::logs;
+pub(crate) use pause::set_paused;
+pub(crate) use stats::stats;
+pub(crate) use top::top;
 
 use super::error::ApiError;
 use super::Context;
