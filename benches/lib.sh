@@ -36,7 +36,18 @@ bench_cleanup() {
         eval "$hook" || true
     done
     bench_stop_stack_daemon
+    bench_check_leaks
     rm -rf "$work"
+}
+
+# Warns when stack's daemon left its firewall table or bridges behind (the
+# table is named after a hash of the state root).
+bench_check_leaks() {
+    local tag
+    tag=$(printf %s "$STACK_ROOT" | sha256sum | cut -c1-8)
+    if nft list table ip "stack_$tag" >/dev/null 2>&1; then
+        echo "warning: stack's daemon left its nft table ip stack_$tag behind" >&2
+    fi
 }
 
 # Stops the daemon of our private root, if the CLI started one.

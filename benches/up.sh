@@ -103,25 +103,46 @@ done
 
 results=$work/results.tsv
 : >"$results"
-for case in "${cases[@]}"; do
+# One engine's runs of one case; on a failure says why and returns 1.
+run_case() {
+    local engine=$1 case=$2 n r t got
     n=$(services_of "$case")
+    for r in $(seq 1 "$runs") grace; do
+        t=$(timed compose "$engine" "$case" up -d 2>/dev/null) || { case_failed "$engine" "$case" "up -d"; return 1; }
+        got=$(running "$engine" "$case")
+        if ((got != n)); then
+            case_failed "$engine" "$case" "up -d: $got of $n containers running"
+            return 1
+        fi
+        printf '%s\t%s\tup\t%s\n' "$case" "$engine" "$t" >>"$results"
+        if [[ $r == grace ]]; then
+            t=$(timed compose "$engine" "$case" down 2>/dev/null) || { case_failed "$engine" "$case" down; return 1; }
+            printf '%s\t%s\tdown\t%s\n' "$case" "$engine" "$t" >>"$results"
+        else
+            t=$(timed compose "$engine" "$case" down -t 0 2>/dev/null) || { case_failed "$engine" "$case" "down -t 0"; return 1; }
+            printf '%s\t%s\tdown0\t%s\n' "$case" "$engine" "$t" >>"$results"
+        fi
+    done
+}
+
+# Says why a case has no figure for an engine (the command's first error
+# line), and takes down what it left.
+case_failed() {
+    local engine=$1 case=$2 what=$3 reason
+    reason=$(grep -m1 -iE 'error|not supported' "$work/last.log" || tail -1 "$work/last.log")
+    reason=$(sed -E "s/^ +//; s/ [0-9.]+s$//" <<<"$reason")
+    if [[ $engine == stack ]]; then
+        stack_unsupported "case $case, $what: $reason"
+    else
+        echo "$engine: case $case, $what failed: $reason"
+    fi
+    compose "$engine" "$case" down -t 0 >/dev/null 2>&1 || true
+}
+
+for case in "${cases[@]}"; do
     for engine in "${engines[@]}"; do
         compose "$engine" "$case" down -t 0 >/dev/null 2>&1 || true
-        for r in $(seq 1 "$runs"); do
-            t=$(timed compose "$engine" "$case" up -d)
-            got=$(running "$engine" "$case")
-            if ((got != n)); then
-                echo "$engine: $case: $got of $n containers running after up -d" >&2
-                exit 1
-            fi
-            printf '%s\t%s\tup\t%s\n' "$case" "$engine" "$t" >>"$results"
-            t=$(timed compose "$engine" "$case" down -t 0)
-            printf '%s\t%s\tdown0\t%s\n' "$case" "$engine" "$t" >>"$results"
-        done
-        t=$(timed compose "$engine" "$case" up -d)
-        printf '%s\t%s\tup\t%s\n' "$case" "$engine" "$t" >>"$results"
-        t=$(timed compose "$engine" "$case" down)
-        printf '%s\t%s\tdown\t%s\n' "$case" "$engine" "$t" >>"$results"
+        run_case "$engine" "$case" || true
     done
 done
 
