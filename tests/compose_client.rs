@@ -1,7 +1,8 @@
 //! A real Compose client against our daemon (issue 5's "Real client
 //! checks"): Debian's `docker-compose` 1.29 (Python, docker-py), pointed at
-//! the test engine's socket with DOCKER_HOST, runs `up -d`, `ps`, `logs`,
-//! `exec -T` and `down -v` on a two-service stack: a busybox httpd with a
+//! the test engine's socket with DOCKER_HOST, runs `up` in the foreground
+//! (stopped with Ctrl-C), `up -d`, `ps`, `logs`, `exec -T` and `down -v` on
+//! a two-service stack: a busybox httpd with a
 //! published port and a named volume, and a client that fetches its page by
 //! service name over the project network (subnet 10.251.40.0/24, absent
 //! from this host's routes). After `down -v` nothing of the project is left
@@ -38,6 +39,8 @@ services:
   web:
     image: busybox:latest
     command: ["httpd", "-f", "-p", "80", "-h", "/www"]
+    # httpd as PID 1 ignores SIGTERM: a short grace period keeps stops quick.
+    stop_grace_period: 1s
     ports:
       - "127.0.0.1:{port}:80"
     volumes:
@@ -114,13 +117,15 @@ fn docker_compose_runs_a_two_service_stack() {
     let port = free_port();
     std::fs::write(dir.join("docker-compose.yml"), compose_file(port)).unwrap();
 
-    compose_ok(&t, &dir, &["up", "-d"]);
+    foreground_up_stops_on_ctrl_c(&t, &dir);
     // The project network's bridge goes away by name if the test fails.
     let network_id = t
         .ok(&["network", "inspect", "--format", "{{.Id}}", "ctest_default"])
         .trim()
         .to_owned();
     t.networks.borrow_mut().push(network_id.clone());
+    // Starts the stopped containers again.
+    compose_ok(&t, &dir, &["up", "-d"]);
 
     let ps = compose_ok(&t, &dir, &["ps"]);
     for container in ["ctest_web_1", "ctest_client_1"] {
@@ -175,8 +180,7 @@ fn docker_compose_runs_a_two_service_stack() {
         );
     }
 
-    // httpd as PID 1 ignores SIGTERM: a short grace period keeps it quick.
-    compose_ok(&t, &dir, &["down", "-v", "-t", "1"]);
+    compose_ok(&t, &dir, &["down", "-v"]);
     assert_eq!(
         listed(&t, &["container", "ls", "-a", "-q"]),
         Vec::<String>::new(),
@@ -199,6 +203,54 @@ fn docker_compose_runs_a_two_service_stack() {
         "port {port} still answers after down"
     );
     assert_nothing_of_the_project_on_the_host(&t, &interfaces);
+}
+
+/// Foreground `up` streams the services' logs (the client's fetch among
+/// them) and, on Ctrl-C (SIGINT), stops every container and returns; its
+/// events watcher (which reads Docker's legacy event fields) must not fail.
+fn foreground_up_stops_on_ctrl_c(t: &NetTest, dir: &Path) {
+    let log = t.engine.dir().join("foreground-up.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(COMPOSE)
+        .args(["-p", PROJECT, "--no-ansi", "up"])
+        .current_dir(dir)
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", t.engine.socket().display()),
+        )
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .expect("run docker-compose up");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !read().contains("fetched-by-name") {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("foreground up shows no fetch by the client:\n{}", read());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("foreground up did not return after SIGINT:\n{}", read());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = read();
+    assert!(!output.contains("Traceback"), "{output}");
+    let ps = compose_ok(t, dir, &["ps"]);
+    assert!(
+        ps.lines().filter(|l| l.starts_with("ctest_")).count() == 2 && !ps.contains(" Up "),
+        "not every container stopped after Ctrl-C:\n{ps}\n{output}"
+    );
 }
 
 /// The project's interfaces, firewall rules (which name its interfaces or
