@@ -232,9 +232,38 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 async fn send(tx: &mpsc::Sender<Bytes>, event: &EventMessage) -> Result<(), ()> {
-    let mut line = serde_json::to_vec(event).map_err(|_| ())?;
+    let mut line = serde_json::to_vec(&with_legacy_fields(event)).map_err(|_| ())?;
     line.push(b'\n');
     tx.send(Bytes::from(line)).await.map_err(|_| ())
+}
+
+/// The event as Docker sends it up to API 1.51: container and image events
+/// also carry the deprecated top-level `status` (the action), `id` (the
+/// actor's id) and, for containers, `from` (the image), which older clients
+/// such as docker-compose 1.x read instead of `Action` and `Actor`.
+fn with_legacy_fields(event: &EventMessage) -> serde_json::Value {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    let typ = event.typ.unwrap_or(EventMessageTypeEnum::EMPTY);
+    let (Some(object), Some(actor)) = (value.as_object_mut(), event.actor.as_ref()) else {
+        return value;
+    };
+    if !matches!(
+        typ,
+        EventMessageTypeEnum::CONTAINER | EventMessageTypeEnum::IMAGE
+    ) {
+        return value;
+    }
+    if let Some(action) = &event.action {
+        object.insert("status".into(), action.clone().into());
+    }
+    if let Some(id) = &actor.id {
+        object.insert("id".into(), id.clone().into());
+    }
+    let image = actor.attributes.as_ref().and_then(|a| a.get("image"));
+    if let (EventMessageTypeEnum::CONTAINER, Some(image)) = (typ, image) {
+        object.insert("from".into(), image.clone().into());
+    }
+    value
 }
 
 #[cfg(test)]
@@ -277,6 +306,33 @@ mod tests {
     fn filters(json: &str) -> Selection {
         let encoded: String = json.bytes().map(|b| format!("%{b:02X}")).collect();
         selection(&format!("filters={encoded}")).unwrap()
+    }
+
+    #[test]
+    fn container_and_image_events_carry_the_legacy_fields() {
+        let started = event(
+            EventMessageTypeEnum::CONTAINER,
+            "start",
+            "c1",
+            &[("image", "busybox:latest"), ("name", "web")],
+            5,
+        );
+        let json = with_legacy_fields(&started);
+        assert_eq!(json["status"], "start");
+        assert_eq!(json["id"], "c1");
+        assert_eq!(json["from"], "busybox:latest");
+        assert_eq!(json["Action"], "start");
+        assert_eq!(json["Actor"]["ID"], "c1");
+        let tagged = event(EventMessageTypeEnum::IMAGE, "tag", "sha256:ab", &[], 5);
+        let json = with_legacy_fields(&tagged);
+        assert_eq!(
+            (&json["status"], &json["id"]),
+            (&"tag".into(), &"sha256:ab".into())
+        );
+        assert!(json.get("from").is_none());
+        let created = event(EventMessageTypeEnum::NETWORK, "create", "n1", &[], 5);
+        let json = with_legacy_fields(&created);
+        assert!(json.get("status").is_none() && json.get("id").is_none());
     }
 
     #[test]

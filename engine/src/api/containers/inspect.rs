@@ -157,6 +157,9 @@ pub(crate) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
         .and_then(|l| l.parse::<i64>().ok())
         .filter(|l| *l > 0);
     query.take_bool("size");
+    // docker-py (docker-compose 1.x) always sends `trunc_cmd`; Docker's
+    // daemon ignores it too, as it never truncates the command it lists.
+    query.take_bool("trunc_cmd");
     let filters = Filters::parse(
         query.take("filters").as_deref(),
         &["id", "name", "label", "status", "health"],

@@ -532,14 +532,12 @@ pub(crate) async fn remove(
 ) -> Result<Response<Body>, ApiError> {
     let force = query.take_bool("force");
     let volumes = query.take_bool("v");
-    query
-        .take("link")
-        .filter(|l| !l.is_empty() && l != "0" && l != "false")
-        .map_or(Ok(()), |_| {
-            Err(ApiError::bad_request(
-                "link removal is not supported: the engine has no container links",
-            ))
-        })?;
+    // Read as Docker reads booleans: docker-py sends `link=False`.
+    if query.take_bool("link") {
+        return Err(ApiError::bad_request(
+            "link removal is not supported: the engine has no container links",
+        ));
+    }
     query.finish()?;
     let entry = lookup(ctx, reference)?;
     if entry.snapshot().restarting && !force {
