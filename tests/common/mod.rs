@@ -94,7 +94,9 @@ impl Drop for Engine {
         if !leftovers.is_empty() {
             std::thread::sleep(Duration::from_millis(200));
         }
-        for mount in mounts_under(&self.root()) {
+        // The run directory too: a container's network namespace file is
+        // a mount there, and it keeps the namespace (and its veth) alive.
+        for mount in mounts_under(self.dir()) {
             let _ = Command::new("umount").args(["-l", &mount]).status();
         }
     }
