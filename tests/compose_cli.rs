@@ -8,23 +8,12 @@
 
 mod common;
 
-use common::{mounts_under, processes_naming, stderr, stdout, Engine};
+use common::{is_root, mounts_under, processes_naming, stderr, stdout, Engine};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).and_then(|u| u.parse().ok()))
-        })
-        == Some(0u32)
-}
 
 /// A service command that prints `text`, then runs until SIGTERM, which
 /// ends it at once.
@@ -49,26 +38,7 @@ impl Project {
             return None;
         }
         let engine = Engine::new();
-        let rootfs = engine.dir().join("rootfs");
-        let bin = rootfs.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-        let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
-        for applet in String::from_utf8_lossy(&applets.stdout).lines() {
-            if applet != "busybox" {
-                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-            }
-        }
-        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-        std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
-        let out = engine.stack(&[
-            "image",
-            "import",
-            rootfs.to_str().unwrap(),
-            "busybox:latest",
-        ]);
-        assert!(out.status.success(), "import: {}", stderr(&out));
+        engine.import_busybox(&[]);
         let dir = engine.dir().join("project");
         std::fs::create_dir_all(&dir).unwrap();
         let project = Project { engine, dir };

@@ -4,25 +4,9 @@
 //! binary with `#[path]`: the image tests have helpers of the same names): no mount under the root, no cgroup
 //! of their containers, no process naming the root.
 
-use crate::common::{mounts_under, processes_naming, stderr, stdout, Engine};
+use crate::common::{is_root, mounts_under, processes_naming, stderr, stdout, Engine};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-pub fn is_root() -> bool {
-    rustix_uid() == 0
-}
-
-fn rustix_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).and_then(|u| u.parse().ok()))
-        })
-        .unwrap_or(u32::MAX)
-}
 
 /// A test engine with the busybox image, or `None` (the test is skipped)
 /// when not root or without /bin/busybox.
@@ -32,26 +16,7 @@ pub fn engine() -> Option<Engine> {
         return None;
     }
     let engine = Engine::new();
-    let rootfs = engine.dir().join("rootfs");
-    let bin = rootfs.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&applets.stdout).lines() {
-        if applet != "busybox" {
-            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-        }
-    }
-    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
-    let out = engine.stack(&[
-        "image",
-        "import",
-        rootfs.to_str().unwrap(),
-        "busybox:latest",
-    ]);
-    assert!(out.status.success(), "import: {}", stderr(&out));
+    engine.import_busybox(&[]);
     Some(engine)
 }
 

@@ -84,6 +84,51 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Imports `busybox:latest` into this engine: a root filesystem made of
+    /// the host's /bin/busybox with a link per applet, a root-only
+    /// /etc/passwd and /etc/group, and `files` (path under the root,
+    /// content) on top.
+    pub fn import_busybox(&self, files: &[(&str, &str)]) {
+        let rootfs = self.dir().join("rootfs");
+        let bin = rootfs.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+        let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&applets.stdout).lines() {
+            if applet != "busybox" {
+                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+            }
+        }
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+        std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
+        for (path, content) in files {
+            let path = rootfs.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        let out = self.stack(&[
+            "image",
+            "import",
+            rootfs.to_str().unwrap(),
+            "busybox:latest",
+        ]);
+        assert!(out.status.success(), "import: {}", stderr(&out));
+    }
+}
+
+/// Whether the tests run as root (the kernel tests need it).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Uid:"))?.to_owned();
+            line.split_whitespace().nth(2)?.parse::<u32>().ok()
+        })
+        == Some(0)
+}
+
 impl Drop for Engine {
     fn drop(&mut self) {
         self.stop_daemon();

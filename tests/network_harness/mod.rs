@@ -4,7 +4,7 @@
 //! server) and a cleanup that removes the test's bridges by name when a test
 //! fails.
 
-use crate::common::{processes_naming, stderr, stdout, Engine};
+use crate::common::{is_root, processes_naming, stderr, stdout, Engine};
 use stack_engine::network::names::BridgeName;
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -26,16 +26,6 @@ pub struct NetTest {
     _lock: MutexGuard<'static, ()>,
 }
 
-pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("Uid:"))?.to_owned();
-            line.split_whitespace().nth(2)?.parse::<u32>().ok()
-        })
-        == Some(0)
-}
-
 /// A test engine, or `None` (the test is skipped) when not root or without
 /// /bin/busybox, nft or iptables-save.
 pub fn net_test() -> Option<NetTest> {
@@ -47,28 +37,7 @@ pub fn net_test() -> Option<NetTest> {
     let lock = HOST_NETWORK.lock().unwrap_or_else(|e| e.into_inner());
     let engine = Engine::new();
     let before = HostState::capture(&engine, &[]);
-    let rootfs = engine.dir().join("rootfs");
-    let bin = rootfs.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::create_dir_all(rootfs.join("www")).unwrap();
-    std::fs::write(rootfs.join("www/index.html"), "hello from the container\n").unwrap();
-    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&applets.stdout).lines() {
-        if applet != "busybox" {
-            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-        }
-    }
-    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
-    let out = engine.stack(&[
-        "image",
-        "import",
-        rootfs.to_str().unwrap(),
-        "busybox:latest",
-    ]);
-    assert!(out.status.success(), "import: {}", stderr(&out));
+    engine.import_busybox(&[("www/index.html", "hello from the container\n")]);
     Some(NetTest {
         engine,
         before,
