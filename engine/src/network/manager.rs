@@ -30,7 +30,7 @@ use crate::network::firewall::sync::{self, HostFirewall};
 use crate::network::ipam::{self, AddressBook, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet};
 use crate::network::link::{self, Netlink};
 use crate::network::names::{BridgeName, IfName};
-use crate::network::record::{ContainerNetwork, NetworkRecord};
+use crate::network::record::{ActivePort, ContainerNetwork, NetworkRecord};
 use crate::state::{self, time, Layout};
 
 pub(crate) use attach::{ContainerFacts, CreateRequest, Peer};
@@ -141,6 +141,24 @@ struct State {
     /// Whether the default network's bridge exists (it is made for its
     /// first endpoint and removed after its last).
     default_bridge_up: bool,
+}
+
+impl State {
+    /// The host ports running containers publish, with their names.
+    fn published(&self) -> Vec<(ActivePort, String)> {
+        self.active
+            .values()
+            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
+            .collect()
+    }
+
+    /// Whether a running container has an endpoint on the default network.
+    fn default_in_use(&self) -> bool {
+        self.active.values().any(|a| {
+            (a.network.endpoints.iter())
+                .any(|e| self.networks.get(&e.network_id).is_some_and(|n| n.default))
+        })
+    }
 }
 
 /// The networks of one daemon.
@@ -325,12 +343,7 @@ impl Networks {
             exposed,
         )
         .map_err(NetError::Invalid)?;
-        let taken: Vec<_> = self
-            .lock()
-            .active
-            .values()
-            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
-            .collect();
+        let taken = self.lock().published();
         ports::choose(
             &requests,
             &taken,
@@ -433,17 +446,7 @@ impl Networks {
         let _ = std::fs::remove_dir(self.layout.netns_dir());
         let (default_bridge, idle) = {
             let mut state = self.lock();
-            let default_ids: Vec<String> = state
-                .networks
-                .values()
-                .filter(|n| n.default)
-                .map(|n| n.id.clone())
-                .collect();
-            let default_used = state
-                .active
-                .values()
-                .any(|a| (a.network.endpoints.iter()).any(|e| default_ids.contains(&e.network_id)));
-            let bridge = (state.default_bridge_up && !default_used)
+            let bridge = (state.default_bridge_up && !state.default_in_use())
                 .then(|| state.networks.values().find(|n| n.default))
                 .flatten()
                 .and_then(|n| IfName::new(&n.bridge).ok());

@@ -113,12 +113,11 @@ impl Networks {
                     })
                 })
                 .transpose()?;
-            let aliases = config.aliases.unwrap_or_default();
-            if record.default && (!aliases.is_empty() || ipv4_address.is_some()) {
-                return Err(NetError::Invalid(
-                    "network-scoped aliases and fixed addresses are supported only on user-defined networks (create one with `stack network create`)".to_owned(),
-                ));
-            }
+            let request = EndpointRequest {
+                aliases: config.aliases.unwrap_or_default(),
+                ipv4_address,
+            };
+            check_scoped(record, &request)?;
             if let Some(address) = ipv4_address {
                 if !record.subnet.contains(&address) {
                     return Err(NetError::Invalid(format!(
@@ -127,13 +126,7 @@ impl Networks {
                     )));
                 }
             }
-            networks.push((
-                record.id.clone(),
-                EndpointRequest {
-                    aliases,
-                    ipv4_address,
-                },
-            ));
+            networks.push((record.id.clone(), request));
         }
         Ok(Endpoints {
             mode: Mode::Bridge,
@@ -324,6 +317,13 @@ impl Networks {
                     "network {network_id} not found: it was removed; disconnect the container from it or connect it to another network"
                 )));
             };
+            let endpoint_id = match crate::container::names::new_id() {
+                Ok(id) => id,
+                Err(error) => {
+                    undo(&mut state, &endpoints);
+                    return Err(host_err(error));
+                }
+            };
             let allocated = state
                 .books
                 .get_mut(network_id)
@@ -341,24 +341,14 @@ impl Networks {
                     return Err(error);
                 }
             };
-            let mut aliases = request.aliases.clone();
-            if !record.default && !aliases.iter().any(|a| a == c.name) {
-                aliases.insert(0, c.name.to_owned());
-            }
-            endpoints.push(ActiveEndpoint {
-                network_id: network_id.clone(),
-                ifname: IfName::container(index as u16).as_str().to_owned(),
+            endpoints.push(new_endpoint(
+                c,
+                &record,
+                index as u16,
                 address,
-                prefix_len: record.subnet.prefix_len(),
-                gateway: record.gateway,
-                mac_address: String::new(),
-                veth_host: VethNames::for_endpoint(c.id, network_id)
-                    .host
-                    .as_str()
-                    .to_owned(),
-                aliases,
-                endpoint_id: crate::container::names::new_id().map_err(host_err)?,
-            });
+                request,
+                endpoint_id,
+            ));
             records.push(record);
         }
         let routed = records.iter().any(|r| !r.internal);
@@ -368,11 +358,7 @@ impl Networks {
                 "published ports need the container on a network that is not internal".to_owned(),
             ));
         }
-        let taken: Vec<_> = state
-            .active
-            .values()
-            .flat_map(|a| a.network.ports.iter().map(|p| (*p, a.name.clone())))
-            .collect();
+        let taken = state.published();
         let chosen =
             match ports::choose(requests, &taken, &ports::probe_host, &ports::ephemeral_host) {
                 Ok(chosen) => chosen,
@@ -564,13 +550,7 @@ impl Networks {
                 None => self.release(id).await,
             }
         }
-        let default_used = {
-            let state = self.lock();
-            state.active.values().any(|a| {
-                (a.network.endpoints.iter())
-                    .any(|e| state.networks.get(&e.network_id).is_some_and(|n| n.default))
-            })
-        };
+        let default_used = self.lock().default_in_use();
         if default_used {
             let record = self.lock().networks.values().find(|n| n.default).cloned();
             if let Some(record) = record {
@@ -730,11 +710,7 @@ impl Networks {
                 c.name, record.name
             )));
         }
-        if record.default && (!request.aliases.is_empty() || request.ipv4_address.is_some()) {
-            return Err(NetError::Invalid(
-                "network-scoped aliases and fixed addresses are supported only on user-defined networks".to_owned(),
-            ));
-        }
+        check_scoped(&record, &request)?;
         if wanted.networks.iter().any(|(id, _)| *id == record.id) {
             return Err(NetError::Conflict(format!(
                 "endpoint with name {} already exists in network {}",
@@ -775,36 +751,20 @@ impl Networks {
                         .any(|e| e.ifname == name.as_str())
                 })
                 .unwrap_or(0);
+            let endpoint_id = crate::container::names::new_id().map_err(host_err)?;
             let book = state.books.get_mut(&record.id).ok_or_else(|| {
                 NetError::Host(format!("network {} has no address book", record.name))
             })?;
             let address = book
                 .allocate(c.id, request.ipv4_address)
                 .map_err(|e| NetError::Conflict(format!("network {}: {e}", record.name)))?;
-            let mut aliases = request.aliases.clone();
-            if !record.default && !aliases.iter().any(|a| a == c.name) {
-                aliases.insert(0, c.name.to_owned());
-            }
             let has_route = active.network.endpoints.iter().any(|e| {
                 state
                     .networks
                     .get(&e.network_id)
                     .is_some_and(|n| !n.internal)
             });
-            let endpoint = ActiveEndpoint {
-                network_id: record.id.clone(),
-                ifname: IfName::container(index).as_str().to_owned(),
-                address,
-                prefix_len: record.subnet.prefix_len(),
-                gateway: record.gateway,
-                mac_address: String::new(),
-                veth_host: VethNames::for_endpoint(c.id, &record.id)
-                    .host
-                    .as_str()
-                    .to_owned(),
-                aliases,
-                endpoint_id: crate::container::names::new_id().map_err(host_err)?,
-            };
+            let endpoint = new_endpoint(c, record, index, address, request, endpoint_id);
             if let Some(active) = state.active.get_mut(c.id) {
                 active.network.endpoints.push(endpoint.clone());
             }
@@ -897,6 +857,47 @@ impl Networks {
     }
 }
 
+/// Refuses what only user-defined networks take (Docker's rule).
+fn check_scoped(record: &NetworkRecord, request: &EndpointRequest) -> Result<(), NetError> {
+    if record.default && (!request.aliases.is_empty() || request.ipv4_address.is_some()) {
+        return Err(NetError::Invalid(
+            "network-scoped aliases and fixed addresses are supported only on user-defined networks (create one with `stack network create`)".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The endpoint of container `c` on `record` as interface `eth<index>` at
+/// `address`: on user-defined networks it answers to the container's name
+/// first, then the request's aliases.
+fn new_endpoint(
+    c: &ContainerFacts<'_>,
+    record: &NetworkRecord,
+    index: u16,
+    address: Ipv4Addr,
+    request: &EndpointRequest,
+    endpoint_id: String,
+) -> ActiveEndpoint {
+    let mut aliases = request.aliases.clone();
+    if !record.default && !aliases.iter().any(|a| a == c.name) {
+        aliases.insert(0, c.name.to_owned());
+    }
+    ActiveEndpoint {
+        network_id: record.id.clone(),
+        ifname: IfName::container(index).as_str().to_owned(),
+        address,
+        prefix_len: record.subnet.prefix_len(),
+        gateway: record.gateway,
+        mac_address: String::new(),
+        veth_host: VethNames::for_endpoint(c.id, &record.id)
+            .host
+            .as_str()
+            .to_owned(),
+        aliases,
+        endpoint_id,
+    }
+}
+
 /// Docker's rule for network names.
 fn check_name(name: &str) -> Result<(), NetError> {
     let mut chars = name.chars();
@@ -914,6 +915,67 @@ fn check_name(name: &str) -> Result<(), NetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(default: bool) -> NetworkRecord {
+        NetworkRecord {
+            id: "n1".into(),
+            name: if default { "bridge" } else { "shop" }.into(),
+            created: String::new(),
+            internal: false,
+            attachable: false,
+            labels: HashMap::new(),
+            options: HashMap::new(),
+            subnet: "10.9.0.0/24".parse().unwrap(),
+            gateway: "10.9.0.1".parse().unwrap(),
+            ip_range: "10.9.0.0/24".parse().unwrap(),
+            explicit_subnet: true,
+            bridge: "stk-test".into(),
+            default,
+        }
+    }
+
+    #[test]
+    fn endpoints_answer_to_the_container_name_first_on_user_networks_only() {
+        let host = HostConfig::default();
+        let c = ContainerFacts {
+            id: "c1",
+            name: "shop-web-1",
+            hostname: "web",
+            host_config: &host,
+            exposed: Vec::new(),
+        };
+        let request = EndpointRequest {
+            aliases: vec!["web".into()],
+            ipv4_address: None,
+        };
+        let address = "10.9.0.2".parse().unwrap();
+        let user = new_endpoint(&c, &record(false), 1, address, &request, "e".into());
+        assert_eq!(user.aliases, ["shop-web-1", "web"]);
+        assert_eq!(user.ifname, "eth1");
+        assert_eq!(
+            (user.prefix_len, user.gateway.to_string()),
+            (24, "10.9.0.1".into())
+        );
+        let plain = EndpointRequest::default();
+        let default = new_endpoint(&c, &record(true), 0, address, &plain, "e".into());
+        assert!(default.aliases.is_empty());
+    }
+
+    #[test]
+    fn aliases_and_fixed_addresses_are_refused_on_the_default_network() {
+        let alias = EndpointRequest {
+            aliases: vec!["db".into()],
+            ipv4_address: None,
+        };
+        let fixed = EndpointRequest {
+            aliases: Vec::new(),
+            ipv4_address: Some("10.9.0.9".parse().unwrap()),
+        };
+        for request in [&alias, &fixed] {
+            assert!(check_scoped(&record(true), request).is_err());
+            assert!(check_scoped(&record(false), request).is_ok());
+        }
+    }
 
     #[test]
     fn network_names_follow_dockers_rule() {
