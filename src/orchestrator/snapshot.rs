@@ -152,23 +152,29 @@ pub(crate) fn is_not_found(e: &ApiError) -> bool {
 
 /// Every container labelled with project `project`, stopped ones too.
 pub async fn project_containers(client: &Docker, project: &str) -> Result<Vec<ContainerSummary>> {
-    let filters: HashMap<String, Vec<String>> = [(
-        "label".to_owned(),
-        vec![format!("{}={project}", labels::PROJECT)],
-    )]
-    .into_iter()
-    .collect();
+    labelled_containers(client, vec![format!("{}={project}", labels::PROJECT)])
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "listing the containers of project {project}: {}",
+                api_message(&e)
+            )
+        })
+}
+
+/// Every container (stopped ones too) carrying all of `labels` (`key` or
+/// `key=value`).
+pub async fn labelled_containers(
+    client: &Docker,
+    labels: Vec<String>,
+) -> Result<Vec<ContainerSummary>, ApiError> {
+    let filters: HashMap<String, Vec<String>> = [("label".to_owned(), labels)].into();
     let options = ListContainersOptions {
         all: true,
         filters: Some(filters),
         ..ListContainersOptions::default()
     };
-    client.list_containers(Some(options)).await.map_err(|e| {
-        anyhow!(
-            "listing the containers of project {project}: {}",
-            api_message(&e)
-        )
-    })
+    client.list_containers(Some(options)).await
 }
 
 /// One container: the summary's fields, and from its inspection the

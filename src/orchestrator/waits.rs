@@ -4,11 +4,11 @@
 
 use super::api_message;
 use super::labels::{self, condition_name};
+use super::snapshot::labelled_containers;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
+use bollard::query_parameters::InspectContainerOptions;
 use bollard::Docker;
 use stack_compose::model::ServiceCondition;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// How often a container's state is read again while waiting.
@@ -142,21 +142,11 @@ pub async fn service_containers(
     project: &str,
     service: &str,
 ) -> Result<Vec<String>, WaitError> {
-    let filters: HashMap<String, Vec<String>> = [(
-        "label".to_owned(),
-        vec![
-            format!("{}={project}", labels::PROJECT),
-            format!("{}={service}", labels::SERVICE),
-        ],
-    )]
-    .into_iter()
-    .collect();
-    let options = ListContainersOptions {
-        all: true,
-        filters: Some(filters),
-        ..ListContainersOptions::default()
-    };
-    let list = client.list_containers(Some(options)).await.map_err(|e| {
+    let wanted = vec![
+        format!("{}={project}", labels::PROJECT),
+        format!("{}={service}", labels::SERVICE),
+    ];
+    let list = labelled_containers(client, wanted).await.map_err(|e| {
         WaitError::Engine(format!(
             "listing the containers of service {service}: {}",
             api_message(&e)

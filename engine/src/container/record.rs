@@ -37,6 +37,15 @@ pub(crate) struct ContainerRecord {
     pub(crate) mounts: Vec<MountPoint>,
 }
 
+/// The process a configuration runs: its entrypoint followed by its command.
+pub(crate) fn command_line(config: &ContainerConfig) -> Vec<String> {
+    (config.entrypoint.iter())
+        .chain(config.cmd.iter())
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 /// Docker's container status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {

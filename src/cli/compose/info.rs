@@ -4,12 +4,13 @@
 use super::super::engine::with_client;
 use super::{check_services, load, ProjectArgs};
 use crate::orchestrator::api_message;
+use crate::orchestrator::snapshot::labelled_containers;
 use crate::orchestrator::waits::{service_containers, WaitError};
 use anyhow::{anyhow, bail, Result};
 use bollard::models::ContainerSummary;
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
+use bollard::query_parameters::InspectContainerOptions;
 use stack_compose::env::Environment;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -91,21 +92,10 @@ fn projects(containers: &[ContainerSummary]) -> BTreeMap<String, ProjectRow> {
 
 pub fn ls(args: LsArgs, env: &Environment) -> Result<ExitCode> {
     with_client(env, |client| async move {
-        let filters: HashMap<String, Vec<String>> = [(
-            "label".to_owned(),
-            vec!["com.docker.compose.project".to_owned()],
-        )]
-        .into_iter()
-        .collect();
-        let options = ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..ListContainersOptions::default()
-        };
-        let containers = client
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| anyhow!("listing containers: {}", api_message(&e)))?;
+        let containers =
+            labelled_containers(&client, vec!["com.docker.compose.project".to_owned()])
+                .await
+                .map_err(|e| anyhow!("listing containers: {}", api_message(&e)))?;
         let mut rows = projects(&containers);
         if !args.all {
             rows.retain(|_, row| row.states.contains_key("running"));

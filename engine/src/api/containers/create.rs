@@ -20,7 +20,7 @@ use super::super::Context;
 use super::event_attributes;
 use crate::container::launch::{LaunchMount, LaunchMountKind, LaunchSpec};
 use crate::container::names;
-use crate::container::record::ContainerRecord;
+use crate::container::record::{command_line, ContainerRecord};
 use crate::container::InsertError;
 use crate::image::ImageError;
 use crate::state::time;
@@ -155,13 +155,7 @@ pub(crate) fn create(
     config.image = Some(image_ref.clone());
     config.healthcheck =
         super::healthcheck::merged_config(body.healthcheck.clone(), &image.raw_config)?;
-    let args: Vec<String> = config
-        .entrypoint
-        .iter()
-        .chain(config.cmd.iter())
-        .flatten()
-        .cloned()
-        .collect();
+    let args = command_line(&config);
     if args.is_empty() {
         return Err(ApiError::bad_request(
             "no command specified: give one, or use an image with a CMD or ENTRYPOINT",

@@ -17,7 +17,7 @@ use super::super::reply::{self, Body};
 use super::super::Context;
 use super::lookup;
 use crate::container::health::HealthStatus;
-use crate::container::record::Status;
+use crate::container::record::{command_line, Status};
 use crate::container::{Entry, Snapshot};
 
 /// What Docker reports for a time that has not happened.
@@ -36,14 +36,7 @@ pub(crate) fn inspect(
     let record = &entry.record;
     let status = snapshot.status();
     let run = snapshot.run.as_ref();
-    let args: Vec<String> = record
-        .config
-        .entrypoint
-        .iter()
-        .chain(record.config.cmd.iter())
-        .flatten()
-        .cloned()
-        .collect();
+    let args = command_line(&record.config);
     let layout = ctx.containers.layout();
     let active = ctx.networks.active(&record.id);
     let exposed = record.config.exposed_ports.clone().unwrap_or_default();
@@ -227,14 +220,7 @@ fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> Conta
     }
     ports.sort_by_key(|p| (p.private_port, p.public_port));
     let status = snapshot.status();
-    let command: Vec<String> = record
-        .config
-        .entrypoint
-        .iter()
-        .chain(record.config.cmd.iter())
-        .flatten()
-        .cloned()
-        .collect();
+    let command = command_line(&record.config);
     let run = snapshot.run.as_ref();
     let text = match status {
         _ if snapshot.restarting => format!(
