@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::{Frame, Incoming};
-use hyper::header::CONTENT_TYPE;
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,6 +22,25 @@ pub(crate) type Body = BoxBody<Bytes, Infallible>;
 /// The largest JSON request body accepted (image and archive uploads will
 /// stream instead of buffering).
 const MAX_JSON_BODY: usize = 1 << 20;
+
+/// `101 Switching Protocols` to Docker's raw stream (with a TTY) or its
+/// multiplexed stream (without): the answer to attach and exec start, whose
+/// bytes then flow on the upgraded connection.
+pub(crate) fn upgraded_stream(tty: bool) -> Response<Body> {
+    let mut response = empty(StatusCode::SWITCHING_PROTOCOLS);
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(if tty {
+            "application/vnd.docker.raw-stream"
+        } else {
+            "application/vnd.docker.multiplexed-stream"
+        }),
+    );
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(UPGRADE, HeaderValue::from_static("tcp"));
+    response
+}
 
 /// A JSON answer, newline-terminated as Docker's encoder writes it.
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {

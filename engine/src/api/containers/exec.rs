@@ -11,7 +11,6 @@ use bollard_stubs::models::{
     EventMessageTypeEnum, ExecConfig, ExecInspectResponse, ExecStartConfig, ProcessConfig,
 };
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -251,19 +250,7 @@ pub(crate) async fn start(
             }
         }
     });
-    let mut response = reply::empty(StatusCode::SWITCHING_PROTOCOLS);
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(if tty {
-            "application/vnd.docker.raw-stream"
-        } else {
-            "application/vnd.docker.multiplexed-stream"
-        }),
-    );
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(UPGRADE, HeaderValue::from_static("tcp"));
-    Ok(response)
+    Ok(reply::upgraded_stream(tty))
 }
 
 /// Which output streams the client asked for: (stdout, stderr).
