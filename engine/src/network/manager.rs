@@ -152,6 +152,47 @@ impl State {
             .collect()
     }
 
+    /// What the firewall must hold: every network whose bridge exists (the
+    /// default one only while it is up) and every running container's
+    /// published ports, forwarded to its address on its first network that
+    /// is not internal.
+    fn firewall_input(&self) -> (Vec<FirewallNetwork>, Vec<PortForward>) {
+        let networks = (self.networks.values())
+            .filter(|n| !n.default || self.default_bridge_up)
+            .filter_map(|n| {
+                Some(FirewallNetwork {
+                    bridge: BridgeName::explicit(IfName::new(&n.bridge).ok()?),
+                    subnet: n.subnet,
+                    internal: n.internal,
+                })
+            })
+            .collect();
+        let forwards = (self.active.values())
+            .flat_map(|a| self.port_forwards(&a.network))
+            .collect();
+        (networks, forwards)
+    }
+
+    /// The forwards of `network`'s published ports, to its address on the
+    /// first non-internal network.
+    fn port_forwards(&self, network: &ContainerNetwork) -> Vec<PortForward> {
+        let Some(address) = network.endpoints.iter().find_map(|e| {
+            let n = self.networks.get(&e.network_id)?;
+            (!n.internal).then_some(e.address)
+        }) else {
+            return Vec::new();
+        };
+        (network.ports.iter())
+            .map(|p| PortForward {
+                host_ip: p.host_ip,
+                host_port: p.host_port,
+                container_ip: address,
+                container_port: p.container_port,
+                protocol: p.protocol,
+            })
+            .collect()
+    }
+
     /// Whether a running container has an endpoint on the default network.
     fn default_in_use(&self) -> bool {
         self.active.values().any(|a| {
@@ -385,27 +426,7 @@ impl Networks {
     /// bridge, published ports of running containers).
     async fn sync_firewall(&self) -> Result<(), NetError> {
         let mut firewall = self.firewall.lock().await;
-        let (networks, forwards) = {
-            let state = self.lock();
-            let networks: Vec<FirewallNetwork> = state
-                .networks
-                .values()
-                .filter(|n| !n.default || state.default_bridge_up)
-                .filter_map(|n| {
-                    Some(FirewallNetwork {
-                        bridge: BridgeName::explicit(IfName::new(&n.bridge).ok()?),
-                        subnet: n.subnet,
-                        internal: n.internal,
-                    })
-                })
-                .collect();
-            let forwards: Vec<PortForward> = state
-                .active
-                .values()
-                .flat_map(|a| port_forwards(&state, &a.network))
-                .collect();
-            (networks, forwards)
-        };
+        let (networks, forwards) = self.lock().firewall_input();
         let mut backend = std::mem::take(&mut *firewall);
         let (backend, outcome) = tokio::task::spawn_blocking(move || {
             let outcome = sync::sync(&mut backend, &networks, &forwards);
@@ -475,28 +496,6 @@ impl Networks {
     }
 }
 
-/// The forwards of `network`'s published ports, to its address on the
-/// first non-internal network.
-fn port_forwards(state: &State, network: &ContainerNetwork) -> Vec<PortForward> {
-    let Some(address) = network.endpoints.iter().find_map(|e| {
-        let n = state.networks.get(&e.network_id)?;
-        (!n.internal).then_some(e.address)
-    }) else {
-        return Vec::new();
-    };
-    network
-        .ports
-        .iter()
-        .map(|p| PortForward {
-            host_ip: p.host_ip,
-            host_port: p.host_port,
-            container_ip: address,
-            container_port: p.container_port,
-            protocol: p.protocol,
-        })
-        .collect()
-}
-
 fn view(state: &State, record: &NetworkRecord) -> NetworkView {
     let mut containers: Vec<_> = state
         .active
@@ -535,5 +534,89 @@ fn find<'a>(state: &'a State, reference: &str) -> Result<&'a NetworkRecord, NetE
             "network {reference} is ambiguous: give more of its id"
         ))),
         _ => Err(NetError::NotFound(format!("network {reference} not found"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::firewall::rules::Protocol;
+    use crate::network::record::{ActiveEndpoint, Namespace};
+
+    fn network(id: &str, default: bool, internal: bool, subnet: &str) -> NetworkRecord {
+        let subnet: Ipv4Net = subnet.parse().unwrap();
+        NetworkRecord {
+            id: id.into(),
+            name: id.into(),
+            created: String::new(),
+            internal,
+            attachable: false,
+            labels: HashMap::new(),
+            options: HashMap::new(),
+            subnet,
+            gateway: subnet.hosts().next().unwrap(),
+            ip_range: subnet,
+            explicit_subnet: true,
+            bridge: format!("stk-{id}"),
+            default,
+        }
+    }
+
+    fn endpoint(network_id: &str, address: &str) -> ActiveEndpoint {
+        ActiveEndpoint {
+            network_id: network_id.into(),
+            ifname: "eth0".into(),
+            address: address.parse().unwrap(),
+            prefix_len: 24,
+            gateway: "10.0.0.1".parse().unwrap(),
+            mac_address: String::new(),
+            veth_host: String::new(),
+            aliases: Vec::new(),
+            endpoint_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_firewall_holds_bridges_that_exist_and_ports_to_the_first_routed_address() {
+        let mut state = State::default();
+        for n in [
+            network("default", true, false, "10.0.0.0/24"),
+            network("back", false, true, "10.0.1.0/24"),
+            network("front", false, false, "10.0.2.0/24"),
+        ] {
+            state.networks.insert(n.id.clone(), n);
+        }
+        state.active.insert(
+            "c1".into(),
+            Active {
+                name: "web".into(),
+                hostname: "web".into(),
+                network: ContainerNetwork {
+                    namespace: Namespace::Private,
+                    netns_file: None,
+                    endpoints: vec![endpoint("back", "10.0.1.5"), endpoint("front", "10.0.2.7")],
+                    ports: vec![ActivePort {
+                        host_ip: None,
+                        host_port: 8080,
+                        container_port: 80,
+                        protocol: Protocol::Tcp,
+                    }],
+                    hosts: String::new(),
+                    resolv_conf: None,
+                    dns_servers: Vec::new(),
+                },
+            },
+        );
+        let (networks, forwards) = state.firewall_input();
+        let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
+        assert_eq!(bridges, ["stk-back", "stk-front"]);
+        assert_eq!(forwards.len(), 1);
+        assert_eq!(forwards[0].container_ip.to_string(), "10.0.2.7");
+        assert_eq!(state.published()[0].1, "web");
+        assert!(!state.default_in_use());
+
+        state.default_bridge_up = true;
+        let (networks, _) = state.firewall_input();
+        assert_eq!(networks.len(), 3);
     }
 }
