@@ -122,6 +122,8 @@ pub(crate) struct Containers {
     entries: Mutex<BTreeMap<String, Arc<Entry>>>,
     /// Exec instances of every container.
     execs: super::exec::Execs,
+    /// Where removed containers' directories are deleted.
+    trash: state::Trash,
 }
 
 /// Why a reference names no single container.
@@ -155,7 +157,7 @@ impl Containers {
                 if r.status == RunStatus::Running && !monitor_alive(r.monitor_pid, &id) {
                     tracing::warn!(id, "the container's monitor is gone; marking it dead");
                     mark_dead(r);
-                    state::write_json_atomic(&layout.container_state(&id), r)?;
+                    state::write_json_replace(&layout.container_state(&id), r)?;
                 }
             }
             let supervision =
@@ -172,6 +174,7 @@ impl Containers {
             entries.insert(id, Arc::new(new_entry(record, snapshot)));
         }
         Ok(Containers {
+            trash: state::Trash::open(layout.trash())?,
             layout,
             monitor_exe,
             entries: Mutex::new(entries),
@@ -269,7 +272,7 @@ impl Containers {
     /// Persists the entry's supervision record as the snapshot has it.
     pub(crate) fn save_supervision(&self, entry: &Entry) -> io::Result<()> {
         let supervision = entry.snapshot().supervision;
-        state::write_json_atomic(
+        state::write_json_replace(
             &self.layout.container_supervision(&entry.record.id),
             &supervision,
         )
@@ -278,7 +281,7 @@ impl Containers {
     /// Records that a run's monitor died without recording the end.
     pub(crate) fn record_dead(&self, entry: &Entry, mut run: RunState) -> io::Result<RunState> {
         mark_dead(&mut run);
-        state::write_json_atomic(&self.layout.container_state(&entry.record.id), &run)?;
+        state::write_json_replace(&self.layout.container_state(&entry.record.id), &run)?;
         Ok(run)
     }
 
@@ -297,7 +300,7 @@ impl Containers {
         let rootfs = self.layout.container_rootfs(id);
         // Not mounted is the usual case.
         let _ = rustix::mount::unmount(&rootfs, rustix::mount::UnmountFlags::DETACH);
-        remove_dir_settled(&self.layout.container(id))?;
+        self.trash.discard(&self.layout.container(id))?;
         self.lock().remove(id);
         self.execs.remove_container(id);
         entry.run.send_modify(|s| s.removed = true);
@@ -338,25 +341,6 @@ fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
         run: watch::channel(snapshot).0,
         operation: tokio::sync::Mutex::new(()),
         backoff: Mutex::new(Backoff::default()),
-    }
-}
-
-/// Removes `dir` and everything in it. A file the daemon's health checker
-/// or restart bookkeeping writes at the same moment (an atomic write's
-/// temporary file) makes one pass fail with "not empty"; the next one
-/// takes it.
-fn remove_dir_settled(dir: &Path) -> io::Result<()> {
-    let mut attempts = 0;
-    loop {
-        match fs::remove_dir_all(dir) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty && attempts < 5 => {
-                attempts += 1;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => return Err(e),
-        }
     }
 }
 

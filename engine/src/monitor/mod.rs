@@ -231,7 +231,7 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
         error: None,
     };
     let state_path = layout.container_state(id);
-    state::write_json_atomic(&state_path, &run)?;
+    state::write_json_replace(&state_path, &run)?;
     ready.ok();
 
     let mut log = JsonLog::open(&layout.container_log(id))?;
@@ -260,7 +260,7 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
         eprintln!("stack monitor {id}: {}", crate::api::chain(&error));
     }
     drop(rootfs);
-    state::write_json_atomic(&state_path, &run)
+    state::write_json_replace(&state_path, &run)
 }
 
 /// The streams copied into the log, each with its name.

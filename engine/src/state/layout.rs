@@ -44,6 +44,11 @@ impl Layout {
         self.root.join("image")
     }
 
+    /// Trees removed but not yet deleted (see `state::Trash`).
+    pub(crate) fn trash(&self) -> PathBuf {
+        self.root.join("trash")
+    }
+
     /// One directory per container: `containers/<id>/`.
     pub(crate) fn containers(&self) -> PathBuf {
         self.root.join("containers")

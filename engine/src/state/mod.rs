@@ -1,17 +1,25 @@
 //! Persisted engine state: small JSON files written atomically.
 //!
-//! Every record the engine keeps on disk goes through [`write_json_atomic`]:
-//! the bytes are written to a temporary file in the same directory, synced,
-//! then renamed over the target, and the directory is synced. A crash leaves
-//! either the old file or the new one, never a torn mix.
+//! Every record the engine keeps on disk is written to a temporary file in
+//! the same directory and renamed over the target, so a crash of any
+//! process leaves either the old file or the new one, never a torn mix.
+//! Records of what the user created (containers, networks, volumes,
+//! images) go through [`write_json_atomic`], which also syncs the file and
+//! its directory so they survive a host crash. Records that only describe
+//! running processes (a run's state, its network namespace, its restart
+//! bookkeeping) go through [`write_json_replace`], which does not: a host
+//! crash ends those processes anyway, and the two syncs each cost a
+//! journal commit on the start and exit paths of every container.
 
 mod layout;
 mod lock;
 pub(crate) mod time;
+mod trash;
 
 pub(crate) use layout::Layout;
 pub use lock::LockError;
 pub(crate) use lock::RootLock;
+pub(crate) use trash::Trash;
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -20,8 +28,9 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync dir).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `path` through a temporary file and a rename, `sync`
+/// saying whether the file and the directory are synced as well.
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
@@ -39,9 +48,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if sync {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -49,14 +63,27 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Serializes `value` as pretty JSON and writes it with [`write_atomic`].
+/// Serializes `value` as pretty JSON and replaces `path` with it, syncing the
+/// file and its directory: for records of what the user created.
 pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    replace(path, &json_bytes(value)?, true)
 }
 
-/// Reads a JSON file written by [`write_json_atomic`]; `Ok(None)` if absent.
+/// Serializes `value` as pretty JSON and replaces `path` with it, atomically
+/// but without syncing: for records of running processes (see the module's
+/// documentation).
+pub(crate) fn write_json_replace<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    replace(path, &json_bytes(value)?, false)
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Reads a JSON file written by [`write_json_atomic`] or
+/// [`write_json_replace`]; `Ok(None)` if absent.
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> io::Result<Option<T>> {
     match fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
@@ -86,7 +113,7 @@ mod tests {
         let mut value = BTreeMap::from([("a".to_string(), 1)]);
         write_json_atomic(&path, &value).unwrap();
         value.insert("b".into(), 2);
-        write_json_atomic(&path, &value).unwrap();
+        write_json_replace(&path, &value).unwrap();
         assert_eq!(read_json(&path).unwrap(), Some(value));
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
