@@ -358,20 +358,30 @@ pub struct EndpointSpec<'a> {
 /// route). If a step fails, the pair is deleted again and the error
 /// returned; nothing is left behind.
 pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
-    host.handle
-        .link()
-        .add(
-            LinkVeth::new(spec.veth.host.as_str(), spec.veth.peer.as_str())
-                .mtu(spec.mtu)
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(|source| LinkError::Netlink {
-            operation: "create veth pair",
-            object: format!("{} / {}", spec.veth.host, spec.veth.peer),
-            source,
-        })?;
+    let create = || {
+        host.handle
+            .link()
+            .add(
+                LinkVeth::new(spec.veth.host.as_str(), spec.veth.peer.as_str())
+                    .mtu(spec.mtu)
+                    .build(),
+            )
+            .execute()
+    };
+    let created = match create().await {
+        // The pair of this container's previous run, whose namespace the
+        // kernel has not finished destroying (see `detach_endpoint`).
+        Err(e) if errno(&e) == Some(EEXIST) => {
+            host.delete_link(&spec.veth.host).await?;
+            create().await
+        }
+        created => created,
+    };
+    created.map_err(|source| LinkError::Netlink {
+        operation: "create veth pair",
+        object: format!("{} / {}", spec.veth.host, spec.veth.peer),
+        source,
+    })?;
     let result = wire_endpoint(host, spec).await;
     if result.is_err() {
         // The error being returned is the useful one; a failure to delete
@@ -486,8 +496,10 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), L
     Ok(())
 }
 
-/// Removes an endpoint's veth pair from the host side. Gone already (the
-/// container's namespace was destroyed, which deletes the pair) is success.
+/// Removes an endpoint's veth pair from the host side, for an endpoint
+/// whose namespace lives on (a disconnect, or a namespace another container
+/// joined); a destroyed namespace takes its pairs along by itself. Gone
+/// already is success.
 pub async fn detach_endpoint(host: &Netlink, veth: &VethNames) -> Result<(), LinkError> {
     host.delete_link(&veth.host).await
 }

@@ -478,7 +478,7 @@ impl Networks {
 
     fn write_network(&self, id: &str, network: &ContainerNetwork) -> Result<(), NetError> {
         let path = self.layout.container_network(id);
-        state::write_json_atomic(&path, network)
+        state::write_json_replace(&path, network)
             .map_err(|e| NetError::Host(format!("cannot write {}: {e}", path.display())))
     }
 
@@ -496,15 +496,31 @@ impl Networks {
                     book.release(e.address);
                 }
             }
-            network
+            network.map(|network| {
+                let shared = network.netns_file.as_ref().is_some_and(|file| {
+                    let joined = Namespace::Join(file.clone());
+                    state.active.values().any(|a| a.network.namespace == joined)
+                });
+                (network, shared)
+            })
         };
-        let Some(network) = network else {
+        let Some((network, shared)) = network else {
             return;
         };
-        for e in &network.endpoints {
-            let veth = VethNames::for_endpoint(id, &e.network_id);
-            if let Err(error) = link::detach_endpoint(&self.netlink, &veth).await {
-                tracing::warn!(id, %error, "cannot remove an endpoint");
+        // Once its file is unmounted, the namespace dies with its last
+        // process, and the kernel deletes its veth pairs then, all dying
+        // namespaces in one batch. Deleting each pair here instead costs
+        // one wait for the network stack's quiescence per pair (tens of
+        // milliseconds each, serialized host-wide), which made removing
+        // many containers slow. Only a namespace that another container
+        // joined outlives this container: its pairs go now, so that the
+        // addresses just released are not left answering on the bridge.
+        if shared {
+            for e in &network.endpoints {
+                let veth = VethNames::for_endpoint(id, &e.network_id);
+                if let Err(error) = link::detach_endpoint(&self.netlink, &veth).await {
+                    tracing::warn!(id, %error, "cannot remove an endpoint");
+                }
             }
         }
         if let Some(file) = network.netns_file.clone() {
