@@ -2,6 +2,8 @@
 //! prune, with network events, and the networks' part of container
 //! inspect and list.
 
+mod pseudo;
+
 use std::collections::HashMap;
 
 use bollard_stubs::models::{
@@ -87,94 +89,10 @@ fn inspect_model(view: &NetworkView) -> NetworkInspect {
     }
 }
 
-/// A pseudo-network as Docker shows it: no addresses, and the running
-/// containers created in its mode. Its creation time is the default
-/// network's, made when the state root was first opened.
-fn pseudo_model(ctx: &Context, pseudo: Pseudo) -> NetworkInspect {
-    let mode = match pseudo {
-        Pseudo::Host => Mode::Host,
-        Pseudo::None => Mode::None,
-    };
-    let containers = (ctx.containers.list().into_iter())
-        .filter(|e| is_running(ctx, &e.record.id))
-        .filter(|e| ctx.networks.endpoints(&e.record.id).mode == mode)
-        .map(|e| {
-            let endpoint = EndpointResource {
-                name: Some(e.record.name.clone()),
-                endpoint_id: Some(pseudo.endpoint_id(&ctx.engine_id, &e.record.id)),
-                mac_address: Some(String::new()),
-                ipv4_address: Some(String::new()),
-                ipv6_address: Some(String::new()),
-            };
-            (e.record.id.clone(), endpoint)
-        })
-        .collect();
-    let created = (ctx.networks.list().into_iter())
-        .find(|v| v.record.default)
-        .map(|v| v.record.created);
-    NetworkInspect {
-        name: Some(pseudo.name().to_owned()),
-        id: Some(pseudo.id(&ctx.engine_id)),
-        created,
-        scope: Some("local".to_owned()),
-        driver: Some(pseudo.driver().to_owned()),
-        ipam: Some(Ipam {
-            driver: Some("default".to_owned()),
-            config: Some(Vec::new()),
-            options: None,
-        }),
-        internal: Some(false),
-        attachable: Some(false),
-        ingress: Some(false),
-        config_only: Some(false),
-        options: Some(HashMap::new()),
-        labels: Some(HashMap::new()),
-        containers: Some(containers),
-        ..NetworkInspect::default()
-    }
-}
-
-fn is_running(ctx: &Context, id: &str) -> bool {
-    (ctx.containers.get(id)).is_ok_and(|e| e.snapshot().status() == Status::Running)
-}
-
 fn summary_model(model: &NetworkInspect) -> NetworkSummary {
     serde_json::to_value(model)
         .and_then(serde_json::from_value)
         .unwrap_or_default()
-}
-
-/// What a network reference names.
-enum Found {
-    Pseudo(Pseudo),
-    Network(Box<NetworkView>),
-}
-
-/// Docker's lookup order: full id, exact name, then unique id prefix,
-/// over the pseudo-networks and the others.
-fn find(ctx: &Context, reference: &str) -> Result<Found, ApiError> {
-    if let Some(pseudo) = Pseudo::exact(reference, &ctx.engine_id) {
-        return Ok(Found::Pseudo(pseudo));
-    }
-    match ctx.networks.inspect(reference) {
-        Ok(view) => Ok(Found::Network(Box::new(view))),
-        Err(NetError::NotFound(message)) => Pseudo::by_prefix(reference, &ctx.engine_id)
-            .map(Found::Pseudo)
-            .ok_or_else(|| ApiError::not_found(message)),
-        Err(error) => Err(net_error(error)),
-    }
-}
-
-/// Refuses connect and disconnect on a pseudo-network, as Docker does.
-fn refuse_pseudo(ctx: &Context, reference: &str) -> Result<(), ApiError> {
-    match Pseudo::exact(reference, &ctx.engine_id) {
-        Some(pseudo) => Err(ApiError::bad_request(format!(
-            "network {0} cannot be connected to or disconnected from: a container joins it \
-             only when created (--network {0})",
-            pseudo.name()
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn publish(ctx: &Context, action: &str, record: &NetworkRecord, container: Option<&str>) {
@@ -204,7 +122,7 @@ pub(super) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
     let dangling = filters.boolean("dangling")?;
     let mut models: Vec<(NetworkInspect, bool)> = (ctx.networks.list().iter())
         .map(|v| (inspect_model(v), v.record.default))
-        .chain(Pseudo::ALL.map(|p| (pseudo_model(ctx, p), true)))
+        .chain(Pseudo::ALL.map(|p| (pseudo::model(ctx, p), true)))
         .collect();
     models.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     let summaries: Vec<NetworkSummary> = (models.iter())
@@ -246,9 +164,9 @@ pub(super) fn inspect(
     query.take("verbose");
     query.take("scope");
     query.finish()?;
-    let model = match find(ctx, reference)? {
-        Found::Pseudo(pseudo) => pseudo_model(ctx, pseudo),
-        Found::Network(view) => inspect_model(&view),
+    let model = match pseudo::find(ctx, reference)? {
+        pseudo::Found::Pseudo(pseudo) => pseudo::model(ctx, pseudo),
+        pseudo::Found::Network(view) => inspect_model(&view),
     };
     Ok(json(StatusCode::OK, &model))
 }
@@ -392,9 +310,9 @@ pub(super) async fn remove(
     query: Query,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
-    let predefined = match find(ctx, reference)? {
-        Found::Pseudo(pseudo) => Some(pseudo.name().to_owned()),
-        Found::Network(view) => view.record.default.then_some(view.record.name),
+    let predefined = match pseudo::find(ctx, reference)? {
+        pseudo::Found::Pseudo(pseudo) => Some(pseudo.name().to_owned()),
+        pseudo::Found::Network(view) => view.record.default.then_some(view.record.name),
     };
     if let Some(name) = predefined {
         return Err(ApiError::forbidden(format!(
@@ -445,7 +363,7 @@ pub(super) async fn connect(
     body: Bytes,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
-    refuse_pseudo(ctx, reference)?;
+    pseudo::refuse_connect(ctx, reference)?;
     let request: NetworkConnectRequest = parse_json(&body, &["Container", "EndpointConfig"])?;
     let entry = super::containers::lookup_entry(ctx, &request.container)?;
     let config = request.endpoint_config.unwrap_or_default();
@@ -483,7 +401,7 @@ pub(super) async fn disconnect(
     body: Bytes,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
-    refuse_pseudo(ctx, reference)?;
+    pseudo::refuse_connect(ctx, reference)?;
     let request: NetworkDisconnectRequest = parse_json(&body, &["Container", "Force"])?;
     let entry = super::containers::lookup_entry(ctx, &request.container)?;
     let _operation = entry.operation.lock().await;
@@ -531,25 +449,25 @@ pub(crate) fn endpoint_settings(
     };
     let wanted = ctx.networks.endpoints(id);
     let mut out = HashMap::new();
-    let pseudo = match wanted.mode {
+    let predefined = match wanted.mode {
         Mode::Bridge => None,
         Mode::None => Some(Pseudo::None),
         Mode::Host => Some(Pseudo::Host),
         Mode::Container(_) => return out,
     };
-    if let Some(pseudo) = pseudo {
+    if let Some(predefined) = predefined {
         let settings = EndpointSettings {
-            network_id: Some(pseudo.id(&ctx.engine_id)),
+            network_id: Some(predefined.id(&ctx.engine_id)),
             // Such containers have no endpoints of the manager's: the
             // endpoint exists while the container runs, as in Docker.
-            endpoint_id: Some(if is_running(ctx, id) {
-                pseudo.endpoint_id(&ctx.engine_id, id)
+            endpoint_id: Some(if pseudo::is_running(ctx, id) {
+                predefined.endpoint_id(&ctx.engine_id, id)
             } else {
                 String::new()
             }),
             ..EndpointSettings::default()
         };
-        out.insert(pseudo.name().to_owned(), settings);
+        out.insert(predefined.name().to_owned(), settings);
         return out;
     }
     for (network_id, request) in &wanted.networks {
