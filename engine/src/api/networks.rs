@@ -519,3 +519,33 @@ pub(crate) fn ports(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passes(filter: &str, model: &NetworkInspect, builtin: bool) -> bool {
+        let filters = Filters::parse(Some(filter), &["dangling", "driver", "type"]).unwrap();
+        let dangling = filters.boolean("dangling").unwrap();
+        matches_filters(&filters, model, builtin, dangling)
+    }
+
+    #[test]
+    fn pre_defined_networks_are_builtin_and_never_dangling() {
+        let unused = |name: &str, driver: &str| NetworkInspect {
+            name: Some(name.to_owned()),
+            driver: Some(driver.to_owned()),
+            containers: Some(HashMap::new()),
+            ..NetworkInspect::default()
+        };
+        let (none, custom) = (unused("none", "null"), unused("app", "bridge"));
+        assert!(passes(r#"{"type":["builtin"]}"#, &none, true));
+        assert!(!passes(r#"{"type":["custom"]}"#, &none, true));
+        assert!(passes(r#"{"driver":["null"]}"#, &none, true));
+        assert!(!passes(r#"{"driver":["bridge"]}"#, &none, true));
+        assert!(!passes(r#"{"dangling":["true"]}"#, &none, true));
+        assert!(passes(r#"{"dangling":["false"]}"#, &none, true));
+        assert!(passes(r#"{"dangling":["true"]}"#, &custom, false));
+        assert!(!passes(r#"{"dangling":["false"]}"#, &custom, false));
+    }
+}
