@@ -483,6 +483,65 @@ fn network_commands_as_docker() {
         "nt-cli-internal",
         &["--subnet", "10.251.10.0/24", "--internal"],
     );
+    // Docker's pseudo-networks are listed beside the default one, with
+    // their running containers.
+    let quiet = t.ok(&[
+        "container",
+        "run",
+        "-d",
+        "--name",
+        "quiet",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    assert_eq!(
+        t.ok(&[
+            "network",
+            "ls",
+            "--filter",
+            "type=builtin",
+            "--format",
+            "{{.Name}} {{.Driver}}"
+        ]),
+        "bridge bridge\nhost host\nnone null\n"
+    );
+    let none: serde_json::Value =
+        serde_json::from_str(&t.ok(&["network", "inspect", "none"])).unwrap();
+    assert_eq!(none[0]["Driver"], "null", "{none}");
+    assert_eq!(
+        none[0]["Containers"][quiet.trim()]["Name"],
+        "quiet",
+        "{none}"
+    );
+    let none_id = none[0]["Id"].as_str().unwrap().to_owned();
+    assert_eq!(none_id.len(), 64, "{none}");
+    let by_id: serde_json::Value =
+        serde_json::from_str(&t.ok(&["network", "inspect", &none_id[..12]])).unwrap();
+    assert_eq!(by_id[0]["Name"], "none");
+    let quiet: serde_json::Value =
+        serde_json::from_str(&t.ok(&["container", "inspect", "quiet"])).unwrap();
+    let endpoint = &quiet[0]["NetworkSettings"]["Networks"]["none"];
+    assert_eq!(endpoint["NetworkID"], none_id.as_str(), "{quiet}");
+    let host: serde_json::Value =
+        serde_json::from_str(&t.ok(&["network", "inspect", "host"])).unwrap();
+    assert_eq!(host[0]["Containers"], serde_json::json!({}), "{host}");
+    assert_eq!(host[0]["IPAM"]["Config"], serde_json::json!([]), "{host}");
+    t.ok(&["container", "rm", "-f", "quiet"]);
+    assert_eq!(
+        t.ok(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            "dangling=true",
+            "--filter",
+            "type=builtin"
+        ]),
+        ""
+    );
     let table = t.ok(&["network", "ls"]);
     let header = table.lines().next().unwrap();
     assert!(header.starts_with("NETWORK ID     NAME"), "{table}");
@@ -546,8 +605,30 @@ fn network_commands_as_docker() {
     t.httpd("ranged", &["--network", "nt-cli"]);
     let ip: std::net::Ipv4Addr = t.address("ranged", "nt-cli").parse().unwrap();
     assert!(ip.octets()[3] >= 128, "{ip} is outside --ip-range");
-    t.httpd("fixed", &["--network", "nt-cli", "--ip", "10.251.8.20"]);
+    let fixed = t.httpd("fixed", &["--network", "nt-cli", "--ip", "10.251.8.20"]);
     assert_eq!(t.address("fixed", "nt-cli"), "10.251.8.20");
+    // The MAC address shown is the interface's own.
+    let mac = t.ok(&[
+        "container",
+        "exec",
+        "fixed",
+        "cat",
+        "/sys/class/net/eth0/address",
+    ]);
+    let mac = mac.trim();
+    assert_eq!(mac.len(), 17, "{mac}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&t.ok(&["container", "inspect", "fixed"])).unwrap();
+    assert_eq!(
+        shown[0]["NetworkSettings"]["Networks"]["nt-cli"]["MacAddress"], mac,
+        "{shown}"
+    );
+    let network: serde_json::Value =
+        serde_json::from_str(&t.ok(&["network", "inspect", "nt-cli"])).unwrap();
+    assert_eq!(
+        network[0]["Containers"][&fixed]["MacAddress"], mac,
+        "{network}"
+    );
     let taken = t.engine.stack(&[
         "container",
         "run",
@@ -585,6 +666,18 @@ fn network_commands_as_docker() {
     assert_eq!(out.status.code(), Some(1), "a network in use was removed");
     assert!(
         stderr(&out).contains("nt-cli") && stderr(&out).contains("disconnect"),
+        "{}",
+        stderr(&out)
+    );
+    for name in ["bridge", "host", "none"] {
+        let out = t.engine.stack(&["network", "rm", name]);
+        assert_eq!(out.status.code(), Some(1), "{name} was removed");
+        let expected = format!("{name} is a pre-defined network and cannot be removed");
+        assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    }
+    let out = t.engine.stack(&["network", "connect", "host", "fixed"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("--network host"),
         "{}",
         stderr(&out)
     );
@@ -667,7 +760,9 @@ fn the_docker_client_manages_networks() {
     t.networks.borrow_mut().push(id.trim().to_owned());
     let listed = run(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
     assert!(listed.lines().any(|l| l == "nt-docker bridge"), "{listed}");
-    assert!(listed.lines().any(|l| l == "bridge bridge"), "{listed}");
+    for pair in ["bridge bridge", "host host", "none null"] {
+        assert!(listed.lines().any(|l| l == pair), "{listed}");
+    }
     let json: serde_json::Value =
         serde_json::from_str(&run(&["network", "inspect", "nt-docker"])).unwrap();
     assert_eq!(

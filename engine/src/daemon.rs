@@ -43,6 +43,10 @@ pub struct DaemonConfig {
     /// The host's resolver configuration: the upstreams of the networks'
     /// DNS server and the default network's `/etc/resolv.conf`.
     pub resolv_conf: PathBuf,
+    /// The init bound into containers created with `HostConfig.Init`
+    /// (`--init-path`); without one, the first static one of
+    /// `/usr/bin/tini-static` and `/usr/bin/docker-init`.
+    pub init_path: Option<PathBuf>,
 }
 
 impl DaemonConfig {
@@ -55,6 +59,7 @@ impl DaemonConfig {
             run_dir,
             monitor_exe: None,
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
+            init_path: None,
         }
     }
 }
@@ -154,6 +159,7 @@ pub async fn run(
         networks: networks.clone(),
         events: EventBus::new(),
         stopping,
+        init_path: config.init_path.clone(),
     });
     api::watch_running(&ctx);
     tracing::info!(

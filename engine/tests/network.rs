@@ -283,7 +283,25 @@ async fn attach(
         default_route: (index == 0).then_some(addressing.gateway),
         mtu: 1500,
     };
-    link::attach_endpoint(nl, &spec).await.unwrap();
+    let mac = link::attach_endpoint(nl, &spec).await.unwrap();
+    // The address returned is the one the interface has inside.
+    let shown = run(
+        "nsenter",
+        &[
+            &format!("--net={}", netns.display()),
+            "ip",
+            "-br",
+            "link",
+            "show",
+            "dev",
+            IfName::container(index).as_str(),
+        ],
+    );
+    assert_eq!(
+        shown.split_whitespace().nth(2),
+        Some(mac.as_str()),
+        "{shown}"
+    );
     (addr, veth)
 }
 

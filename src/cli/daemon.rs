@@ -16,6 +16,10 @@ pub struct DaemonArgs {
     /// The socket to serve, as unix://PATH (default: RUN_DIR/stack.sock)
     #[arg(short = 'H', long)]
     host: Option<String>,
+    /// The static init binary bound into containers run with --init
+    /// (default: /usr/bin/tini-static or /usr/bin/docker-init)
+    #[arg(long)]
+    init_path: Option<PathBuf>,
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
@@ -24,6 +28,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     config.monitor_exe = Some(
         std::env::current_exe().context("finding this executable for the container monitors")?,
     );
+    config.init_path = args.init_path.clone();
     if let Some(host) = &args.host {
         let Some(path) = host.strip_prefix("unix://") else {
             bail!("unsupported --host {host:?}: the daemon serves a Unix socket, write unix:///path/to/stack.sock");

@@ -35,6 +35,11 @@ impl ApiError {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, message)
     }
 
+    /// The operation is never allowed on this object (a pre-defined network).
+    pub(crate) fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, message)
+    }
+
     /// The request conflicts with the state (in use, already exists).
     pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, message)

@@ -22,6 +22,7 @@ mod volumes;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +69,8 @@ pub(crate) struct Context {
     pub(crate) events: EventBus,
     /// Turns true when the daemon stops, ending streams such as `/events`.
     pub(crate) stopping: watch::Receiver<bool>,
+    /// The daemon's `--init-path`, if given.
+    pub(crate) init_path: Option<PathBuf>,
 }
 
 /// Serves `listener` until `shutdown` completes, then stops accepting,

@@ -2,6 +2,8 @@
 //! prune, with network events, and the networks' part of container
 //! inspect and list.
 
+mod pseudo;
+
 use std::collections::HashMap;
 
 use bollard_stubs::models::{
@@ -22,6 +24,7 @@ use crate::network::ipam::SubnetRequest;
 use crate::network::manager::{
     parse_port_key, ContainerFacts, CreateRequest, NetError, NetworkView,
 };
+use crate::network::predefined::Pseudo;
 use crate::network::record::{port_map, ContainerNetwork, EndpointRequest, Mode, NetworkRecord};
 
 /// The only driver there is.
@@ -86,9 +89,8 @@ fn inspect_model(view: &NetworkView) -> NetworkInspect {
     }
 }
 
-fn summary_model(view: &NetworkView) -> NetworkSummary {
-    let model = inspect_model(view);
-    serde_json::to_value(&model)
+fn summary_model(model: &NetworkInspect) -> NetworkSummary {
+    serde_json::to_value(model)
         .and_then(serde_json::from_value)
         .unwrap_or_default()
 }
@@ -118,28 +120,39 @@ pub(super) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
     )?;
     query.finish()?;
     let dangling = filters.boolean("dangling")?;
-    let views: Vec<NetworkSummary> = ctx
-        .networks
-        .list()
-        .iter()
-        .filter(|v| matches_filters(&filters, v, dangling))
-        .map(summary_model)
+    let mut models: Vec<(NetworkInspect, bool)> = (ctx.networks.list().iter())
+        .map(|v| (inspect_model(v), v.record.default))
+        .chain(Pseudo::ALL.map(|p| (pseudo::model(ctx, p), true)))
         .collect();
-    Ok(json(StatusCode::OK, &views))
+    models.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let summaries: Vec<NetworkSummary> = (models.iter())
+        .filter(|(model, builtin)| matches_filters(&filters, model, *builtin, dangling))
+        .map(|(model, _)| summary_model(model))
+        .collect();
+    Ok(json(StatusCode::OK, &summaries))
 }
 
-fn matches_filters(filters: &Filters, view: &NetworkView, dangling: Option<bool>) -> bool {
-    let r = &view.record;
+/// Whether a network passes the filters; `builtin` for the pre-defined
+/// ones, which are never dangling (Docker's rule).
+fn matches_filters(
+    filters: &Filters,
+    model: &NetworkInspect,
+    builtin: bool,
+    dangling: Option<bool>,
+) -> bool {
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let (id, name, driver) = (text(&model.id), text(&model.name), text(&model.driver));
     let any = |key: &str, test: &dyn Fn(&str) -> bool| {
         !filters.contains(key) || filters.values(key).iter().any(|v| test(v))
     };
-    any("driver", &|v| v == DRIVER)
-        && any("id", &|v| r.id.starts_with(v))
-        && any("name", &|v| r.name.contains(v))
+    let unused = model.containers.as_ref().is_none_or(HashMap::is_empty);
+    any("driver", &|v| v == driver)
+        && any("id", &|v| id.starts_with(v))
+        && any("name", &|v| name.contains(v))
         && any("scope", &|v| v == "local")
-        && any("type", &|v| (v == "builtin") == r.default)
-        && filters.labels_match("label", &r.labels)
-        && dangling.is_none_or(|d| d == view.containers.is_empty())
+        && any("type", &|v| (v == "builtin") == builtin)
+        && filters.labels_match("label", model.labels.as_ref().unwrap_or(&HashMap::new()))
+        && dangling.is_none_or(|d| d == (!builtin && unused))
 }
 
 /// `GET /networks/{id}`.
@@ -151,8 +164,11 @@ pub(super) fn inspect(
     query.take("verbose");
     query.take("scope");
     query.finish()?;
-    let view = ctx.networks.inspect(reference).map_err(net_error)?;
-    Ok(json(StatusCode::OK, &inspect_model(&view)))
+    let model = match pseudo::find(ctx, reference)? {
+        pseudo::Found::Pseudo(pseudo) => pseudo::model(ctx, pseudo),
+        pseudo::Found::Network(view) => inspect_model(&view),
+    };
+    Ok(json(StatusCode::OK, &model))
 }
 
 /// `POST /networks/create`.
@@ -294,6 +310,15 @@ pub(super) async fn remove(
     query: Query,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
+    let predefined = match pseudo::find(ctx, reference)? {
+        pseudo::Found::Pseudo(pseudo) => Some(pseudo.name().to_owned()),
+        pseudo::Found::Network(view) => view.record.default.then_some(view.record.name),
+    };
+    if let Some(name) = predefined {
+        return Err(ApiError::forbidden(format!(
+            "{name} is a pre-defined network and cannot be removed"
+        )));
+    }
     let record = ctx
         .networks
         .remove_network(reference)
@@ -338,6 +363,7 @@ pub(super) async fn connect(
     body: Bytes,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
+    pseudo::refuse_connect(ctx, reference)?;
     let request: NetworkConnectRequest = parse_json(&body, &["Container", "EndpointConfig"])?;
     let entry = super::containers::lookup_entry(ctx, &request.container)?;
     let config = request.endpoint_config.unwrap_or_default();
@@ -375,6 +401,7 @@ pub(super) async fn disconnect(
     body: Bytes,
 ) -> Result<Response<Body>, ApiError> {
     query.finish()?;
+    pseudo::refuse_connect(ctx, reference)?;
     let request: NetworkDisconnectRequest = parse_json(&body, &["Container", "Force"])?;
     let entry = super::containers::lookup_entry(ctx, &request.container)?;
     let _operation = entry.operation.lock().await;
@@ -422,17 +449,26 @@ pub(crate) fn endpoint_settings(
     };
     let wanted = ctx.networks.endpoints(id);
     let mut out = HashMap::new();
-    match wanted.mode {
-        Mode::Bridge => {}
-        Mode::None => {
-            out.insert("none".to_owned(), EndpointSettings::default());
-            return out;
-        }
-        Mode::Host => {
-            out.insert("host".to_owned(), EndpointSettings::default());
-            return out;
-        }
+    let predefined = match wanted.mode {
+        Mode::Bridge => None,
+        Mode::None => Some(Pseudo::None),
+        Mode::Host => Some(Pseudo::Host),
         Mode::Container(_) => return out,
+    };
+    if let Some(predefined) = predefined {
+        let settings = EndpointSettings {
+            network_id: Some(predefined.id(&ctx.engine_id)),
+            // Such containers have no endpoints of the manager's: the
+            // endpoint exists while the container runs, as in Docker.
+            endpoint_id: Some(if pseudo::is_running(ctx, id) {
+                predefined.endpoint_id(&ctx.engine_id, id)
+            } else {
+                String::new()
+            }),
+            ..EndpointSettings::default()
+        };
+        out.insert(predefined.name().to_owned(), settings);
+        return out;
     }
     for (network_id, request) in &wanted.networks {
         let Some(name) = name_of(network_id) else {
@@ -482,4 +518,34 @@ pub(crate) fn ports(
             (key, bindings)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passes(filter: &str, model: &NetworkInspect, builtin: bool) -> bool {
+        let filters = Filters::parse(Some(filter), &["dangling", "driver", "type"]).unwrap();
+        let dangling = filters.boolean("dangling").unwrap();
+        matches_filters(&filters, model, builtin, dangling)
+    }
+
+    #[test]
+    fn pre_defined_networks_are_builtin_and_never_dangling() {
+        let unused = |name: &str, driver: &str| NetworkInspect {
+            name: Some(name.to_owned()),
+            driver: Some(driver.to_owned()),
+            containers: Some(HashMap::new()),
+            ..NetworkInspect::default()
+        };
+        let (none, custom) = (unused("none", "null"), unused("app", "bridge"));
+        assert!(passes(r#"{"type":["builtin"]}"#, &none, true));
+        assert!(!passes(r#"{"type":["custom"]}"#, &none, true));
+        assert!(passes(r#"{"driver":["null"]}"#, &none, true));
+        assert!(!passes(r#"{"driver":["bridge"]}"#, &none, true));
+        assert!(!passes(r#"{"dangling":["true"]}"#, &none, true));
+        assert!(passes(r#"{"dangling":["false"]}"#, &none, true));
+        assert!(passes(r#"{"dangling":["true"]}"#, &custom, false));
+        assert!(!passes(r#"{"dangling":["false"]}"#, &custom, false));
+    }
 }

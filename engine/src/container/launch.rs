@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::init;
+
 use crate::runtime::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, User,
 };
@@ -58,6 +60,10 @@ pub(crate) struct LaunchSpec {
     /// The terminal's first size (rows, columns), with a TTY.
     #[serde(default)]
     pub(crate) console_size: Option<(u16, u16)>,
+    /// The host's init binary (`HostConfig.Init`): bound read-only at
+    /// [`init::INIT_TARGET`], it runs as PID 1 with `args` as its child.
+    #[serde(default)]
+    pub(crate) init: Option<PathBuf>,
 }
 
 /// One mount of a [`LaunchSpec`].
@@ -135,13 +141,24 @@ impl LaunchSpec {
             },
             read_only: m.read_only,
         }));
+        let mut args = self.args.clone();
+        if let Some(source) = &self.init {
+            mounts.push(MountSpec {
+                target: PathBuf::from(init::INIT_TARGET),
+                kind: MountKind::Bind {
+                    source: source.clone(),
+                },
+                read_only: true,
+            });
+            args = init::wrap_args(&args);
+        }
         let cpu_quota = self
             .nano_cpus
             .filter(|n| *n > 0)
             .map(|n| n * CPU_PERIOD_US as i64 / 1_000_000_000);
         ContainerConfig {
             rootfs: rootfs.to_path_buf(),
-            args: self.args.clone(),
+            args,
             env: self.env.clone(),
             cwd: PathBuf::from(if self.cwd.is_empty() { "/" } else { &self.cwd }),
             user,
@@ -265,5 +282,31 @@ mod tests {
         assert_eq!(config.mounts[0].target, Path::new("/etc/hostname"));
         assert_eq!(config.mounts[2].target, Path::new("/etc/resolv.conf"));
         assert_eq!(config.namespaces.net, NamespaceMode::Host);
+    }
+
+    #[test]
+    fn an_init_is_bound_read_only_and_runs_the_command() {
+        let spec = LaunchSpec {
+            args: vec!["sleep".into(), "5".into()],
+            init: Some(PathBuf::from("/usr/bin/tini-static")),
+            ..LaunchSpec::default()
+        };
+        let etc = EtcFiles {
+            hostname: Path::new("/h"),
+            hosts: Path::new("/hosts"),
+            resolv_conf: None,
+        };
+        let config =
+            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        assert_eq!(config.args, ["/sbin/docker-init", "--", "sleep", "5"]);
+        let mount = config.mounts.last().unwrap();
+        assert_eq!(mount.target, Path::new("/sbin/docker-init"));
+        assert!(mount.read_only);
+        assert_eq!(
+            mount.kind,
+            MountKind::Bind {
+                source: PathBuf::from("/usr/bin/tini-static")
+            }
+        );
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! - `launch`: [`launch::LaunchSpec`], what the monitor needs (`launch.json`);
 //! - `names`: ids and Docker's name rules;
+//! - `init`: Docker's `--init`, finding the host's static tini and wrapping the command;
 //! - `record`: [`record::ContainerRecord`] (`container.json`) and the status guards;
 //! - `store`: [`Containers`], every container in memory and on disk;
 //! - `run_state`: [`run_state::RunState`], the monitor's record of a run (`state.json`);
@@ -13,6 +14,7 @@
 
 pub(crate) mod exec;
 pub(crate) mod health;
+pub(crate) mod init;
 pub(crate) mod launch;
 pub(crate) mod names;
 pub(crate) mod record;

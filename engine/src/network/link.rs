@@ -185,6 +185,31 @@ impl Netlink {
         }
     }
 
+    /// The hardware address of interface `index` (called `name`), as
+    /// `aa:bb:cc:dd:ee:ff`.
+    async fn mac_address(&self, index: u32, name: &IfName) -> Result<String, LinkError> {
+        let operation = "read the MAC address of";
+        let mut links = self.handle.link().get().match_index(index).execute();
+        let link = links
+            .try_next()
+            .await
+            .map_err(|source| LinkError::Netlink {
+                operation,
+                object: name.to_string(),
+                source,
+            })?;
+        link.into_iter()
+            .flat_map(|l| l.attributes)
+            .find_map(|a| match a {
+                LinkAttribute::Address(bytes) => Some(format_mac(&bytes)),
+                _ => None,
+            })
+            .ok_or_else(|| LinkError::NoSuchLink {
+                operation,
+                name: name.to_string(),
+            })
+    }
+
     async fn require_index(
         &self,
         name: &IfName,
@@ -355,9 +380,10 @@ pub struct EndpointSpec<'a> {
 /// Creates the veth pair of `spec` on `host` (the namespace of the
 /// bridges), attaches it to the bridge, moves the peer into the container
 /// and configures it there (name, MTU, address, up, loopback up, default
-/// route). If a step fails, the pair is deleted again and the error
-/// returned; nothing is left behind.
-pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+/// route). Returns the container side's MAC address (the kernel chose
+/// it), as `aa:bb:cc:dd:ee:ff`. If a step fails, the pair is deleted again
+/// and the error returned; nothing is left behind.
+pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
     let create = || {
         host.handle
             .link()
@@ -391,7 +417,7 @@ pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<
     result
 }
 
-async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
     let bridge = host.require_index(spec.bridge, "attach veth").await?;
     let host_end = host.require_index(&spec.veth.host, "attach veth").await?;
     let peer = host.require_index(&spec.veth.peer, "move veth").await?;
@@ -441,7 +467,7 @@ async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), Li
     configure_inside(&inside, spec).await
 }
 
-async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), LinkError> {
+async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
     let index = nl.require_index(&spec.veth.peer, "rename veth").await?;
     let fail = |operation: &'static str, object: String| {
         move |source| LinkError::Netlink {
@@ -493,7 +519,17 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<(), L
             .await
             .map_err(fail("add default route", format!("via {gateway}")))?;
     }
-    Ok(())
+    nl.mac_address(index, spec.ifname).await
+}
+
+/// Hardware address bytes as Docker shows them: lower-case hex pairs
+/// joined by colons.
+fn format_mac(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Removes an endpoint's veth pair from the host side, for an endpoint
@@ -562,6 +598,14 @@ mod tests {
             matches!(&err, LinkError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
         );
         assert!(err.to_string().contains("stk-none/route_localnet"), "{err}");
+    }
+
+    #[test]
+    fn mac_addresses_are_lower_case_hex_pairs() {
+        assert_eq!(
+            format_mac(&[0x02, 0x42, 0xac, 0x11, 0x00, 0x0a]),
+            "02:42:ac:11:00:0a"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   through `nft`, plus the iptables compatibility chain.
 //! - [`link`]: bridges, veth pairs, addresses and routes via rtnetlink, and
 //!   the sysctls the rules rely on.
+//! - `predefined` (pure): Docker's pseudo-networks `host` and `none`.
 
 pub mod firewall;
 pub mod ipam;
@@ -14,4 +15,5 @@ pub mod link;
 pub(crate) mod manager;
 pub mod names;
 pub(crate) mod netns;
+pub(crate) mod predefined;
 pub(crate) mod record;

@@ -220,6 +220,9 @@ pub struct CreateArgs {
     /// Give extended privileges to this container
     #[arg(long)]
     privileged: bool,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    init: bool,
     /// Signal to stop the container
     #[arg(long)]
     stop_signal: Option<String>,
@@ -467,6 +470,7 @@ async fn create(
             cap_add: (!args.cap_add.is_empty()).then(|| args.cap_add.clone()),
             cap_drop: (!args.cap_drop.is_empty()).then(|| args.cap_drop.clone()),
             privileged: Some(args.privileged),
+            init: args.init.then_some(true),
             restart_policy: flags::restart_policy(args.restart.as_deref())?,
             // The terminal starts with this one's size, as docker's does.
             console_size: ops::terminal_size()

@@ -18,6 +18,7 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::event_attributes;
+use crate::container::init;
 use crate::container::launch::{LaunchMount, LaunchMountKind, LaunchSpec};
 use crate::container::names;
 use crate::container::record::{command_line, ContainerRecord};
@@ -74,6 +75,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "RestartPolicy",
     "LogConfig",
     "ConsoleSize",
+    "Init",
 ];
 
 /// Creates a container.
@@ -108,6 +110,10 @@ pub(crate) fn create(
         .map_err(|e| ApiError::internal(super::super::chain(&e)))?;
     let host = body.host_config.clone().unwrap_or_default();
     super::restart_policy::check(&host)?;
+    let init = (host.init == Some(true))
+        .then(|| init::find(ctx.init_path.as_deref(), init::CANDIDATES))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
     let id = names::new_id().map_err(|e| ApiError::internal(e.to_string()))?;
     let name = match name {
         Some(name) => names::validate(&name).map_err(ApiError::bad_request)?,
@@ -211,6 +217,7 @@ pub(crate) fn create(
         open_stdin: config.open_stdin.unwrap_or(false),
         stdin_once: config.stdin_once.unwrap_or(false),
         console_size: crate::runtime::console_size(host.console_size.as_deref()),
+        init,
     };
     let now = SystemTime::now();
     let record = ContainerRecord {
@@ -569,8 +576,12 @@ mod tests {
         );
         let err = parse_body(br#"{"Image":"b","HostConfig":{"Isolation":"hyperv"}}"#).unwrap_err();
         assert!(err.message.contains("Isolation"), "{}", err.message);
-        let err = parse_body(br#"{"Image":"b","HostConfig":{"Init":true}}"#).unwrap_err();
-        assert!(err.message.contains("HostConfig.Init"), "{}", err.message);
+        let err = parse_body(br#"{"Image":"b","HostConfig":{"Runtime":"x"}}"#).unwrap_err();
+        assert!(
+            err.message.contains("HostConfig.Runtime"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

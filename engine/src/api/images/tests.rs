@@ -43,6 +43,7 @@ async fn context(dir: &Path, users: Arc<dyn ImageUsers>) -> Context {
         image_users: users,
         events: EventBus::new(),
         stopping: watch::channel(false).1,
+        init_path: None,
     }
 }
 

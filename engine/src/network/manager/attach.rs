@@ -265,9 +265,9 @@ impl Networks {
         )
         .map_err(NetError::Invalid)?;
         let netns_file = self.layout.container_netns(c.id);
-        let (network, records) =
+        let (mut network, records) =
             self.reserve(c, wanted, &requests, lookup, host_conf, &netns_file)?;
-        let new_bridge = match self.wire(c.id, &network, &records, &netns_file).await {
+        let new_bridge = match self.wire(c.id, &mut network, &records, &netns_file).await {
             Ok(new_bridge) => new_bridge,
             Err(error) => {
                 self.release(c.id).await;
@@ -409,7 +409,7 @@ impl Networks {
     async fn wire(
         &self,
         id: &str,
-        network: &ContainerNetwork,
+        network: &mut ContainerNetwork,
         records: &[NetworkRecord],
         netns_file: &Path,
     ) -> Result<bool, NetError> {
@@ -424,11 +424,12 @@ impl Networks {
         let ns = Netns::open(netns_file).map_err(host_err)?;
         let mut route_given = false;
         let mut new_bridge = false;
-        for (endpoint, record) in network.endpoints.iter().zip(records) {
+        for (endpoint, record) in network.endpoints.iter_mut().zip(records) {
             if record.default {
                 new_bridge |= self.ensure_default_bridge(record).await?;
             }
-            self.attach_one(id, endpoint, record, &ns, !route_given && !record.internal)
+            endpoint.mac_address = self
+                .attach_one(id, endpoint, record, &ns, !route_given && !record.internal)
                 .await?;
             route_given |= !record.internal;
         }
@@ -448,6 +449,9 @@ impl Networks {
         Ok(true)
     }
 
+    /// Wires `endpoint` of container `id` to `record`'s bridge and
+    /// records the MAC address the kernel gave it in the active state
+    /// (inspect shows it); returns that address.
     async fn attach_one(
         &self,
         id: &str,
@@ -455,12 +459,12 @@ impl Networks {
         record: &NetworkRecord,
         ns: &Netns,
         default_route: bool,
-    ) -> Result<(), NetError> {
+    ) -> Result<String, NetError> {
         let bridge = IfName::new(&record.bridge).map_err(host_err)?;
         let ifname = IfName::new(&endpoint.ifname).map_err(host_err)?;
         let address = Ipv4Net::new(endpoint.address, endpoint.prefix_len).map_err(host_err)?;
         let veth = VethNames::for_endpoint(id, &record.id);
-        link::attach_endpoint(
+        let mac = link::attach_endpoint(
             &self.netlink,
             &EndpointSpec {
                 bridge: &bridge,
@@ -473,7 +477,15 @@ impl Networks {
             },
         )
         .await
-        .map_err(|e| NetError::Host(format!("cannot attach to network {}: {e}", record.name)))
+        .map_err(|e| NetError::Host(format!("cannot attach to network {}: {e}", record.name)))?;
+        let mut state = self.lock();
+        let active = state.active.get_mut(id).into_iter();
+        for e in active.flat_map(|a| a.network.endpoints.iter_mut()) {
+            if e.network_id == record.id {
+                e.mac_address = mac.clone();
+            }
+        }
+        Ok(mac)
     }
 
     fn write_network(&self, id: &str, network: &ContainerNetwork) -> Result<(), NetError> {
@@ -793,6 +805,7 @@ impl Networks {
             let ns = Netns::open(&netns_file).map_err(host_err)?;
             self.attach_one(c.id, &endpoint, record, &ns, !has_route && !record.internal)
                 .await
+                .map(drop)
         }
         .await;
         if let Err(error) = wired {
