@@ -509,7 +509,7 @@ async fn the_docker_cli_talks_to_the_daemon() {
             );
             assert!(ok(&["ps", "-a"]).starts_with("CONTAINER ID"));
             let networks = ok(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
-            assert_eq!(networks.trim(), "bridge bridge");
+            assert_eq!(networks.trim(), "bridge bridge\nhost host\nnone null");
         })
         .await
         .unwrap();

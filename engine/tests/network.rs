@@ -70,7 +70,9 @@ impl Namespaces {
         let mut made = Self { names: Vec::new() };
         for name in names {
             run("ip", &["netns", "add", &name]);
-            made.names.push(name);
+            made.names.push(name.clone());
+            // As the daemon's namespaces have it from their creation.
+            run("ip", &["-n", &name, "link", "set", "lo", "up"]);
         }
         made
     }
@@ -326,7 +328,7 @@ fn host_leftovers(tag: &str) -> (Vec<String>, bool, Vec<String>) {
         .lines()
         .filter_map(|l| l.split(": ").nth(1))
         .map(|n| n.split('@').next().unwrap_or(n).to_owned())
-        .filter(|n| n.starts_with("stk-") || n.starts_with("stv-") || n.starts_with("stp-"))
+        .filter(|n| n.starts_with("stk-") || n.starts_with("stv-"))
         .collect();
     let table = run("nft", &["list", "tables"]).contains("table ip stack");
     let netns = run("ip", &["netns", "list"])

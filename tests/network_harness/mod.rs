@@ -249,7 +249,7 @@ impl HostState {
                     .position(|w| *w == "master")
                     .and_then(|i| words.get(i + 1));
                 bridges.iter().any(|b| b == name)
-                    || (["stv-", "stp-"].iter().any(|p| name.starts_with(p))
+                    || (name.starts_with("stv-")
                         && master.is_none_or(|m| bridges.iter().any(|b| b == m)))
             })
             .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned())

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use ipnet::Ipv4Net;
-use rtnetlink::packet_route::link::LinkAttribute;
+use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkInfo, LinkMessage};
 use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
 use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
-use crate::network::names::{IfName, VethNames, BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX};
+use crate::network::names::{IfName, VethNames, BRIDGE_PREFIX, VETH_HOST_PREFIX};
 
 const ENODEV: i32 = 19;
 const EEXIST: i32 = 17;
@@ -185,11 +185,16 @@ impl Netlink {
         }
     }
 
-    /// The hardware address of interface `index` (called `name`), as
-    /// `aa:bb:cc:dd:ee:ff`.
-    async fn mac_address(&self, index: u32, name: &IfName) -> Result<String, LinkError> {
+    /// The index and hardware address (as `aa:bb:cc:dd:ee:ff`) of
+    /// interface `name`.
+    async fn index_and_mac(&self, name: &IfName) -> Result<(u32, String), LinkError> {
         let operation = "read the MAC address of";
-        let mut links = self.handle.link().get().match_index(index).execute();
+        let mut links = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.as_str().to_owned())
+            .execute();
         let link = links
             .try_next()
             .await
@@ -198,16 +203,17 @@ impl Netlink {
                 object: name.to_string(),
                 source,
             })?;
-        link.into_iter()
-            .flat_map(|l| l.attributes)
-            .find_map(|a| match a {
-                LinkAttribute::Address(bytes) => Some(format_mac(&bytes)),
+        link.and_then(|l| {
+            let index = l.header.index;
+            l.attributes.into_iter().find_map(|a| match a {
+                LinkAttribute::Address(bytes) => Some((index, format_mac(&bytes))),
                 _ => None,
             })
-            .ok_or_else(|| LinkError::NoSuchLink {
-                operation,
-                name: name.to_string(),
-            })
+        })
+        .ok_or_else(|| LinkError::NoSuchLink {
+            operation,
+            name: name.to_string(),
+        })
     }
 
     async fn require_index(
@@ -319,7 +325,7 @@ impl Netlink {
                 _ => None,
             })
             .filter(|n| {
-                [BRIDGE_PREFIX, VETH_HOST_PREFIX, VETH_PEER_PREFIX]
+                [BRIDGE_PREFIX, VETH_HOST_PREFIX]
                     .iter()
                     .any(|p| n.starts_with(p))
             })
@@ -378,22 +384,18 @@ pub struct EndpointSpec<'a> {
 }
 
 /// Creates the veth pair of `spec` on `host` (the namespace of the
-/// bridges), attaches it to the bridge, moves the peer into the container
-/// and configures it there (name, MTU, address, up, loopback up, default
-/// route). Returns the container side's MAC address (the kernel chose
-/// it), as `aa:bb:cc:dd:ee:ff`. If a step fails, the pair is deleted again
-/// and the error returned; nothing is left behind.
+/// bridges) in one request — the host end attached to the bridge and up,
+/// the container end made directly in the container's namespace under its
+/// final name — then configures the container end there (address, up,
+/// default route). Making the peer in place spares moving it between
+/// namespaces, which waits for the network stack's quiescence while
+/// holding the host-wide netlink lock, and renaming it. Returns the
+/// container side's MAC address (the kernel chose it), as
+/// `aa:bb:cc:dd:ee:ff`. If a step fails, the pair is deleted again and the
+/// error returned; nothing is left behind.
 pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
-    let create = || {
-        host.handle
-            .link()
-            .add(
-                LinkVeth::new(spec.veth.host.as_str(), spec.veth.peer.as_str())
-                    .mtu(spec.mtu)
-                    .build(),
-            )
-            .execute()
-    };
+    let bridge = host.require_index(spec.bridge, "attach veth").await?;
+    let create = || host.handle.link().add(veth_pair(spec, bridge)).execute();
     let created = match create().await {
         // The pair of this container's previous run, whose namespace the
         // kernel has not finished destroying (see `detach_endpoint`).
@@ -405,7 +407,7 @@ pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<
     };
     created.map_err(|source| LinkError::Netlink {
         operation: "create veth pair",
-        object: format!("{} / {}", spec.veth.host, spec.veth.peer),
+        object: format!("{} / {} in the container", spec.veth.host, spec.ifname),
         source,
     })?;
     let result = wire_endpoint(host, spec).await;
@@ -417,25 +419,33 @@ pub async fn attach_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<
     result
 }
 
+/// The request creating `spec`'s pair: the host end enslaved to `bridge`
+/// and up; the peer named `spec.ifname`, in `spec.netns` (brought up once
+/// configured: a veth cannot be up before its pair is complete).
+fn veth_pair(spec: &EndpointSpec<'_>, bridge: u32) -> LinkMessage {
+    let mut message = LinkVeth::new(spec.veth.host.as_str(), spec.ifname.as_str())
+        .mtu(spec.mtu)
+        .controller(bridge)
+        .up()
+        .build();
+    let peers = message.attributes.iter_mut().flat_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter_mut().collect(),
+        _ => Vec::new(),
+    });
+    for info in peers {
+        if let LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))) = info {
+            peer.attributes.push(LinkAttribute::Mtu(spec.mtu));
+            peer.attributes
+                .push(LinkAttribute::NetNsFd(spec.netns.fd.as_raw_fd()));
+        }
+    }
+    message
+}
+
 async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
-    let bridge = host.require_index(spec.bridge, "attach veth").await?;
-    let host_end = host.require_index(&spec.veth.host, "attach veth").await?;
-    let peer = host.require_index(&spec.veth.peer, "move veth").await?;
-    host.handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(host_end)
-                .controller(bridge)
-                .up()
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(|source| LinkError::Netlink {
-            operation: "attach to bridge",
-            object: format!("{} to {}", spec.veth.host, spec.bridge),
-            source,
-        })?;
+    let host_end = host
+        .require_index(&spec.veth.host, "set hairpin mode on")
+        .await?;
     // Hairpin mode lets a container reach itself through a published port:
     // with bridge netfilter, the DNAT'd frame is bridged back out of the
     // port it came in on, which a bridge refuses by default.
@@ -449,26 +459,14 @@ async fn wire_endpoint(host: &Netlink, spec: &EndpointSpec<'_>) -> Result<String
             object: spec.veth.host.to_string(),
             source,
         })?;
-    host.handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(peer)
-                .setns_by_fd(spec.netns.fd.as_raw_fd())
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(|source| LinkError::Netlink {
-            operation: "move into the container's namespace",
-            object: spec.veth.peer.to_string(),
-            source,
-        })?;
     let inside = Netlink::connect_in(spec.netns)?;
     configure_inside(&inside, spec).await
 }
 
+/// Inside the container's namespace (whose `lo` is up since its creation):
+/// the address, the interface up, the default route. Returns the interface's MAC.
 async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<String, LinkError> {
-    let index = nl.require_index(&spec.veth.peer, "rename veth").await?;
+    let (index, mac) = nl.index_and_mac(spec.ifname).await?;
     let fail = |operation: &'static str, object: String| {
         move |source| LinkError::Netlink {
             operation,
@@ -476,20 +474,6 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<Strin
             source,
         }
     };
-    nl.handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(index)
-                .name(spec.ifname.as_str())
-                .mtu(spec.mtu)
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(fail(
-            "rename",
-            format!("{} to {}", spec.veth.peer, spec.ifname),
-        ))?;
     nl.handle
         .address()
         .add(
@@ -504,8 +488,6 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<Strin
             format!("{} on {}", spec.address, spec.ifname),
         ))?;
     nl.set_up(index, spec.ifname).await?;
-    let lo = nl.require_index(&IfName::loopback(), "set up").await?;
-    nl.set_up(lo, &IfName::loopback()).await?;
     if let Some(gateway) = spec.default_route {
         nl.handle
             .route()
@@ -519,7 +501,7 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<Strin
             .await
             .map_err(fail("add default route", format!("via {gateway}")))?;
     }
-    nl.mac_address(index, spec.ifname).await
+    Ok(mac)
 }
 
 /// Hardware address bytes as Docker shows them: lower-case hex pairs

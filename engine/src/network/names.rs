@@ -6,7 +6,7 @@
 //! kernel would refuse. The engine's own interfaces are derived
 //! deterministically from ids, so that leftovers can be found by name after a
 //! crash: bridges are `stk-<11 hex>`, host ends of veth pairs `stv-<11 hex>`
-//! and the container end, before it is renamed to `eth0`, `stp-<11 hex>`.
+//! (the container end is made in the container's namespace as `eth<N>`).
 
 use std::fmt;
 
@@ -18,9 +18,6 @@ pub const MAX_IFNAME_LEN: usize = 15;
 pub const BRIDGE_PREFIX: &str = "stk-";
 /// Prefix of the host end of every veth pair the engine creates.
 pub const VETH_HOST_PREFIX: &str = "stv-";
-/// Prefix of the container end of a veth pair while it is still in the host
-/// namespace (it is renamed to `eth<N>` once moved).
-pub const VETH_PEER_PREFIX: &str = "stp-";
 
 /// Why a string is not a valid interface name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,11 +86,6 @@ impl IfName {
         Self(format!("eth{index}"))
     }
 
-    /// The loopback interface.
-    pub fn loopback() -> Self {
-        Self("lo".to_owned())
-    }
-
     /// The name as the kernel sees it.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -157,16 +149,12 @@ impl fmt::Display for BridgeName {
     }
 }
 
-/// The two names of one endpoint's veth pair while both ends are still in
-/// the host namespace.
+/// The host-side name of one endpoint's veth pair (the container side is
+/// made in the container's namespace under its final name, `eth<N>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VethNames {
     /// The end that stays on the host, attached to the bridge.
     pub host: IfName,
-    /// The end that moves into the container (renamed there to `eth<N>`).
-    /// It needs a unique temporary name because two containers being
-    /// attached at once would otherwise both create `eth0` on the host.
-    pub peer: IfName,
 }
 
 impl VethNames {
@@ -174,7 +162,6 @@ impl VethNames {
     pub fn for_endpoint(container_id: &str, network_id: &str) -> Self {
         Self {
             host: derived(VETH_HOST_PREFIX, &[container_id, network_id]),
-            peer: derived(VETH_PEER_PREFIX, &[container_id, network_id]),
         }
     }
 }
@@ -231,11 +218,9 @@ mod tests {
     }
 
     #[test]
-    fn veth_names_differ_per_endpoint_and_per_end() {
+    fn veth_names_differ_per_endpoint() {
         let one = VethNames::for_endpoint("c1", "n1");
         assert!(one.host.as_str().starts_with(VETH_HOST_PREFIX));
-        assert!(one.peer.as_str().starts_with(VETH_PEER_PREFIX));
-        assert_eq!(one.host.as_str()[4..], one.peer.as_str()[4..]);
         assert_ne!(one, VethNames::for_endpoint("c1", "n2"));
         assert_ne!(
             VethNames::for_endpoint("c1n", "1"),
