@@ -7,12 +7,14 @@
 //! no process but the daemon.
 
 mod common;
+#[path = "common/project.rs"]
+mod project;
 
-use common::{is_root, mounts_under, processes_naming, stderr, stdout, Engine};
+use common::{stderr, stdout};
+use project::Project;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A service command that prints `text`, then runs until SIGTERM, which
@@ -21,126 +23,6 @@ fn sleeper(text: &str) -> String {
     format!(
         "[sh, -c, 'trap \"echo bye; exit 0\" TERM; echo {text}; while true; do sleep 0.1; done']"
     )
-}
-
-struct Project {
-    engine: Engine,
-    dir: PathBuf,
-}
-
-impl Project {
-    /// An engine with the busybox image and a project directory holding
-    /// `compose` as compose.yaml; `None` (skipped) unless root with
-    /// /bin/busybox.
-    fn new(compose: &str) -> Option<Project> {
-        if !is_root() || !Path::new("/bin/busybox").exists() {
-            eprintln!("skipped: needs root and /bin/busybox");
-            return None;
-        }
-        let engine = Engine::new();
-        engine.import_busybox(&[]);
-        let dir = engine.dir().join("project");
-        std::fs::create_dir_all(&dir).unwrap();
-        let project = Project { engine, dir };
-        project.write(compose);
-        Some(project)
-    }
-
-    fn write(&self, compose: &str) {
-        std::fs::write(self.dir.join("compose.yaml"), compose).unwrap();
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
-        command.args(args).current_dir(&self.dir);
-        self.engine.env(&mut command);
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run stack")
-    }
-
-    /// `stack ARGS`, which must succeed; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "stack {args:?} failed: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        stdout(&out)
-    }
-
-    /// `ps -a --format json`, one object per container.
-    fn ps(&self) -> Vec<Value> {
-        self.ok(&["ps", "-a", "--format", "json"])
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("ps json line"))
-            .collect()
-    }
-
-    /// The id of each container by name.
-    fn ids(&self) -> Vec<(String, String)> {
-        self.ps()
-            .iter()
-            .map(|c| {
-                (
-                    c["Name"].as_str().unwrap().to_owned(),
-                    c["ID"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    }
-
-    fn id(&self, name: &str) -> String {
-        self.ids()
-            .into_iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, id)| id)
-            .unwrap_or_else(|| panic!("no container {name}"))
-    }
-
-    fn inspect(&self, name: &str) -> Value {
-        let out = self.ok(&["container", "inspect", name]);
-        serde_json::from_str::<Value>(&out).expect("inspect json")[0].clone()
-    }
-
-    /// Every container of the engine, of any project.
-    fn all_containers(&self) -> String {
-        self.ok(&["container", "ps", "-a", "-q", "--no-trunc"])
-    }
-
-    /// `down -v`, then: no container, no volume, no mount, no cgroup, no
-    /// process but the daemon's; then the daemon stops.
-    fn finish(self) {
-        let ids = self.all_containers();
-        self.ok(&["down", "-v", "-t", "0", "--remove-orphans"]);
-        assert_eq!(self.all_containers(), "", "down left containers");
-        let volumes = self.ok(&["volume", "ls", "-q"]);
-        assert_eq!(volumes, "", "down -v left volumes");
-        self.engine.stop_daemon();
-        let root = self.engine.root();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let mounts = mounts_under(&root);
-            let processes = processes_naming(&root);
-            let cgroups: Vec<String> = ids
-                .lines()
-                .map(|id| format!("/sys/fs/cgroup/stack/{id}"))
-                .filter(|p| Path::new(p).exists())
-                .collect();
-            if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
 }
 
 fn three_services(web_env: &str) -> String {

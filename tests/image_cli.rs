@@ -125,7 +125,7 @@ fn busybox_image_import_ls_inspect_tag_rm_prune() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("sha256:"), "{}", stdout(&out));
 
-    let listed = engine.ok(&["images"]);
+    let listed = engine.ok(&["image", "ls"]);
     let mut lines = listed.lines();
     let header = lines.next().expect("header");
     for column in ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"] {

@@ -9,12 +9,14 @@
 //! - `convert` → [`model`]: the tree becomes the typed, normalized project;
 //! - `profiles`, `validate`: which services are active; semantic checks;
 //! - [`graph`], `hash`: dependency order and per-service config hashes;
+//! - [`flags`]: the short port and volume syntax of command-line flags;
 //! - [`error`]: [`error::LoadError`] with file:line:column, key path and hint.
 
 mod convert;
 pub mod env;
 pub mod error;
 mod extends;
+pub mod flags;
 pub mod graph;
 pub mod hash;
 mod include;

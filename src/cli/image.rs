@@ -1,5 +1,5 @@
-//! `stack image`: images on the engine, as `docker image` (and `stack
-//! images` as `docker images`). Archives are streamed to the engine in
+//! `stack image`: images on the engine, as `docker image` (`stack images`
+//! is Compose's, the images of a project's containers). Archives are streamed to the engine in
 //! chunks, never read whole into memory.
 
 use super::engine::{self, api_message, filter_map};
@@ -305,7 +305,7 @@ async fn list(client: &bollard::Docker, args: ListArgs) -> Result<()> {
 
 /// Rows as docker's tab writer aligns them: each column as wide as its
 /// widest cell plus 3 spaces, at least 10.
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
+pub(crate) fn table<const N: usize>(rows: &[[String; N]]) -> String {
     let widths: Vec<usize> = (0..N)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0) + 3)
         .map(|w| w.max(10))
@@ -328,7 +328,7 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 
 /// `busybox:1` → (`busybox`, `1`); a colon before the last `/` is a
 /// registry port, not a tag.
-fn split_tag(reference: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_tag(reference: &str) -> (&str, Option<&str>) {
     match reference.rsplit_once(':') {
         Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag)),
         _ => (reference, None),
@@ -336,7 +336,7 @@ fn split_tag(reference: &str) -> (&str, Option<&str>) {
 }
 
 /// Sizes as docker prints them: decimal units, 3 significant digits.
-fn human_size(bytes: i64) -> String {
+pub(crate) fn human_size(bytes: i64) -> String {
     const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     let mut value = bytes.max(0) as f64;
     let mut unit = 0;

@@ -90,8 +90,6 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(image::ImageCommand),
-    /// List images (as `stack image ls`)
-    Images(image::ListArgs),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
@@ -101,7 +99,7 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(Box<container::ContainerCommand>),
-    /// The Compose commands: up, create, down, ps, logs, start, stop, restart, kill, rm, run, exec, pause, unpause, top, stats, events, wait, ls, port
+    /// The Compose commands: up, create, down, ps, logs, start, stop, restart, kill, rm, run, exec, pause, unpause, top, stats, events, wait, ls, port, images
     #[command(flatten)]
     Compose(compose::ComposeCommand),
     /// The per-container monitor the daemon starts (internal)
@@ -118,7 +116,6 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::run(&cli.project, &args, &env),
         Command::Daemon(args) => daemon::run(&args),
         Command::Image(command) => image::run(command, &env),
-        Command::Images(args) => image::run(image::ImageCommand::Ls(args), &env),
         Command::Volume(command) => volume::run(&command, &env),
         Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),

@@ -18,6 +18,7 @@
 
 mod container_config;
 pub mod execute;
+pub mod images;
 mod labels;
 pub mod observe;
 pub mod oneoff;

@@ -7,11 +7,11 @@ use super::labels::{self, ContainerIdentity, ProjectLabels};
 use super::plan::CreateContainer;
 use bollard::models::ContainerCreateBody;
 use stack_compose::hash::service_hash;
-use stack_compose::model::{Project, Service};
+use stack_compose::model::{Mount, Port, Project, Service};
 use std::collections::BTreeMap;
 
 /// What `run` changes in the service.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     /// The command (none keeps the service's).
     pub command: Vec<String>,
@@ -27,6 +27,10 @@ pub struct Overrides {
     pub labels: Vec<(String, String)>,
     /// `--service-ports`: publish the service's ports (they are not by default).
     pub service_ports: bool,
+    /// `-p`: the ports to publish instead (without `--service-ports`).
+    pub publish: Vec<Port>,
+    /// `-v`: mounts added to the service's.
+    pub volumes: Vec<Mount>,
     /// `--name`.
     pub name: Option<String>,
     /// A unique suffix for the default name (`<project>-<service>-run-<suffix>`).
@@ -64,8 +68,9 @@ pub fn oneoff_body(
         spec.labels.insert(key.clone(), value.clone());
     }
     if !overrides.service_ports {
-        spec.ports.clear();
+        spec.ports = overrides.publish.clone();
     }
+    spec.volumes.extend(overrides.volumes.iter().cloned());
     // A one-off container never takes the service's fixed name.
     spec.container_name = None;
     let hash = service_hash(&spec)?;
@@ -138,5 +143,48 @@ mod tests {
         assert_eq!(labels[labels::ONEOFF], "True");
         assert_eq!(labels[labels::SERVICE], "web");
         assert!(body.host_config.and_then(|h| h.port_bindings).is_none());
+
+        let flags = Overrides {
+            publish: stack_compose::flags::ports("127.0.0.1:9090:90").expect("port"),
+            volumes: vec![
+                stack_compose::flags::mount("/srv:/srv:ro", dir.path(), None).expect("mount"),
+            ],
+            suffix: "def".into(),
+            ..Overrides::default()
+        };
+        let (_, body) = oneoff_body(
+            &project,
+            "web",
+            "sha256:1",
+            &flags,
+            &ProjectLabels::default(),
+            &BTreeMap::new(),
+        )
+        .expect("body");
+        let host = body.host_config.expect("host config");
+        let bindings = host.port_bindings.expect("bindings");
+        assert_eq!(bindings.keys().collect::<Vec<_>>(), ["90/tcp"]);
+        let binds = format!("{:?}{:?}", host.binds, host.mounts);
+        assert!(binds.contains("/srv"), "{binds}");
+
+        let service_ports = Overrides {
+            service_ports: true,
+            suffix: "ghi".into(),
+            ..Overrides::default()
+        };
+        let (_, body) = oneoff_body(
+            &project,
+            "web",
+            "sha256:1",
+            &service_ports,
+            &ProjectLabels::default(),
+            &BTreeMap::new(),
+        )
+        .expect("body");
+        let bindings = body
+            .host_config
+            .and_then(|h| h.port_bindings)
+            .expect("bindings");
+        assert_eq!(bindings.keys().collect::<Vec<_>>(), ["80/tcp"]);
     }
 }

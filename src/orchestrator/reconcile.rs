@@ -287,6 +287,9 @@ fn remove_orphans(
     let mut removed = Vec::new();
     for c in orphans {
         let cause = match c.service() {
+            _ if c.is_oneoff() && c.state.is_stoppable() => {
+                "one-off container (down --remove-orphans)".to_owned()
+            }
             _ if c.is_oneoff() => "one-off container has ended".to_owned(),
             Some(service) => format!("service {service} is not in the project"),
             None => "container has no service label".to_owned(),

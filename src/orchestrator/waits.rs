@@ -1,17 +1,23 @@
 //! Waiting for a service's containers to reach a `depends_on` condition
 //! (and, for `up --wait`, to be running and healthy), reading the engine's
 //! own state: Docker's `State.Status`, `State.Health.Status` and exit code.
+//! The state is read again as soon as the engine reports an event about
+//! the container (a health status, a death), and at the latest every
+//! [`POLL`], so that an event missed or an engine without events only
+//! slows a wait down.
 
 use super::api_message;
 use super::labels::{self, condition_name};
 use super::snapshot::labelled_containers;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
-use bollard::query_parameters::InspectContainerOptions;
+use bollard::query_parameters::{EventsOptions, InspectContainerOptions};
 use bollard::Docker;
+use futures_util::StreamExt;
 use stack_compose::model::ServiceCondition;
+use std::collections::HashMap;
 use std::time::Duration;
 
-/// How often a container's state is read again while waiting.
+/// How often a container's state is read again, at the latest, while waiting.
 const POLL: Duration = Duration::from_millis(100);
 
 /// Why a wait ended without its condition.
@@ -31,15 +37,49 @@ pub async fn wait_condition(
     condition: ServiceCondition,
 ) -> Result<(), WaitError> {
     for id in service_containers(client, project, service).await? {
-        loop {
-            let state = inspect(client, &id).await?;
-            if reached(&state, service, condition)? {
-                break;
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        until(client, &id, |state| reached(state, service, condition)).await?;
     }
     Ok(())
+}
+
+/// Reads container `id`'s state until `done` says yes (or fails): again on
+/// each event the engine reports about it, and at the latest every [`POLL`].
+async fn until<F>(client: &Docker, id: &str, mut done: F) -> Result<(), WaitError>
+where
+    F: FnMut(&ContainerInspectResponse) -> Result<bool, WaitError>,
+{
+    let filters: HashMap<String, Vec<String>> = [
+        ("type".to_owned(), vec!["container".to_owned()]),
+        ("container".to_owned(), vec![id.to_owned()]),
+    ]
+    .into();
+    let options = EventsOptions {
+        filters: Some(filters),
+        ..EventsOptions::default()
+    };
+    let mut events = Some(client.events(Some(options)));
+    loop {
+        if done(&inspect(client, id).await?)? {
+            return Ok(());
+        }
+        let sleep = tokio::time::sleep(POLL);
+        tokio::pin!(sleep);
+        match events.as_mut() {
+            Some(stream) => {
+                tokio::select! {
+                    event = stream.next() => {
+                        // An ended or failed stream leaves the polling.
+                        if !matches!(event, Some(Ok(_))) {
+                            events = None;
+                            (&mut sleep).await;
+                        }
+                    }
+                    () = &mut sleep => {}
+                }
+            }
+            None => sleep.await,
+        }
+    }
 }
 
 /// Whether a container in `state` meets `condition`; an error when it
@@ -96,37 +136,37 @@ fn reached(
 /// has a health check (`up --wait`).
 pub async fn wait_running(client: &Docker, project: &str, service: &str) -> Result<(), WaitError> {
     for id in service_containers(client, project, service).await? {
-        loop {
-            let state = inspect(client, &id).await?;
-            let name = state.name.clone().unwrap_or_default();
-            let name = name.trim_start_matches('/');
-            let s = state.state.unwrap_or_default();
-            let status = s.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
-            if status != ContainerStateStatusEnum::RUNNING {
-                if matches!(
-                    status,
-                    ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD
-                ) {
-                    let code = s.exit_code.unwrap_or_default();
-                    return Err(WaitError::Condition(format!(
-                        "container {name} exited ({code})"
-                    )));
-                }
-            } else {
-                match s.health.and_then(|h| h.status) {
-                    Some(HealthStatusEnum::STARTING) => {}
-                    Some(HealthStatusEnum::UNHEALTHY) => {
-                        return Err(WaitError::Condition(format!(
-                            "container {name} is unhealthy"
-                        )))
-                    }
-                    _ => break,
-                }
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        until(client, &id, running).await?;
     }
     Ok(())
+}
+
+/// Whether a container in `state` is running, and healthy when it has a
+/// health check; an error when it never will be.
+fn running(state: &ContainerInspectResponse) -> Result<bool, WaitError> {
+    let name = state.name.as_deref().unwrap_or_default();
+    let name = name.trim_start_matches('/');
+    let s = state.state.clone().unwrap_or_default();
+    let status = s.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
+    if status != ContainerStateStatusEnum::RUNNING {
+        if matches!(
+            status,
+            ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD
+        ) {
+            let code = s.exit_code.unwrap_or_default();
+            return Err(WaitError::Condition(format!(
+                "container {name} exited ({code})"
+            )));
+        }
+        return Ok(false);
+    }
+    match s.health.and_then(|h| h.status) {
+        Some(HealthStatusEnum::STARTING) => Ok(false),
+        Some(HealthStatusEnum::UNHEALTHY) => Err(WaitError::Condition(format!(
+            "container {name} is unhealthy"
+        ))),
+        _ => Ok(true),
+    }
 }
 
 async fn inspect(client: &Docker, id: &str) -> Result<ContainerInspectResponse, WaitError> {
@@ -202,6 +242,25 @@ mod tests {
             Err(WaitError::Condition(
                 "service \"db\" didn't complete successfully: exit 3".into()
             ))
+        );
+    }
+
+    #[test]
+    fn running_waits_for_health_when_there_is_a_check() {
+        let starting = state(
+            ContainerStateStatusEnum::RUNNING,
+            0,
+            Some(HealthStatusEnum::STARTING),
+        );
+        assert_eq!(running(&starting), Ok(false));
+        let created = state(ContainerStateStatusEnum::CREATED, 0, None);
+        assert_eq!(running(&created), Ok(false));
+        let plain = state(ContainerStateStatusEnum::RUNNING, 0, None);
+        assert_eq!(running(&plain), Ok(true));
+        let exited = state(ContainerStateStatusEnum::EXITED, 2, None);
+        assert_eq!(
+            running(&exited),
+            Err(WaitError::Condition("container app-db-1 exited (2)".into()))
         );
     }
 

@@ -9,11 +9,11 @@
 //! networks, dependency cycles), which belong to validation.
 
 mod attributes;
-mod ports;
+pub(crate) mod ports;
 mod reader;
 mod service;
 mod text;
-mod volumes;
+pub(crate) mod volumes;
 
 #[cfg(test)]
 mod tests;

@@ -86,7 +86,7 @@ fn parse_host_ip(text: &str) -> Result<String, ParseError> {
 }
 
 /// One short port spec to one or more ports (ranges map port by port).
-pub(super) fn parse_short(spec: &str) -> Result<Vec<Port>, ParseError> {
+pub(crate) fn parse_short(spec: &str) -> Result<Vec<Port>, ParseError> {
     let (rest, protocol) = match spec.rsplit_once('/') {
         Some((rest, proto)) => (rest, parse_protocol(proto)?),
         None => (spec, Protocol::Tcp),

@@ -80,7 +80,7 @@ pub(super) fn resolve_path(
 }
 
 /// Lexically normalized path: no `.`, no `..` (never above the root), no doubled `/`.
-pub(super) fn clean(path: &Path) -> PathBuf {
+pub(crate) fn clean(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -154,7 +154,7 @@ fn new_mount(kind: VolumeType, source: Option<String>, target: String) -> Mount 
 
 /// One short volume spec, and the options it ignores (as Compose ignores
 /// them; the caller warns). A bind source is returned as written (not yet absolute).
-pub(super) fn parse_short(spec: &str) -> Result<(Mount, Vec<String>), ParseError> {
+pub(crate) fn parse_short(spec: &str) -> Result<(Mount, Vec<String>), ParseError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, target, options) = match parts.as_slice() {
         [target] => ("", *target, ""),

@@ -1,12 +1,13 @@
 //! `stack down`: stop the project's containers (dependents first, each
 //! level at once), remove them and the project's networks, and with `-v`
-//! its volumes. With `-p NAME` and no compose file, the project is what the
+//! its volumes; with `--rmi local|all` its images. With `-p NAME` and no compose file, the project is what the
 //! engine has labelled with that name.
 
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
 use super::{load_or_named, ProjectArgs};
 use crate::orchestrator::execute::execute;
+use crate::orchestrator::images::{remove_images, RemoveImages};
 use crate::orchestrator::snapshot::{add_labelled_resources, observe};
 use crate::orchestrator::{reconcile_down, DownOptions};
 use anyhow::Result;
@@ -25,9 +26,18 @@ pub struct DownArgs {
     /// Seconds to wait for each container to stop before killing it
     #[arg(short = 't', long)]
     timeout: Option<u64>,
+    /// Remove images used by services: "local" only those built for the project, "all" every one
+    #[arg(long, value_enum, value_name = "TYPE")]
+    rmi: Option<Rmi>,
     /// How progress is shown
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Rmi {
+    Local,
+    All,
 }
 
 pub fn run(project: &ProjectArgs, args: DownArgs, env: &Environment) -> Result<ExitCode> {
@@ -50,6 +60,20 @@ pub fn run(project: &ProjectArgs, args: DownArgs, env: &Environment) -> Result<E
             eprintln!("warning: {warning}");
         }
         execute(&client, &loaded.project, &plan, sink.as_ref()).await?;
+        if let Some(rmi) = args.rmi {
+            let mode = match rmi {
+                Rmi::Local => RemoveImages::Local,
+                Rmi::All => RemoveImages::All,
+            };
+            remove_images(
+                &client,
+                &loaded.project,
+                mode,
+                options.remove_orphans,
+                sink.as_ref(),
+            )
+            .await?;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1,12 +1,13 @@
 //! The Compose commands on a project: `up`, `create`, `down`, `ps`, `logs`,
 //! the lifecycle commands (`start`, `stop`, `restart`, `kill`, `rm`), `run`,
-//! `exec`, `pause`, `unpause`, `top`, `stats`, `events`, `wait`, `ls` and
-//! `port`. Each loads the project, observes the engine, and (for the
+//! `exec`, `pause`, `unpause`, `top`, `stats`, `events`, `wait`, `ls`,
+//! `port` and `images`. Each loads the project, observes the engine, and (for the
 //! commands that change something) plans with the orchestrator and runs
 //! the plan.
 
 mod down;
 mod events;
+mod images;
 mod info;
 mod lifecycle;
 mod live;
@@ -71,6 +72,8 @@ pub enum ComposeCommand {
     Ls(info::LsArgs),
     /// Print the host address a service's port is published on
     Port(info::PortArgs),
+    /// List the images used by the project's containers
+    Images(images::ImagesArgs),
 }
 
 /// Runs one Compose command.
@@ -96,6 +99,7 @@ pub fn run(project: &ProjectArgs, command: ComposeCommand, env: &Environment) ->
         ComposeCommand::Wait(args) => process::wait(project, args, env),
         ComposeCommand::Ls(args) => info::ls(args, env),
         ComposeCommand::Port(args) => info::port(project, args, env),
+        ComposeCommand::Images(args) => images::run(project, args, env),
     }
 }
 

@@ -8,7 +8,7 @@ use super::up::converge;
 use super::{check_services, load, ProjectArgs};
 use crate::orchestrator::oneoff::{oneoff_body, Overrides};
 use crate::orchestrator::waits::service_containers;
-use crate::orchestrator::{api_message, UpOptions};
+use crate::orchestrator::{api_message, ProjectLabels, UpOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use bollard::container::LogOutput;
 use bollard::query_parameters::{
@@ -18,6 +18,9 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 use stack_compose::env::Environment;
+use stack_compose::graph::ServiceGraph;
+use stack_compose::model::{Mount, Port, Project};
+use stack_compose::Loaded;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,9 +52,15 @@ pub struct RunArgs {
     /// Working directory inside the container
     #[arg(short, long)]
     workdir: Option<String>,
-    /// Publish the service's ports
-    #[arg(long)]
+    /// Run with the service's ports published to the host
+    #[arg(short = 'P', long, conflicts_with = "publish")]
     service_ports: bool,
+    /// Publish a container's port(s) to the host ([IP:][HOST:]CONTAINER[/PROTOCOL]); repeatable
+    #[arg(short = 'p', long)]
+    publish: Vec<String>,
+    /// Bind mount a volume ([SOURCE:]TARGET[:OPTIONS]); repeatable
+    #[arg(short = 'v', long = "volume")]
+    volumes: Vec<String>,
     /// Don't start linked services
     #[arg(long)]
     no_deps: bool,
@@ -85,6 +94,53 @@ fn pairs(items: &[String], env: Option<&Environment>, flag: &str) -> Result<Vec<
     Ok(out)
 }
 
+/// `-p` specs as ports, each error naming its flag value.
+fn publish(specs: &[String]) -> Result<Vec<Port>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        out.extend(stack_compose::flags::ports(spec).map_err(|e| anyhow!("-p {spec}: {e}"))?);
+    }
+    Ok(out)
+}
+
+/// `-v` specs as mounts, relative bind sources taken from the current
+/// directory.
+fn volumes(specs: &[String], env: &Environment) -> Result<Vec<Mount>> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    specs
+        .iter()
+        .map(|spec| {
+            stack_compose::flags::mount(spec, &cwd, env.get("HOME"))
+                .map_err(|e| anyhow!("-v {spec}: {e}"))
+        })
+        .collect()
+}
+
+/// The project with its networks and volumes and no service, and the
+/// `up` options that create just those, leaving every service's
+/// containers alone.
+fn resources_only(loaded: &Loaded, origin: &ProjectLabels) -> Result<(Loaded, UpOptions)> {
+    let project = Project {
+        services: Default::default(),
+        ..loaded.project.clone()
+    };
+    let graph = ServiceGraph::from_project(&project)
+        .map_err(|_| anyhow!("project {} without services has no graph", project.name))?;
+    let options = UpOptions {
+        disabled_services: loaded.project.services.keys().cloned().collect(),
+        labels: origin.clone(),
+        ..UpOptions::default()
+    };
+    let resources = Loaded {
+        project,
+        all_profiles: Vec::new(),
+        graph,
+        warnings: Vec::new(),
+        environment: loaded.environment.clone(),
+    };
+    Ok((resources, options))
+}
+
 /// A short random-looking suffix for the container name.
 fn suffix() -> String {
     let nanos = std::time::SystemTime::now()
@@ -105,6 +161,8 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
         workdir: args.workdir.clone(),
         labels: pairs(&args.labels, None, "-l")?,
         service_ports: args.service_ports,
+        publish: publish(&args.publish)?,
+        volumes: volumes(&args.volumes, env)?,
         name: args.name.clone(),
         suffix: suffix(),
     };
@@ -116,14 +174,19 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
             .into_iter()
             .map(|(name, _)| name.to_owned())
             .collect();
+        let sink = sink(ProgressMode::Plain);
         if !args.no_deps && !dependencies.is_empty() {
             let options = UpOptions {
                 services: dependencies.clone(),
                 labels: origin.clone(),
                 ..UpOptions::default()
             };
-            let sink = sink(ProgressMode::Plain);
             converge(&client, &loaded, &options, sink.as_ref()).await?;
+        } else {
+            // The one-off container joins the project's networks and
+            // volumes even when no dependency has brought them up.
+            let (resources, options) = resources_only(&loaded, &origin)?;
+            converge(&client, &resources, &options, sink.as_ref()).await?;
         }
         let project = &loaded.project;
         let spec = &project.services[&args.service];

@@ -66,11 +66,20 @@ pub fn reconcile_down(
     }
 
     if options.remove_orphans {
-        removed.extend(remove_orphans(
-            &mut plan,
-            &containers.orphans,
-            options.timeout,
-        ));
+        // As Compose, `--remove-orphans` takes one-off containers still
+        // running too: they hold the project's networks.
+        let running_oneoffs = observed.containers.iter().filter(|c| {
+            c.project() == Some(project.name.as_str())
+                && c.is_oneoff()
+                && !containers.orphans.iter().any(|o| o.id == c.id)
+        });
+        let orphans: Vec<_> = containers
+            .orphans
+            .iter()
+            .copied()
+            .chain(running_oneoffs)
+            .collect();
+        removed.extend(remove_orphans(&mut plan, &orphans, options.timeout));
     } else if !containers.orphans.is_empty() {
         plan.warn(orphan_warning(&containers.orphans));
     }

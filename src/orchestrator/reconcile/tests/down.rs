@@ -193,3 +193,36 @@ services:
         ",
     );
 }
+
+#[test]
+fn down_remove_orphans_takes_running_one_off_containers() {
+    let yaml = "
+services:
+  web: {image: nginx}
+";
+    let mut world = World::new(yaml).up_to_date();
+    world.observed.containers.clear();
+    let mut oneoff = world.container("web", 1, ContainerState::Running);
+    oneoff.id = "run1".into();
+    oneoff.name = "app-web-run-1".into();
+    oneoff.labels.insert(labels::ONEOFF.into(), "True".into());
+    world.observed.containers.push(oneoff);
+    assert_plan(
+        &world.down(&DownOptions::default()),
+        "
+        [] -> #1 network:default, RemoveNetwork, down
+        ",
+    );
+    let options = DownOptions {
+        remove_orphans: true,
+        ..DownOptions::default()
+    };
+    assert_plan(
+        &world.down(&options),
+        "
+        [] -> #1 orphan:app-web-run-1, StopContainer, one-off container (down --remove-orphans)
+        [1] -> #2 orphan:app-web-run-1, RemoveContainer, one-off container (down --remove-orphans)
+        [2] -> #3 network:default, RemoveNetwork, down
+        ",
+    );
+}
