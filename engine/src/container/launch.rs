@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::log_options::LogOptions;
 use crate::runtime::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, User,
 };
@@ -58,6 +59,9 @@ pub(crate) struct LaunchSpec {
     /// The terminal's first size (rows, columns), with a TTY.
     #[serde(default)]
     pub(crate) console_size: Option<(u16, u16)>,
+    /// Where the output goes and when its log file is rotated.
+    #[serde(default)]
+    pub(crate) log: LogOptions,
 }
 
 /// One mount of a [`LaunchSpec`].
