@@ -10,10 +10,11 @@
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
 //! `state.json`, reports `ok` (or the error) on its own stdout (the
-//! daemon's "ready" pipe), then copies the pipes into the json-file log
-//! (rotated as its `max-size`/`max-file` say) until the container exits,
-//! records the exit (code, OOM kill, time), deletes the container
-//! (cgroups) and unmounts the root filesystem.
+//! daemon's "ready" pipe), gives back the memory the start needed
+//! (`shrink`), then copies the pipes into the json-file log (rotated as
+//! its `max-size`/`max-file` say) until the container exits, records the
+//! exit (code, OOM kill, time), deletes the container (cgroups) and
+//! unmounts the root filesystem.
 //!
 //! It runs in its own process group, with no tie to the daemon besides the
 //! files under the state root: a daemon that dies or restarts leaves it and
@@ -26,6 +27,7 @@ pub mod exec;
 mod log;
 mod log_file;
 mod rootfs;
+mod shrink;
 mod stdin;
 
 use std::fs::{self, File};
@@ -238,6 +240,8 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     ready.ok();
 
     let mut log = JsonLog::open(layout.container_log(id), spec.log)?;
+    drop((spec, config, network));
+    shrink::shrink();
     let copied = copy_output(&mut log, outputs, pid, handout.as_mut());
     drop(handout);
     let status = container.wait();
