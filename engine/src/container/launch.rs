@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::init;
-
+use super::log_options::LogOptions;
 use crate::runtime::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, User,
 };
@@ -64,6 +64,9 @@ pub(crate) struct LaunchSpec {
     /// [`init::INIT_TARGET`], it runs as PID 1 with `args` as its child.
     #[serde(default)]
     pub(crate) init: Option<PathBuf>,
+    /// Where the output goes and when its log file is rotated.
+    #[serde(default)]
+    pub(crate) log: LogOptions,
 }
 
 /// One mount of a [`LaunchSpec`].

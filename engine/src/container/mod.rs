@@ -2,6 +2,7 @@
 //! launches from, and the state a monitor records for each run.
 //!
 //! - `launch`: [`launch::LaunchSpec`], what the monitor needs (`launch.json`);
+//! - `log_options`: [`log_options::LogOptions`], the json-file log's driver and rotation;
 //! - `names`: ids and Docker's name rules;
 //! - `init`: Docker's `--init`, finding the host's static tini and wrapping the command;
 //! - `record`: [`record::ContainerRecord`] (`container.json`) and the status guards;
@@ -16,6 +17,7 @@ pub(crate) mod exec;
 pub(crate) mod health;
 pub(crate) mod init;
 pub(crate) mod launch;
+pub(crate) mod log_options;
 pub(crate) mod names;
 pub(crate) mod record;
 pub(crate) mod restart;

@@ -2,12 +2,14 @@
 //! object per line, `{"log":"hi\n","stream":"stdout","time":"...Z"}`, split
 //! at newlines and, like Docker, at 16 KiB for very long lines.
 
-use std::fs::File;
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::log_file::LogFile;
+use crate::container::log_options::LogOptions;
 use crate::state::time::rfc3339_nanos;
 
 /// Docker's longest log entry; longer lines are split into several entries.
@@ -42,11 +44,11 @@ pub(crate) struct JsonLog<W: Write> {
     partial: [Vec<u8>; 2],
 }
 
-impl JsonLog<File> {
-    /// Appends to the log file at `path`, creating it.
-    pub(crate) fn open(path: &std::path::Path) -> io::Result<JsonLog<File>> {
-        let file = File::options().create(true).append(true).open(path)?;
-        Ok(JsonLog::new(file))
+impl JsonLog<LogFile> {
+    /// Appends to the log file at `path`, creating it, rotating it as
+    /// `options` say.
+    pub(crate) fn open(path: PathBuf, options: LogOptions) -> io::Result<JsonLog<LogFile>> {
+        Ok(JsonLog::new(LogFile::open(path, options)?))
     }
 }
 

@@ -10,9 +10,11 @@
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
 //! `state.json`, reports `ok` (or the error) on its own stdout (the
-//! daemon's "ready" pipe), then copies the pipes into the json-file log
-//! until the container exits, records the exit (code, OOM kill, time),
-//! deletes the container (cgroups) and unmounts the root filesystem.
+//! daemon's "ready" pipe), gives back the memory the start needed
+//! (`shrink`), then copies the pipes into the json-file log (rotated as
+//! its `max-size`/`max-file` say) until the container exits, records the
+//! exit (code, OOM kill, time), deletes the container (cgroups) and
+//! unmounts the root filesystem.
 //!
 //! It runs in its own process group, with no tie to the daemon besides the
 //! files under the state root: a daemon that dies or restarts leaves it and
@@ -23,7 +25,9 @@
 mod copy_up;
 pub mod exec;
 mod log;
+mod log_file;
 mod rootfs;
+mod shrink;
 mod stdin;
 
 use std::fs::{self, File};
@@ -40,6 +44,7 @@ use crate::network::record::{ContainerNetwork, Namespace};
 use crate::runtime::{ConsoleSocket, NamespaceMode, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
 use log::{JsonLog, Stream};
+use log_file::LogFile;
 use rootfs::Rootfs;
 use stdin::StdinHandout;
 
@@ -234,7 +239,9 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     state::write_json_replace(&state_path, &run)?;
     ready.ok();
 
-    let mut log = JsonLog::open(&layout.container_log(id))?;
+    let mut log = JsonLog::open(layout.container_log(id), spec.log)?;
+    drop((spec, config, network));
+    shrink::shrink();
     let copied = copy_output(&mut log, outputs, pid, handout.as_mut());
     drop(handout);
     let status = container.wait();
@@ -353,7 +360,7 @@ impl Streams {
 /// until [`DRAIN_AFTER_EXIT`] after its init process `pid` exited, handing
 /// out its input meanwhile.
 fn copy_output(
-    log: &mut JsonLog<File>,
+    log: &mut JsonLog<LogFile>,
     mut pipes: Outputs,
     pid: i32,
     mut handout: Option<&mut StdinHandout>,

@@ -1,8 +1,8 @@
-//! `create`/`run` flags with syntax of their own: `--restart` and the
-//! `--health-*` flags, as docker reads them.
+//! `create`/`run` flags with syntax of their own: `--restart`, the
+//! `--health-*` flags and `--log-driver`/`--log-opt`, as docker reads them.
 
 use anyhow::{anyhow, bail, Result};
-use bollard::models::{HealthConfig, RestartPolicy, RestartPolicyNameEnum};
+use bollard::models::{HealthConfig, HostConfigLogConfig, RestartPolicy, RestartPolicyNameEnum};
 use std::time::Duration;
 
 /// The health-check flags of `create` and `run`.
@@ -67,6 +67,31 @@ pub fn healthcheck(args: &HealthArgs) -> Result<Option<HealthConfig>> {
         }));
     }
     Ok((config != HealthConfig::default()).then_some(config))
+}
+
+/// `--log-driver DRIVER` and `--log-opt KEY=VALUE`...: the request's
+/// `LogConfig` (the daemon checks the driver and the options).
+pub fn log_config(driver: Option<&str>, options: &[String]) -> Result<Option<HostConfigLogConfig>> {
+    if driver.is_none() && options.is_empty() {
+        return Ok(None);
+    }
+    let config = options
+        .iter()
+        .map(|option| {
+            option
+                .split_once('=')
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "invalid --log-opt {option:?}: expected KEY=VALUE, such as max-size=10m"
+                    )
+                })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Some(HostConfigLogConfig {
+        typ: driver.map(str::to_owned),
+        config: Some(config),
+    }))
 }
 
 /// `--restart no|always|unless-stopped|on-failure[:N]`.
@@ -145,6 +170,25 @@ mod tests {
         assert_eq!(parse_duration("10"), None);
         assert_eq!(parse_duration("s"), None);
         assert_eq!(parse_duration("3d"), None);
+    }
+
+    #[test]
+    fn log_options_are_key_value_pairs() {
+        assert_eq!(log_config(None, &[]).unwrap(), None);
+        let config = log_config(None, &["max-size=1k".into(), "max-file=3".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.typ, None);
+        let options = config.config.unwrap();
+        assert_eq!(options["max-size"], "1k");
+        assert_eq!(options["max-file"], "3");
+        let none = log_config(Some("none"), &[]).unwrap().unwrap();
+        assert_eq!(none.typ.as_deref(), Some("none"));
+        let error = log_config(None, &["max-size".into()]).unwrap_err();
+        assert!(
+            error.to_string().contains("--log-opt \"max-size\""),
+            "{error}"
+        );
     }
 
     #[test]

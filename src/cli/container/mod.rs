@@ -236,6 +236,12 @@ pub struct CreateArgs {
     restart: Option<String>,
     #[command(flatten)]
     health: flags::HealthArgs,
+    /// Logging driver for the container (json-file or none)
+    #[arg(long)]
+    log_driver: Option<String>,
+    /// Log driver options (max-size=SIZE, max-file=N)
+    #[arg(long)]
+    log_opt: Vec<String>,
     /// The image to run
     image: String,
     /// The command and its arguments
@@ -472,6 +478,7 @@ async fn create(
             privileged: Some(args.privileged),
             init: args.init.then_some(true),
             restart_policy: flags::restart_policy(args.restart.as_deref())?,
+            log_config: flags::log_config(args.log_driver.as_deref(), &args.log_opt)?,
             // The terminal starts with this one's size, as docker's does.
             console_size: ops::terminal_size()
                 .filter(|_| args.tty)

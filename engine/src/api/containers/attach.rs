@@ -21,7 +21,8 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::exec::set_size;
-use super::logs::{read_file_from, Selection, FOLLOW_INTERVAL};
+use super::log_cursor::LogCursor;
+use super::logs::{Selection, FOLLOW_INTERVAL};
 use super::lookup;
 use super::stdin::{container_stdin, FdStream, INPUT_LINGER};
 
@@ -63,12 +64,12 @@ pub(crate) fn attach(
         .read(true)
         .open(&path)
         .map_err(|e| ApiError::internal(format!("opening the log {}: {e}", path.display())))?;
-    let mut offset = if logs {
+    let offset = if logs {
         0
     } else {
         log.metadata().map_or(0, |m| m.len())
     };
-    let log = Arc::new(log);
+    let mut cursor = LogCursor::held(path, log, offset);
     let mut changes = entry.subscribe();
     let (exits, failed_starts) = {
         let now = changes.borrow_and_update();
@@ -83,6 +84,7 @@ pub(crate) fn attach(
         let Ok(upgraded) = upgrade.await else { return };
         let (reader, mut io) = tokio::io::split(TokioIo::new(upgraded));
         let mut input = tokio::spawn(forward_input(ctx2, entry2, reader, exits, stdin));
+        let mut first = true;
         loop {
             let done = {
                 let snapshot = changes.borrow_and_update();
@@ -91,14 +93,22 @@ pub(crate) fn attach(
                     || snapshot.removed
                     || !stream
             };
-            let (chosen, file) = (selection.clone(), log.clone());
-            let Ok((frames, end)) =
-                tokio::task::spawn_blocking(move || read_file_from(&file, offset, &chosen, None))
-                    .await
+            let chosen = selection.clone();
+            // With `logs=1`, the rotated files come first.
+            let history = std::mem::take(&mut first) && logs;
+            let Ok((frames, moved)) = tokio::task::spawn_blocking(move || {
+                let frames = if history {
+                    cursor.history(&chosen, None)
+                } else {
+                    cursor.advance(&chosen)
+                };
+                (frames, cursor)
+            })
+            .await
             else {
                 break;
             };
-            offset = end;
+            cursor = moved;
             for frame in frames {
                 if io.write_all(&frame).await.is_err() {
                     return;

@@ -20,6 +20,7 @@ use super::super::Context;
 use super::event_attributes;
 use crate::container::init;
 use crate::container::launch::{LaunchMount, LaunchMountKind, LaunchSpec};
+use crate::container::log_options::LogOptions;
 use crate::container::names;
 use crate::container::record::{command_line, ContainerRecord};
 use crate::container::InsertError;
@@ -109,6 +110,7 @@ pub(crate) fn create(
         .layer_dirs(&image.summary.id)
         .map_err(|e| ApiError::internal(super::super::chain(&e)))?;
     let host = body.host_config.clone().unwrap_or_default();
+    let log = log_options(&host)?;
     super::restart_policy::check(&host)?;
     let init = (host.init == Some(true))
         .then(|| init::find(ctx.init_path.as_deref(), init::CANDIDATES))
@@ -218,6 +220,7 @@ pub(crate) fn create(
         stdin_once: config.stdin_once.unwrap_or(false),
         console_size: crate::runtime::console_size(host.console_size.as_deref()),
         init,
+        log,
     };
     let now = SystemTime::now();
     let record = ContainerRecord {
@@ -271,17 +274,19 @@ fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     check_fields(fields, "", SUPPORTED)?;
     if let Some(Value::Object(host)) = fields.get("HostConfig") {
         check_fields(host, "HostConfig.", SUPPORTED_HOST)?;
-        let log = host
-            .get("LogConfig")
-            .and_then(|p| p.get("Type"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if !matches!(log, "" | "json-file") {
-            return Err(ApiError::bad_request(format!("HostConfig.LogConfig.Type {log:?} is not supported: logs are kept in json-file format")));
-        }
     }
     serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+}
+
+/// The log settings of `HostConfig.LogConfig`; unsupported ones are refused.
+fn log_options(host: &HostConfig) -> Result<LogOptions, ApiError> {
+    let config = host.log_config.as_ref();
+    LogOptions::from_request(
+        config.and_then(|c| c.typ.as_deref()),
+        config.and_then(|c| c.config.as_ref()),
+    )
+    .map_err(ApiError::bad_request)
 }
 
 /// Refuses every field outside `supported` whose value is not a zero value.

@@ -4,7 +4,6 @@
 //! with timestamps, filtered by `since`/`until`, cut to the last `tail`
 //! lines, and followed while the container runs.
 
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -17,6 +16,7 @@ use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
+use super::log_cursor::LogCursor;
 use super::lookup;
 use crate::container::record::Status;
 use crate::state::time::rfc3339_nanos;
@@ -45,7 +45,7 @@ pub(super) struct Selection {
 
 impl Selection {
     /// The frame for one log line, if selected.
-    fn frame(&self, line: &str) -> Option<Bytes> {
+    pub(super) fn frame(&self, line: &str) -> Option<Bytes> {
         let entry: Entry = serde_json::from_str(line).ok()?;
         let stream = match entry.stream.as_str() {
             "stdout" if self.stdout => 1u8,
@@ -130,6 +130,13 @@ pub(crate) fn logs(
         return Err(ApiError::bad_request("you must choose at least one stream"));
     }
     let entry = lookup(ctx, reference)?;
+    let driver = entry.record.host_config.log_config.as_ref();
+    if driver.and_then(|c| c.typ.as_deref()) == Some("none") {
+        return Err(ApiError::not_implemented(format!(
+            "container {} logs to the none driver, which keeps nothing to read: create it with the json-file driver to read its logs",
+            entry.record.name.trim_start_matches('/')
+        )));
+    }
     selection.raw = entry.record.config.tty == Some(true);
     let content_type = if selection.raw {
         "application/vnd.docker.raw-stream"
@@ -141,15 +148,13 @@ pub(crate) fn logs(
     let mut changes = entry.subscribe();
     let mut stopping = ctx.stopping.clone();
     tokio::spawn(async move {
-        let read = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || {
-                let (frames, end) = read_from(&path, 0, &selection, tail);
-                (frames, end, selection)
-            })
-            .await
-        };
-        let Ok((frames, mut offset, selection)) = read else {
+        let read = tokio::task::spawn_blocking(move || {
+            let mut cursor = LogCursor::open(path);
+            let frames = cursor.history(&selection, tail);
+            (frames, cursor, selection)
+        })
+        .await;
+        let Ok((frames, mut cursor, selection)) = read else {
             return;
         };
         for frame in frames {
@@ -166,14 +171,16 @@ pub(crate) fn logs(
                 let snapshot = changes.borrow_and_update();
                 snapshot.status() == Status::Running && !snapshot.removed
             };
-            let path = path.clone();
             let chosen = selection.clone();
-            let Ok((frames, end)) =
-                tokio::task::spawn_blocking(move || read_from(&path, offset, &chosen, None)).await
+            let Ok((frames, moved)) = tokio::task::spawn_blocking(move || {
+                let frames = cursor.advance(&chosen);
+                (frames, cursor)
+            })
+            .await
             else {
                 return;
             };
-            offset = end;
+            cursor = moved;
             for frame in frames {
                 if tx.send(frame).await.is_err() {
                     return;
@@ -193,54 +200,6 @@ pub(crate) fn logs(
         }
     });
     Ok(reply::stream(content_type, rx))
-}
-
-/// The selected frames of complete lines from `offset` on (the last `tail`
-/// ones if asked), and the offset after the last complete line.
-pub(super) fn read_from(
-    path: &std::path::Path,
-    offset: u64,
-    selection: &Selection,
-    tail: Option<usize>,
-) -> (Vec<Bytes>, u64) {
-    match std::fs::File::open(path) {
-        Ok(file) => read_file_from(&file, offset, selection, tail),
-        Err(_) => (Vec::new(), offset),
-    }
-}
-
-/// [`read_from`] on a file already open (attach holds the log open, so an
-/// AutoRemove that deletes the file cannot take the last lines with it).
-pub(super) fn read_file_from(
-    mut file: &std::fs::File,
-    offset: u64,
-    selection: &Selection,
-    tail: Option<usize>,
-) -> (Vec<Bytes>, u64) {
-    if file.seek(SeekFrom::Start(offset)).is_err() {
-        return (Vec::new(), offset);
-    }
-    let mut reader = BufReader::new(file);
-    let mut frames = Vec::new();
-    let mut end = offset;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            // A line still being written is read on the next round.
-            Ok(_) if !line.ends_with('\n') => break,
-            Ok(n) => {
-                end += n as u64;
-                frames.extend(selection.frame(line.trim_end()));
-            }
-        }
-    }
-    if let Some(tail) = tail {
-        let skip = frames.len().saturating_sub(tail);
-        frames.drain(..skip);
-    }
-    (frames, end)
 }
 
 #[cfg(test)]

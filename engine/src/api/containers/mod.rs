@@ -11,6 +11,7 @@ mod exec_run;
 mod healthcheck;
 mod inspect;
 mod lifecycle;
+mod log_cursor;
 mod logs;
 mod pause;
 mod restart_policy;
