@@ -71,8 +71,8 @@ port_of() { case $1 in stack) echo 18081 ;; docker) echo 18082 ;; podman) echo 1
 # timestamps) and the host's direct ones from that same address land on
 # the same 4-tuples. A SYN that meets a TIME_WAIT socket left by the other
 # path is refused about half of the time and retried after 1 s, which cost
-# the published figure up to two thirds of its requests when it followed a direct
-# run on the same port.
+# the published figure up to two thirds of its requests when it followed
+# direct runs on the same port.
 web_cmd='echo ok >/www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www'
 
 remove_all() {
