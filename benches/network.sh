@@ -8,14 +8,19 @@
 #   and one query at a time (benches/dnslat.py: queries/s, p50/p99);
 # - HTTP requests/s with wrk to busybox httpd in a container, through its
 #   published port on 127.0.0.1 and to the container's address directly,
-#   beside the same httpd on the host's loopback;
+#   beside the same httpd on the host's loopback (the direct runs go to a
+#   second httpd in the same container, on port 81: see `web_cmd`);
 # - TCP throughput container to container with iperf3 (the host's iperf3
 #   run in each container's network namespace with nsenter), beside the
 #   host's loopback.
 #
-#   benches/network.sh [SECONDS]
+#   benches/network.sh [SECONDS] [http [ROUNDS]]
 #
-# SECONDS (default 5) is the length of each load run. Ratios are stack's
+# SECONDS (default 5) is the length of each load run. With `http`, only the
+# HTTP part runs: every engine's web container is started first, then
+# ROUNDS (default 5) rounds go through host, stack, docker and podman in
+# turn (interleaved, so that the machine's load changes hit every engine
+# alike), and the medians are printed. Ratios are stack's
 # figure over the peer's (above 1 is better for stack). Traffic goes only to
 # 127.0.0.1 and to the networks this script creates. busybox httpd has no
 # keep-alive, so net.ipv4.tcp_tw_reuse is set to 1 during the run and put
@@ -24,6 +29,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 secs=${1:-5}
+mode=${2:-all}
+rounds=${3:-5}
+case $mode in
+all) rounds=1 ;;
+http) ;;
+*) echo "network.sh: unknown mode '$mode' (all or http)" >&2; exit 2 ;;
+esac
 for tool in dnsperf wrk iperf3 nsenter python3; do
     command -v "$tool" >/dev/null || { echo "network.sh: $tool is missing (scripts/bench-peers setup installs it)" >&2; exit 1; }
 done
@@ -51,8 +63,24 @@ eng() {
 
 port_of() { case $1 in stack) echo 18081 ;; docker) echo 18082 ;; podman) echo 18083 ;; esac; }
 
+# The web container: httpd on port 80 (published) and a second one on port
+# 81 for the direct runs. The two must not share a port: busybox httpd
+# closes first, so the container keeps a TIME_WAIT socket per connection
+# for 60 s, and the published path's connections (masqueraded to the
+# gateway's address, with the loopback client's sequence numbers and
+# timestamps) and the host's direct ones from that same address land on
+# the same 4-tuples. A SYN that meets a TIME_WAIT socket left by the other
+# path is refused about half of the time and retried after 1 s, which cost
+# the published figure up to two thirds of its requests when it followed
+# direct runs on the same port.
+web_cmd='echo ok >/www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www'
+
 remove_all() {
-    eng "$1" rm -f stackbench-web stackbench-peer >/dev/null 2>&1 || true
+    # One at a time: podman 4.3 removes nothing when one name is missing.
+    local name
+    for name in stackbench-web stackbench-peer; do
+        eng "$1" rm -f "$name" >/dev/null 2>&1 || true
+    done
     eng "$1" network rm "$net" >/dev/null 2>&1 || true
 }
 
@@ -121,38 +149,64 @@ create_network() {
     return 1
 }
 
-# Runs every measurement on one engine; prints why when something cannot run.
-measure() {
-    local engine=$1 port err web_pid peer_pid web_ip server line
+declare -A web_ip published
+# Starts one engine's network and web container; prints why and fails when
+# it cannot. Sets web_ip[ENGINE] and published[ENGINE] (0 when stack cannot
+# publish ports yet: then only the direct figure is measured).
+start_engine() {
+    local engine=$1 port err
     port=$(port_of "$engine")
     remove_all "$engine"
     bench_cleanup_hooks+=("remove_all $engine")
-    create_network "$engine" || return 0
-    local ports=(-p "127.0.0.1:$port:80") published=1
-    if ! err=$(eng "$engine" run -d --name stackbench-web --network "$net" --network-alias web "${ports[@]}" \
-        busybox sh -c 'echo ok >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1 >/dev/null); then
-        if [[ $engine == stack && $published == 1 ]]; then
-            stack_unsupported "published ports: ${err##*$'\n'}"
-            ports=() published=0
-            eng stack rm -f stackbench-web >/dev/null 2>&1 || true
-            err=$(eng stack run -d --name stackbench-web --network "$net" --network-alias web \
-                busybox sh -c 'echo ok >/www/index.html && exec httpd -f -p 80 -h /www' 2>&1 >/dev/null) ||
-                { stack_unsupported "containers on a network: ${err##*$'\n'}"; return 0; }
-        else
+    create_network "$engine" || return 1
+    published[$engine]=1
+    if ! err=$(eng "$engine" run -d --name stackbench-web --network "$net" --network-alias web \
+        -p "127.0.0.1:$port:80" busybox sh -c "$web_cmd" 2>&1 >/dev/null); then
+        if [[ $engine != stack ]]; then
             echo "$engine: cannot start the web container: $err"
-            return 0
+            return 1
+        fi
+        stack_unsupported "published ports: ${err##*$'\n'}"
+        published[$engine]=0
+        eng stack rm -f stackbench-web >/dev/null 2>&1 || true
+        err=$(eng stack run -d --name stackbench-web --network "$net" --network-alias web \
+            busybox sh -c "$web_cmd" 2>&1 >/dev/null) ||
+            { stack_unsupported "containers on a network: ${err##*$'\n'}"; return 1; }
+    fi
+    web_ip[$engine]=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-web)
+    if [[ -z ${web_ip[$engine]} ]]; then
+        [[ $engine == stack ]] && stack_unsupported "container addresses on a network" || echo "$engine: the web container has no address"
+        return 1
+    fi
+}
+
+# One wrk run through the published port and one to the container's address.
+http_round() {
+    local engine=$1 port ip=${web_ip[$1]}
+    port=$(port_of "$engine")
+    if ((published[$engine])); then
+        if wait_http 127.0.0.1 "$port"; then
+            record "$engine" http_published "$(wrk_rps "http://127.0.0.1:$port/")"
+        else
+            [[ $engine == stack ]] && stack_unsupported "a published port answering on 127.0.0.1:$port" ||
+                echo "$engine: 127.0.0.1:$port does not answer"
         fi
     fi
+    if wait_http "$ip" 81; then
+        record "$engine" http_direct "$(wrk_rps "http://$ip:81/")"
+    else
+        echo "$engine: $ip:81 does not answer from the host"
+    fi
+}
+
+# DNS from a second container's namespace, then iperf3 from it to the web
+# container.
+measure_dns_iperf() {
+    local engine=$1 web_pid peer_pid peer_ip server line
     eng "$engine" run -d --name stackbench-peer --network "$net" busybox sleep 3600 >/dev/null
     web_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)
     peer_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-peer)
-    web_ip=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-web)
-    if [[ -z $web_ip ]]; then
-        [[ $engine == stack ]] && stack_unsupported "container addresses on a network" || echo "$engine: the web container has no address"
-        return 0
-    fi
     server=$(awk '$1 == "nameserver" {print $2; exit}' "/proc/$peer_pid/root/etc/resolv.conf")
-
     if [[ -n $server ]] && line=$(nsenter -t "$peer_pid" -n python3 benches/dnslat.py "$server" web 1 2>&1) &&
         [[ $line == *NOERROR ]]; then
         line=$(dnsperf_load "$peer_pid" "$server")
@@ -169,72 +223,81 @@ measure() {
         [[ $engine == stack ]] && stack_unsupported "DNS for names on a network (nameserver '${server:-none}': ${line:-no answer})" ||
             echo "$engine: its DNS does not answer for web ($line)"
     fi
-
-    if wait_http "$web_ip" 80; then
-        record "$engine" http_direct "$(wrk_rps "http://$web_ip/")"
-    else
-        echo "$engine: $web_ip:80 does not answer from the host"
-    fi
-    if ((published)); then
-        if wait_http 127.0.0.1 "$port"; then
-            record "$engine" http_published "$(wrk_rps "http://127.0.0.1:$port/")"
-        else
-            [[ $engine == stack ]] && stack_unsupported "a published port answering on 127.0.0.1:$port" ||
-                echo "$engine: 127.0.0.1:$port does not answer"
-        fi
-    fi
-
-    local peer_ip
     peer_ip=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-peer)
     if [[ -n $peer_ip ]]; then
-        record "$engine" iperf "$(iperf_gbits "$web_pid" "$peer_pid" "$web_ip")"
+        record "$engine" iperf "$(iperf_gbits "$web_pid" "$peer_pid" "${web_ip[$engine]}")"
     fi
-    remove_all "$engine"
 }
 
-engines=(host)
-# The same httpd on the host's loopback, and iperf3 over loopback.
+# The same httpd on the host's loopback.
 mkdir -p "$work/www"
 echo ok >"$work/www/index.html"
 busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
 httpd_pid=$!
 bench_cleanup_hooks+=("kill $httpd_pid")
 wait_http 127.0.0.1 18080
-record host http_published "$(wrk_rps http://127.0.0.1:18080/)"
-iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
-iperf_pid=$!
-sleep 0.3
-record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
-wait "$iperf_pid" || true
+host_round() { record host http_published "$(wrk_rps http://127.0.0.1:18080/)"; }
 
 scripts/busybox-image --stack "$stack" >/dev/null
+candidates=()
 if stack_docker network ls >/dev/null 2>&1; then
-    engines+=(stack)
-    measure stack
+    candidates+=(stack)
 else
     stack_unsupported "networks: the engine's API has no /networks in this build"
 fi
 if docker_ready; then
-    engines+=(docker)
-    measure docker
+    candidates+=(docker)
 else
     skip_peer docker "no Docker engine with a busybox image answers; scripts/bench-peers setup starts one"
 fi
 if podman_ready; then
-    engines+=(podman)
-    measure podman
+    candidates+=(podman)
 else
     skip_peer podman "podman has no busybox image; scripts/bench-peers setup imports it"
 fi
 
-python3 - "$results" "$secs" "${engines[@]}" <<'PY'
-import collections, sys
-path, secs, engines = sys.argv[1], sys.argv[2], sys.argv[3:]
-val = collections.defaultdict(dict)
+engines=(host)
+if [[ $mode == http ]]; then
+    for engine in "${candidates[@]}"; do
+        start_engine "$engine" && engines+=("$engine")
+    done
+    for _ in $(seq "$rounds"); do
+        host_round
+        for engine in "${engines[@]:1}"; do
+            http_round "$engine"
+        done
+    done
+    for engine in "${engines[@]:1}"; do
+        remove_all "$engine"
+    done
+else
+    host_round
+    # iperf3 over the host's loopback.
+    iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
+    iperf_pid=$!
+    sleep 0.3
+    record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
+    wait "$iperf_pid" || true
+    for engine in "${candidates[@]}"; do
+        engines+=("$engine")
+        if start_engine "$engine"; then
+            measure_dns_iperf "$engine"
+            http_round "$engine"
+        fi
+        remove_all "$engine"
+    done
+fi
+
+python3 - "$results" "$secs" "$mode" "$rounds" "${engines[@]}" <<'PY'
+import collections, statistics, sys
+path, secs, mode, rounds, engines = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+runs = collections.defaultdict(lambda: collections.defaultdict(list))
 for line in open(path):
     engine, what, v = line.rstrip("\n").split("\t")
     if v:
-        val[what][engine] = float(v)
+        runs[what][engine].append(float(v))
+val = {what: {e: statistics.median(vs) for e, vs in by.items()} for what, by in runs.items()}
+val = collections.defaultdict(dict, val)
 rows = [
     ("dns4_qps", "DNS, dnsperf 4 clients", "q/s", True),
     ("dns4_p50", "  latency p50", "us", False),
@@ -246,9 +309,15 @@ rows = [
     ("http_direct", "HTTP to container address", "req/s", True),
     ("iperf", "TCP container->container", "Gbit/s", True),
 ]
-print(f"container networking, {secs} s per load run; in brackets stack / that engine (above 1: stack better)")
+if mode == "http":
+    print(f"container networking, HTTP only, median of {rounds} interleaved rounds of {secs} s; "
+          "in brackets stack / that engine (above 1: stack better)")
+else:
+    print(f"container networking, {secs} s per load run; in brackets stack / that engine (above 1: stack better)")
 print(f"  {'':30}{'':8}" + "".join(f"{e:>20}" for e in engines))
 for key, label, unit, higher_better in rows:
+    if not val[key]:
+        continue
     row = f"  {label:30}{unit:8}"
     mine = val[key].get("stack")
     for e in engines:
