@@ -10,9 +10,10 @@
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
 //! `state.json`, reports `ok` (or the error) on its own stdout (the
-//! daemon's "ready" pipe), gives back the memory the start needed
-//! (`shrink`), then copies the pipes into the json-file log (rotated as
-//! its `max-size`/`max-file` say) until the container exits, records the
+//! daemon's "ready" pipe), then copies the pipes into the json-file log
+//! (rotated as its `max-size`/`max-file` say) until the container exits —
+//! giving back the memory the start needed (`shrink`) once the container
+//! has run for half a second — records the
 //! exit (code, OOM kill, time), deletes the container (cgroups) and
 //! unmounts the root filesystem.
 //!
@@ -55,6 +56,12 @@ pub(crate) const CGROUP_PARENT: &str = "/stack";
 /// exited: its pid namespace is gone, so only a process outside it that
 /// inherited the pipes could keep them open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+
+/// How long a container runs before its monitor gives back the memory the
+/// start needed (see [`shrink`]): a short-lived container (a `run --rm` of
+/// one command) ends before that and does not pay for it on its exit path,
+/// where the dropped pages would fault back in.
+const SHRINK_AFTER: Duration = Duration::from_millis(500);
 
 /// What the monitor is told on its command line.
 #[derive(Clone, Debug)]
@@ -241,7 +248,6 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
 
     let mut log = JsonLog::open(layout.container_log(id), spec.log)?;
     drop((spec, config, network));
-    shrink::shrink();
     let copied = copy_output(&mut log, outputs, pid, handout.as_mut());
     drop(handout);
     let status = container.wait();
@@ -369,8 +375,14 @@ fn copy_output(
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
     });
     let mut exited_at: Option<Instant> = None;
+    let started = Instant::now();
+    let mut shrunk = false;
     let mut buffer = vec![0u8; 32 * 1024];
     while !pipes.is_empty() {
+        if !shrunk && exited_at.is_none() && started.elapsed() >= SHRINK_AFTER {
+            shrink::shrink();
+            shrunk = true;
+        }
         let timeout = match exited_at {
             Some(at) => {
                 let left = DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
@@ -378,6 +390,10 @@ fn copy_output(
                     break;
                 }
                 PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
+            None if !shrunk => {
+                PollTimeout::try_from(SHRINK_AFTER.saturating_sub(started.elapsed()))
+                    .unwrap_or(PollTimeout::MAX)
             }
             None => PollTimeout::NONE,
         };
