@@ -157,16 +157,7 @@ mod tests {
     use super::*;
 
     fn project(yaml: &str) -> Project {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("compose.yaml"), yaml).expect("write");
-        let options = stack_compose::LoadOptions {
-            working_dir: dir.path().to_path_buf(),
-            project_name: Some("app".into()),
-            ..stack_compose::LoadOptions::default()
-        };
-        stack_compose::load(&options, &Default::default())
-            .expect("load")
-            .project
+        crate::orchestrator::test_project::load(yaml).project
     }
 
     fn built(tag: &str, service: &str) -> ImageSummary {

@@ -27,6 +27,8 @@ pub mod ports;
 pub mod progress;
 mod reconcile;
 pub mod snapshot;
+#[cfg(test)]
+mod test_project;
 pub mod waits;
 
 pub use labels::ProjectLabels;

@@ -106,21 +106,11 @@ mod tests {
 
     #[test]
     fn a_oneoff_container_is_labelled_and_named_as_compose_does() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("compose.yaml"),
+        let project = crate::orchestrator::test_project::load(
             "services:\n  web:\n    image: busybox\n    container_name: fixed\n    \
              command: [sleep, '9']\n    ports: ['8080:80']\n",
         )
-        .expect("write");
-        let options = stack_compose::LoadOptions {
-            working_dir: dir.path().to_path_buf(),
-            project_name: Some("app".into()),
-            ..stack_compose::LoadOptions::default()
-        };
-        let project = stack_compose::load(&options, &Default::default())
-            .expect("load")
-            .project;
+        .project;
         let overrides = Overrides {
             command: vec!["echo".into(), "hi".into()],
             environment: vec![("X".into(), "1".into())],
@@ -146,9 +136,12 @@ mod tests {
 
         let flags = Overrides {
             publish: stack_compose::flags::ports("127.0.0.1:9090:90").expect("port"),
-            volumes: vec![
-                stack_compose::flags::mount("/srv:/srv:ro", dir.path(), None).expect("mount"),
-            ],
+            volumes: vec![stack_compose::flags::mount(
+                "/srv:/srv:ro",
+                std::path::Path::new("/"),
+                None,
+            )
+            .expect("mount")],
             suffix: "def".into(),
             ..Overrides::default()
         };

@@ -168,6 +168,12 @@ impl Netlink {
 
     /// The index of interface `name`, or `None` when there is none.
     pub async fn index_of(&self, name: &IfName) -> Result<Option<u32>, LinkError> {
+        Ok(self.link(name).await?.map(|l| l.header.index))
+    }
+
+    /// Interface `name` as the kernel describes it, or `None` when there
+    /// is none.
+    async fn link(&self, name: &IfName) -> Result<Option<LinkMessage>, LinkError> {
         let mut links = self
             .handle
             .link()
@@ -175,7 +181,7 @@ impl Netlink {
             .match_name(name.as_str().to_owned())
             .execute();
         match links.try_next().await {
-            Ok(link) => Ok(link.map(|l| l.header.index)),
+            Ok(link) => Ok(link),
             Err(e) if errno(&e) == Some(ENODEV) => Ok(None),
             Err(source) => Err(LinkError::Netlink {
                 operation: "look up",
@@ -188,21 +194,7 @@ impl Netlink {
     /// The index and hardware address (as `aa:bb:cc:dd:ee:ff`) of
     /// interface `name`.
     async fn index_and_mac(&self, name: &IfName) -> Result<(u32, String), LinkError> {
-        let operation = "read the MAC address of";
-        let mut links = self
-            .handle
-            .link()
-            .get()
-            .match_name(name.as_str().to_owned())
-            .execute();
-        let link = links
-            .try_next()
-            .await
-            .map_err(|source| LinkError::Netlink {
-                operation,
-                object: name.to_string(),
-                source,
-            })?;
+        let link = self.link(name).await?;
         link.and_then(|l| {
             let index = l.header.index;
             l.attributes.into_iter().find_map(|a| match a {
@@ -211,7 +203,7 @@ impl Netlink {
             })
         })
         .ok_or_else(|| LinkError::NoSuchLink {
-            operation,
+            operation: "read the MAC address of",
             name: name.to_string(),
         })
     }

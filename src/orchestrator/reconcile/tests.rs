@@ -11,23 +11,8 @@ use crate::orchestrator::observe::{
     ContainerState, MountKind, ObservedContainer, ObservedImage, ObservedMount, ObservedNetwork,
     ObservedVolume,
 };
-use stack_compose::env::Environment;
-use stack_compose::{LoadOptions, Loaded};
-
-/// Loads `yaml` as project `app`.
-fn load(yaml: &str) -> Loaded {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("compose.yaml"), yaml).expect("write compose.yaml");
-    let options = LoadOptions {
-        working_dir: dir.path().to_path_buf(),
-        project_name: Some("app".into()),
-        ..LoadOptions::default()
-    };
-    match stack_compose::load(&options, &Environment::new()) {
-        Ok(loaded) => loaded,
-        Err(errors) => panic!("{errors}"),
-    }
-}
+use crate::orchestrator::test_project::load;
+use stack_compose::Loaded;
 
 /// A project and an engine state to reconcile it against.
 struct World {
