@@ -12,6 +12,8 @@
 //! are gone.
 
 mod attach;
+mod connect;
+mod define;
 mod dns;
 mod files;
 mod ports;
@@ -33,7 +35,8 @@ use crate::network::names::{BridgeName, IfName};
 use crate::network::record::{ActivePort, ContainerNetwork, NetworkRecord};
 use crate::state::{self, time, Layout};
 
-pub(crate) use attach::{ContainerFacts, CreateRequest, Peer};
+pub(crate) use attach::{ContainerFacts, Peer};
+pub(crate) use define::CreateRequest;
 pub(crate) use ports::parse_port_key;
 
 /// The MTU of bridges and endpoints.

@@ -1,10 +1,9 @@
-//! Starting and stopping a container's network, connect and disconnect,
-//! and creating and removing networks.
+//! Starting and stopping a container's network: its endpoints at create,
+//! its namespace, veth pairs, ports, DNS records and `/etc` files at start,
+//! their teardown at exit, and their recovery after a daemon restart.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::time::SystemTime;
 
 use bollard_stubs::models::{HostConfig, NetworkingConfig};
 use ipnet::Ipv4Net;
@@ -12,14 +11,13 @@ use ipnet::Ipv4Net;
 use super::files::{self, LookupOptions};
 use super::ports;
 use super::{find, host_err, Active, NetError, Networks, State, MTU};
-use crate::network::ipam::{self, AddressBook, SubnetRequest};
 use crate::network::link::{self, EndpointSpec, Netns};
-use crate::network::names::{BridgeName, IfName, VethNames};
+use crate::network::names::{IfName, VethNames};
 use crate::network::netns;
 use crate::network::record::{
     ActiveEndpoint, ContainerNetwork, EndpointRequest, Endpoints, Mode, Namespace, NetworkRecord,
 };
-use crate::state::{self, time};
+use crate::state;
 
 /// What the network needs to know of a container being started.
 pub(crate) struct ContainerFacts<'a> {
@@ -35,17 +33,6 @@ pub(crate) struct ContainerFacts<'a> {
 pub(crate) struct Peer {
     pub(crate) pid: i32,
     pub(crate) network: Option<ContainerNetwork>,
-}
-
-/// What a network create request asks for.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CreateRequest {
-    pub(crate) name: String,
-    pub(crate) internal: bool,
-    pub(crate) attachable: bool,
-    pub(crate) labels: HashMap<String, String>,
-    pub(crate) options: HashMap<String, String>,
-    pub(crate) subnet: SubnetRequest,
 }
 
 impl Networks {
@@ -438,7 +425,10 @@ impl Networks {
 
     /// Makes the default network's bridge unless it exists; true when it
     /// was made now. It stays until the daemon stops idle.
-    async fn ensure_default_bridge(&self, record: &NetworkRecord) -> Result<bool, NetError> {
+    pub(super) async fn ensure_default_bridge(
+        &self,
+        record: &NetworkRecord,
+    ) -> Result<bool, NetError> {
         let mut ready = self.default_ready.lock().await;
         if *ready {
             return Ok(false);
@@ -452,7 +442,7 @@ impl Networks {
     /// Wires `endpoint` of container `id` to `record`'s bridge and
     /// records the MAC address the kernel gave it in the active state
     /// (inspect shows it); returns that address.
-    async fn attach_one(
+    pub(super) async fn attach_one(
         &self,
         id: &str,
         endpoint: &ActiveEndpoint,
@@ -488,7 +478,11 @@ impl Networks {
         Ok(mac)
     }
 
-    fn write_network(&self, id: &str, network: &ContainerNetwork) -> Result<(), NetError> {
+    pub(super) fn write_network(
+        &self,
+        id: &str,
+        network: &ContainerNetwork,
+    ) -> Result<(), NetError> {
         let path = self.layout.container_network(id);
         state::write_json_replace(&path, network)
             .map_err(|e| NetError::Host(format!("cannot write {}: {e}", path.display())))
@@ -603,291 +597,13 @@ impl Networks {
             }
         }
     }
-
-    /// Creates a user-defined network: record, bridge, DNS listener, rules.
-    pub(crate) async fn create_network(&self, request: CreateRequest) -> Result<String, NetError> {
-        check_name(&request.name)?;
-        let _creating = self.creating.lock().await;
-        let routes = self.netlink.ipv4_routes().await.map_err(host_err)?;
-        let id = crate::container::names::new_id().map_err(host_err)?;
-        let record = {
-            let mut state = self.lock();
-            if state.networks.values().any(|n| n.name == request.name) {
-                return Err(NetError::Conflict(format!(
-                    "network with name {} already exists",
-                    request.name
-                )));
-            }
-            let taken: Vec<_> = state
-                .networks
-                .values()
-                .map(|n| ipam::TakenSubnet {
-                    subnet: n.subnet,
-                    network: n.name.clone(),
-                })
-                .collect();
-            let addressing =
-                ipam::plan_network(&self.options.pool, &request.subnet, &routes, &taken)
-                    .map_err(|e| NetError::Invalid(format!("network {}: {e}", request.name)))?;
-            let record = NetworkRecord {
-                bridge: BridgeName::for_network(&id).as_str().to_owned(),
-                id: id.clone(),
-                name: request.name.clone(),
-                created: time::rfc3339_nanos(SystemTime::now()),
-                internal: request.internal,
-                attachable: request.attachable,
-                labels: request.labels,
-                options: request.options,
-                subnet: addressing.subnet,
-                gateway: addressing.gateway,
-                ip_range: addressing.ip_range,
-                explicit_subnet: request.subnet.subnet.is_some(),
-                default: false,
-            };
-            state
-                .books
-                .insert(id.clone(), AddressBook::new(record.addressing()));
-            state.networks.insert(id.clone(), record.clone());
-            record
-        };
-        let made = async {
-            self.bring_up_bridge(&record).await?;
-            self.save(&record)?;
-            self.sync_firewall().await
-        }
-        .await;
-        if let Err(error) = made {
-            self.forget_network(&record).await;
-            return Err(error);
-        }
-        self.dns.listen(&record).await;
-        Ok(id)
-    }
-
-    async fn forget_network(&self, record: &NetworkRecord) {
-        {
-            let mut state = self.lock();
-            state.networks.remove(&record.id);
-            state.books.remove(&record.id);
-        }
-        self.dns.stop(&record.id);
-        if let Ok(bridge) = IfName::new(&record.bridge) {
-            if let Err(error) = self.netlink.delete_link(&bridge).await {
-                tracing::warn!(network = record.name, %error, "cannot delete the bridge");
-            }
-        }
-        let _ = std::fs::remove_file(self.layout.network_record(&record.id));
-        if let Err(error) = self.sync_firewall().await {
-            tracing::warn!(network = record.name, %error, "cannot update the firewall");
-        }
-    }
-
-    /// Removes a network without running containers; returns its record.
-    pub(crate) async fn remove_network(&self, reference: &str) -> Result<NetworkRecord, NetError> {
-        let record = {
-            let state = self.lock();
-            let record = find(&state, reference)?.clone();
-            if record.default {
-                return Err(NetError::Invalid(format!(
-                    "{} is a pre-defined network and cannot be removed",
-                    record.name
-                )));
-            }
-            let users: Vec<&str> = state
-                .active
-                .values()
-                .filter(|a| {
-                    a.network
-                        .endpoints
-                        .iter()
-                        .any(|e| e.network_id == record.id)
-                })
-                .map(|a| a.name.as_str())
-                .collect();
-            if !users.is_empty() {
-                return Err(NetError::Conflict(format!(
-                    "error while removing network: network {} id {} has active endpoints (stop or disconnect {} first)",
-                    record.name,
-                    record.id,
-                    users.join(", ")
-                )));
-            }
-            record
-        };
-        self.forget_network(&record).await;
-        Ok(record)
-    }
-
-    /// Connects a container to a network: recorded for its next start, and
-    /// wired now when it runs.
-    pub(crate) async fn connect(
-        &self,
-        c: &ContainerFacts<'_>,
-        running: bool,
-        reference: &str,
-        request: EndpointRequest,
-    ) -> Result<(), NetError> {
-        let mut wanted = self.endpoints(c.id);
-        let record = {
-            let state = self.lock();
-            find(&state, reference)?.clone()
-        };
-        if wanted.mode != Mode::Bridge {
-            return Err(NetError::Invalid(format!(
-                "container {} shares another network namespace (or the host's) and cannot be connected to network {}",
-                c.name, record.name
-            )));
-        }
-        check_scoped(&record, &request)?;
-        if wanted.networks.iter().any(|(id, _)| *id == record.id) {
-            return Err(NetError::Conflict(format!(
-                "endpoint with name {} already exists in network {}",
-                c.name, record.name
-            )));
-        }
-        if running {
-            self.attach_running(c, &record, &request).await?;
-        }
-        wanted.networks.push((record.id.clone(), request));
-        self.save_endpoints(c.id, &wanted)
-    }
-
-    async fn attach_running(
-        &self,
-        c: &ContainerFacts<'_>,
-        record: &NetworkRecord,
-        request: &EndpointRequest,
-    ) -> Result<(), NetError> {
-        let (endpoint, netns_file, has_route) = {
-            let mut state = self.lock();
-            let active = state.active.get(c.id).cloned().ok_or_else(|| {
-                NetError::Conflict(format!("container {} has no network to extend", c.name))
-            })?;
-            let netns_file = active.network.netns_file.clone().ok_or_else(|| {
-                NetError::Invalid(format!(
-                    "container {} has no network namespace of its own",
-                    c.name
-                ))
-            })?;
-            let index = (0u16..)
-                .find(|i| {
-                    let name = IfName::container(*i);
-                    !active
-                        .network
-                        .endpoints
-                        .iter()
-                        .any(|e| e.ifname == name.as_str())
-                })
-                .unwrap_or(0);
-            let endpoint_id = crate::container::names::new_id().map_err(host_err)?;
-            let book = state.books.get_mut(&record.id).ok_or_else(|| {
-                NetError::Host(format!("network {} has no address book", record.name))
-            })?;
-            let address = book
-                .allocate(c.id, request.ipv4_address)
-                .map_err(|e| NetError::Conflict(format!("network {}: {e}", record.name)))?;
-            let has_route = active.network.endpoints.iter().any(|e| {
-                state
-                    .networks
-                    .get(&e.network_id)
-                    .is_some_and(|n| !n.internal)
-            });
-            let endpoint = new_endpoint(c, record, index, address, request, endpoint_id);
-            if let Some(active) = state.active.get_mut(c.id) {
-                active.network.endpoints.push(endpoint.clone());
-            }
-            (endpoint, netns_file, has_route)
-        };
-        let wired = async {
-            if record.default && self.ensure_default_bridge(record).await? {
-                self.sync_firewall().await?;
-            }
-            let ns = Netns::open(&netns_file).map_err(host_err)?;
-            self.attach_one(c.id, &endpoint, record, &ns, !has_route && !record.internal)
-                .await
-                .map(drop)
-        }
-        .await;
-        if let Err(error) = wired {
-            let mut state = self.lock();
-            if let Some(book) = state.books.get_mut(&record.id) {
-                book.release(endpoint.address);
-            }
-            if let Some(active) = state.active.get_mut(c.id) {
-                active
-                    .network
-                    .endpoints
-                    .retain(|e| e.network_id != record.id);
-            }
-            return Err(error);
-        }
-        self.after_change(c.id).await
-    }
-
-    /// Disconnects a container from a network (now, when it runs).
-    pub(crate) async fn disconnect(
-        &self,
-        c: &ContainerFacts<'_>,
-        reference: &str,
-    ) -> Result<(), NetError> {
-        let record = {
-            let state = self.lock();
-            find(&state, reference)?.clone()
-        };
-        let mut wanted = self.endpoints(c.id);
-        let before = wanted.networks.len();
-        wanted.networks.retain(|(id, _)| *id != record.id);
-        let detached = {
-            let mut state = self.lock();
-            let endpoint = state.active.get_mut(c.id).and_then(|active| {
-                let position = active
-                    .network
-                    .endpoints
-                    .iter()
-                    .position(|e| e.network_id == record.id)?;
-                Some(active.network.endpoints.remove(position))
-            });
-            if let Some(endpoint) = &endpoint {
-                if let Some(book) = state.books.get_mut(&record.id) {
-                    book.release(endpoint.address);
-                }
-            }
-            endpoint
-        };
-        if before == wanted.networks.len() && detached.is_none() {
-            return Err(NetError::Conflict(format!(
-                "container {} is not connected to network {}",
-                c.name, record.name
-            )));
-        }
-        self.save_endpoints(c.id, &wanted)?;
-        if detached.is_some() {
-            let veth = VethNames::for_endpoint(c.id, &record.id);
-            link::detach_endpoint(&self.netlink, &veth)
-                .await
-                .map_err(host_err)?;
-            self.after_change(c.id).await?;
-        }
-        Ok(())
-    }
-
-    /// After connect or disconnect of a running container: its file, the
-    /// rules (its ports may lead elsewhere now) and the records.
-    async fn after_change(&self, id: &str) -> Result<(), NetError> {
-        let network = self.active(id);
-        if let Some(network) = network {
-            self.write_network(id, &network)?;
-            if !network.ports.is_empty() {
-                self.sync_firewall().await?;
-            }
-        }
-        self.refresh_dns();
-        Ok(())
-    }
 }
 
 /// Refuses what only user-defined networks take (Docker's rule).
-fn check_scoped(record: &NetworkRecord, request: &EndpointRequest) -> Result<(), NetError> {
+pub(super) fn check_scoped(
+    record: &NetworkRecord,
+    request: &EndpointRequest,
+) -> Result<(), NetError> {
     if record.default && (!request.aliases.is_empty() || request.ipv4_address.is_some()) {
         return Err(NetError::Invalid(
             "network-scoped aliases and fixed addresses are supported only on user-defined networks (create one with `stack network create`)".to_owned(),
@@ -899,7 +615,7 @@ fn check_scoped(record: &NetworkRecord, request: &EndpointRequest) -> Result<(),
 /// The endpoint of container `c` on `record` as interface `eth<index>` at
 /// `address`: on user-defined networks it answers to the container's name
 /// first, then the request's aliases.
-fn new_endpoint(
+pub(super) fn new_endpoint(
     c: &ContainerFacts<'_>,
     record: &NetworkRecord,
     index: u16,
@@ -927,22 +643,10 @@ fn new_endpoint(
     }
 }
 
-/// Docker's rule for network names.
-fn check_name(name: &str) -> Result<(), NetError> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if first_ok && rest_ok {
-        Ok(())
-    } else {
-        Err(NetError::Invalid(format!(
-            "invalid network name {name:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn record(default: bool) -> NetworkRecord {
@@ -1003,16 +707,6 @@ mod tests {
         for request in [&alias, &fixed] {
             assert!(check_scoped(&record(true), request).is_err());
             assert!(check_scoped(&record(false), request).is_ok());
-        }
-    }
-
-    #[test]
-    fn network_names_follow_dockers_rule() {
-        for ok in ["web", "shop_default", "a.b-c", "1net"] {
-            assert!(check_name(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "-x", "a b", "a/b", "_x"] {
-            assert!(check_name(bad).is_err(), "{bad}");
         }
     }
 }
