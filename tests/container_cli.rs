@@ -401,6 +401,34 @@ fn a_container_whose_monitor_died_is_dead_and_removed_without_leftovers() {
 }
 
 #[test]
+fn a_test_engine_dropped_with_running_containers_leaves_none() {
+    let Some(engine) = engine() else { return };
+    let id = engine.ok(&["run", "-d", "busybox", "sleep", "1000"]);
+    let id = id.trim().to_owned();
+    let pid = engine.inspect(&id)["State"]["Pid"]
+        .as_i64()
+        .expect("pid")
+        .to_string();
+    let cgroups: Vec<std::path::PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+        .unwrap()
+        .map(|e| e.unwrap().path().join("stack").join(&id))
+        .filter(|d| d.is_dir())
+        .collect();
+    assert!(!cgroups.is_empty(), "the container has no cgroup");
+    // What a test that fails before removing its containers leaves to the
+    // harness's cleanup.
+    drop(engine);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Path::new("/proc").join(&pid).exists() || cgroups.iter().any(|d| d.exists()) {
+        assert!(
+            Instant::now() < deadline,
+            "the container's process or cgroups outlived the engine"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn ctrl_c_on_a_foreground_run_reaches_the_container() {
     use std::io::{BufRead, BufReader};
     let Some(engine) = engine() else { return };

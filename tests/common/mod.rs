@@ -131,7 +131,30 @@ pub fn is_root() -> bool {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        // What a test that failed left behind goes through the engine
+        // first: its containers, then its networks, so that the daemon,
+        // idle, removes its default bridge and firewall table as it stops.
+        if self.daemon_pid().is_some() {
+            let ids = stdout(&self.stack(&["container", "ps", "-a", "-q"]));
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                self.stack(&[&["container", "rm", "-f"][..], &ids].concat());
+            }
+            self.stack(&["network", "prune", "-f"]);
+        }
         self.stop_daemon();
+        // Containers the engine could not remove go next: once their
+        // monitors are killed below, nothing would ever stop them or remove
+        // their cgroups.
+        let cgroups = container_cgroups(&self.root());
+        for dir in &cgroups {
+            for pid in std::fs::read_to_string(dir.join("cgroup.procs"))
+                .unwrap_or_default()
+                .lines()
+            {
+                let _ = Command::new("kill").args(["-9", pid]).status();
+            }
+        }
         let leftovers = processes_naming(&self.root());
         for pid in &leftovers {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
@@ -144,7 +167,36 @@ impl Drop for Engine {
         for mount in mounts_under(self.dir()) {
             let _ = Command::new("umount").args(["-l", &mount]).status();
         }
+        for dir in &cgroups {
+            // Empty once its processes are reaped; gone already after a
+            // clean removal.
+            let _ = std::fs::remove_dir(dir);
+        }
     }
+}
+
+/// The cgroup directories, in every hierarchy, of the containers under
+/// the engine root `root` (the engine puts container `ID` at `/stack/ID`).
+fn container_cgroups(root: &Path) -> Vec<PathBuf> {
+    let ids: Vec<String> = std::fs::read_dir(root.join("containers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // cgroup v1: one hierarchy per directory; v2: the root itself.
+    let hierarchies: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .chain([PathBuf::from("/sys/fs/cgroup")])
+        .collect();
+    hierarchies
+        .iter()
+        .flat_map(|h| ids.iter().map(move |id| h.join("stack").join(id)))
+        .filter(|dir| dir.is_dir())
+        .collect()
 }
 
 pub fn stdout(o: &Output) -> String {
