@@ -303,8 +303,9 @@ pub fn wait(project: &ProjectArgs, args: WaitArgs, env: &Environment) -> Result<
     })
 }
 
-/// Columns padded to their widest cell, three spaces apart.
-fn table(titles: &[String], rows: &[Vec<String>]) -> String {
+/// Columns padded to their widest cell, three spaces apart (as `ps` and
+/// `top` print them).
+pub(super) fn table(titles: &[String], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..titles.len())
         .map(|i| {
             rows.iter()

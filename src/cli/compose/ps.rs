@@ -271,22 +271,18 @@ pub(super) fn created_at(seconds: i64) -> String {
 
 fn table(rows: &[Row]) -> String {
     let now = now();
-    let mut lines = vec![[
-        "NAME".to_owned(),
-        "IMAGE".to_owned(),
-        "COMMAND".to_owned(),
-        "SERVICE".to_owned(),
-        "CREATED".to_owned(),
-        "STATUS".to_owned(),
-        "PORTS".to_owned(),
-    ]];
+    let titles = [
+        "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+    ]
+    .map(str::to_owned);
+    let mut lines = Vec::new();
     for r in rows {
         let s = &r.summary;
         let mut command = s.command.clone().unwrap_or_default();
         if command.chars().count() > 20 {
             command = format!("{}…", command.chars().take(19).collect::<String>());
         }
-        lines.push([
+        lines.push(vec![
             r.name(),
             s.image.clone().unwrap_or_default(),
             format!("\"{command}\""),
@@ -296,26 +292,7 @@ fn table(rows: &[Row]) -> String {
             ports_text(s.ports.as_deref().unwrap_or_default()),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(cells.join("   ").trim_end());
-        out.push('\n');
-    }
-    out
+    super::process::table(&titles, &lines)
 }
 
 #[cfg(test)]

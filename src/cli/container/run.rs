@@ -74,20 +74,7 @@ pub(super) async fn run_container(
         let _ = client.kill_container(&id, Some(options)).await;
     }
     let code = wait(client, &id).await?;
-    if args.create.rm {
-        let options = RemoveContainerOptions {
-            force: true,
-            v: true,
-            link: false,
-        };
-        client
-            .remove_container(&id, Some(options))
-            .await
-            .map_err(|e| anyhow!("cannot remove the container: {}", api_message(&e)))?;
-    }
-    Ok(ExitCode::from(
-        u8::try_from(code.rem_euclid(256)).unwrap_or(1),
-    ))
+    finish(client, &id, &args, code).await
 }
 
 /// `run -i`/`-t` in the foreground: attach, start, relay until the end,
@@ -108,6 +95,13 @@ async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<Ex
             i64::from(start_failure_code(&format!("{e:#}")))
         }
     };
+    finish(client, id, args, code).await
+}
+
+/// The end of a foreground run: the container removed with `--rm` (and
+/// its anonymous volumes, as docker does), the process exiting with the
+/// container's code.
+async fn finish(client: &Docker, id: &str, args: &RunArgs, code: i64) -> Result<ExitCode> {
     if args.create.rm {
         let options = RemoveContainerOptions {
             force: true,
