@@ -361,7 +361,7 @@ impl Netlink {
 pub struct EndpointSpec<'a> {
     /// The network's bridge (already created).
     pub bridge: &'a IfName,
-    /// The names of the veth pair.
+    /// The host-side name of the veth pair.
     pub veth: &'a VethNames,
     /// The container's network namespace.
     pub netns: &'a Netns,
@@ -546,6 +546,49 @@ fn write_sysctl(path: &Path) -> Result<(), LinkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rtnetlink::packet_route::link::LinkFlags;
+
+    #[test]
+    fn the_pair_is_made_with_its_peer_in_the_container_under_its_final_name() {
+        let netns = Netns::from(OwnedFd::from(File::open("/dev/null").unwrap()));
+        let fd = netns.fd.as_raw_fd();
+        let (bridge, ifname) = (IfName::new("stk-x").unwrap(), IfName::container(1));
+        let veth = VethNames::for_endpoint("c1", "n1");
+        let spec = EndpointSpec {
+            bridge: &bridge,
+            veth: &veth,
+            netns: &netns,
+            ifname: &ifname,
+            address: "10.9.0.2/24".parse().unwrap(),
+            default_route: None,
+            mtu: 1400,
+        };
+        let message = veth_pair(&spec, 7);
+        let host = &message.attributes;
+        assert!(host.contains(&LinkAttribute::IfName(veth.host.to_string())));
+        assert!(host.contains(&LinkAttribute::Controller(7)));
+        assert!(host.contains(&LinkAttribute::Mtu(1400)));
+        assert!(message.header.flags.contains(LinkFlags::Up));
+        let peers: Vec<&LinkMessage> = host
+            .iter()
+            .filter_map(|a| match a {
+                LinkAttribute::LinkInfo(infos) => Some(infos),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|info| match info {
+                LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))) => Some(peer),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(peers.len(), 1);
+        let peer = &peers[0].attributes;
+        assert!(peer.contains(&LinkAttribute::IfName("eth1".into())));
+        assert!(peer.contains(&LinkAttribute::NetNsFd(fd)));
+        assert!(peer.contains(&LinkAttribute::Mtu(1400)));
+        // A veth cannot be up before its pair exists (ENOTCONN).
+        assert!(!peers[0].header.flags.contains(LinkFlags::Up));
+    }
 
     #[test]
     fn sysctls_are_written_under_the_given_directory() {

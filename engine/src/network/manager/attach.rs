@@ -503,10 +503,7 @@ impl Networks {
                 }
             }
             network.map(|network| {
-                let shared = network.netns_file.as_ref().is_some_and(|file| {
-                    let joined = Namespace::Join(file.clone());
-                    state.active.values().any(|a| a.network.namespace == joined)
-                });
+                let shared = outlives_its_container(&network, state.active.values());
                 (network, shared)
             })
         };
@@ -612,6 +609,19 @@ pub(super) fn check_scoped(
     Ok(())
 }
 
+/// Whether `network`'s namespace lives on after its container: another
+/// running container (in `active`) joined it. Its veth pairs must then be
+/// deleted explicitly; otherwise they die with the namespace.
+fn outlives_its_container<'a>(
+    network: &ContainerNetwork,
+    mut active: impl Iterator<Item = &'a Active>,
+) -> bool {
+    network.netns_file.as_ref().is_some_and(|file| {
+        let joined = Namespace::Join(file.clone());
+        active.any(|a| a.network.namespace == joined)
+    })
+}
+
 /// The endpoint of container `c` on `record` as interface `eth<index>` at
 /// `address`: on user-defined networks it answers to the container's name
 /// first, then the request's aliases.
@@ -665,6 +675,36 @@ mod tests {
             bridge: "stk-test".into(),
             default,
         }
+    }
+
+    #[test]
+    fn only_a_namespace_another_container_joined_outlives_its_container() {
+        let own = |file: Option<&str>| ContainerNetwork {
+            namespace: Namespace::Private,
+            netns_file: file.map(Into::into),
+            endpoints: Vec::new(),
+            ports: Vec::new(),
+            hosts: String::new(),
+            resolv_conf: None,
+            dns_servers: Vec::new(),
+        };
+        let joiner = |namespace: Namespace| Active {
+            name: "joiner".into(),
+            hostname: "joiner".into(),
+            network: ContainerNetwork {
+                namespace,
+                ..own(None)
+            },
+        };
+        let file = "/run/stack/netns/a";
+        let joined = [joiner(Namespace::Join(file.into()))];
+        let elsewhere = [
+            joiner(Namespace::Join("/run/stack/netns/b".into())),
+            joiner(Namespace::Private),
+        ];
+        assert!(outlives_its_container(&own(Some(file)), joined.iter()));
+        assert!(!outlives_its_container(&own(Some(file)), elsewhere.iter()));
+        assert!(!outlives_its_container(&own(None), joined.iter()));
     }
 
     #[test]
