@@ -25,6 +25,17 @@ fn sleeper(text: &str) -> String {
     )
 }
 
+/// Project `app`: a `job` that exits with `code` after `delay` seconds,
+/// and a `side` service that runs until stopped.
+fn job_and_side(delay: &str, code: u8) -> String {
+    format!(
+        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
+         command: [sh, -c, 'sleep {delay}; exit {code}']\n  side:\n    image: busybox\n    \
+         network_mode: none\n    command: {}\n",
+        sleeper("side")
+    )
+}
+
 fn three_services(web_env: &str) -> String {
     format!(
         "name: app
@@ -376,12 +387,7 @@ fn foreground_up_prints_prefixed_logs_and_ctrl_c_stops_everything() {
 
 #[test]
 fn exit_code_from_returns_that_services_code_and_stops_the_rest() {
-    let compose = format!(
-        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
-         command: [sh, -c, 'sleep 0.5; exit 5']\n  side:\n    image: busybox\n    \
-         network_mode: none\n    command: {}\n",
-        sleeper("side")
-    );
+    let compose = job_and_side("0.5", 5);
     let Some(p) = Project::new(&compose) else {
         return;
     };
@@ -701,12 +707,7 @@ services:
 
 #[test]
 fn wait_returns_the_first_exit_code_and_can_take_the_project_down() {
-    let compose = format!(
-        "name: app\nservices:\n  job:\n    image: busybox\n    network_mode: none\n    \
-         command: [sh, -c, 'sleep 0.3; exit 6']\n  side:\n    image: busybox\n    \
-         network_mode: none\n    command: {}\n",
-        sleeper("side")
-    );
+    let compose = job_and_side("0.3", 6);
     let Some(p) = Project::new(&compose) else {
         return;
     };
