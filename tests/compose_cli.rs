@@ -372,7 +372,11 @@ fn foreground_up_prints_prefixed_logs_and_ctrl_c_stops_everything() {
         .status()
         .unwrap();
     let status = child.wait().unwrap();
-    seen.extend(rx.try_iter());
+    // The reader thread may still hold the last lines; it ends at EOF.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        seen.push(line);
+    }
     assert_eq!(status.code(), Some(130));
     assert!(seen.iter().any(|l| l == "a-1  | bye"), "{seen:?}");
     assert!(
