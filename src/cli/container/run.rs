@@ -3,7 +3,8 @@
 //! exiting with its exit code as docker does.
 
 use super::super::engine::api_message;
-use super::{create, logs, ops, wait, RunArgs};
+use super::attach::{self, Ended, Session};
+use super::{create, logs, wait, RunArgs};
 use anyhow::{anyhow, Result};
 use bollard::query_parameters::{
     KillContainerOptions, RemoveContainerOptions, StartContainerOptions,
@@ -78,7 +79,8 @@ pub(super) async fn run_container(
 }
 
 /// `run -i`/`-t` in the foreground: attach, start, relay until the end,
-/// remove with `--rm`, exit with the container's code.
+/// remove with `--rm`, exit with the container's code; or, detached with
+/// the detach keys, leave it running and exit 0.
 async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<ExitCode> {
     let start = async {
         client
@@ -86,10 +88,16 @@ async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<Ex
             .await
             .map_err(|e| anyhow!("{}", api_message(&e)))
     };
-    let relayed =
-        ops::run_attached(client, id, args.create.interactive, args.create.tty, start).await;
-    let code = match relayed {
-        Ok(()) => wait(client, id).await?,
+    let session = Session {
+        id,
+        interactive: args.create.interactive,
+        tty: args.create.tty,
+        detach_keys: args.detach_keys.clone(),
+    };
+    let code = match attach::session(client, session, start).await {
+        // Still running: `--rm` is the daemon's job from now on, as docker's is.
+        Ok(Ended::Detached) => return Ok(ExitCode::SUCCESS),
+        Ok(Ended::Exited) => wait(client, id).await?,
         Err(e) => {
             eprintln!("error: {e:#}");
             i64::from(start_failure_code(&format!("{e:#}")))

@@ -5,6 +5,7 @@
 //! supervision: `healthcheck` and `restart_policy`.
 
 mod attach;
+mod attach_keys;
 mod create;
 mod exec;
 mod exec_run;
