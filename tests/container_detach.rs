@@ -190,6 +190,23 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
         stderr(&out)
     );
 
+    // Detached from `run -it --rm`: the engine removes it once it exits.
+    let mut session = Terminal::start(
+        &engine,
+        &format!("{stack} container run -it --rm --name passing busybox sh"),
+    );
+    check_live(&mut session, "fifth");
+    session.type_keys(&[0x10, 0x11]);
+    let (status, screen) = session.wait();
+    assert!(status.success(), "{screen}");
+    assert!(running(&engine, "passing"));
+    engine.ok(&["kill", "passing"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while engine.ok(&["ps", "-a"]).contains("passing") {
+        assert!(Instant::now() < deadline, "--rm left the container");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // `start -a -i` attaches again, and the shell's exit ends it.
     engine.ok(&["stop", "-t", "1", "shell"]);
     let mut session = Terminal::start(&engine, &format!("{stack} container start -ai shell"));

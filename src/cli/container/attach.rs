@@ -8,6 +8,7 @@
 use super::super::engine::api_message;
 use super::ops::{self, RawTerminal, ResizeTarget, DETACHED};
 use super::wait;
+use crate::orchestrator::snapshot::is_not_found;
 use anyhow::{anyhow, bail, Result};
 use bollard::query_parameters::{
     AttachContainerOptions, InspectContainerOptions, StartContainerOptions,
@@ -111,11 +112,15 @@ pub(super) async fn session(
     relayed?;
     // The engine ends the stream after the exit is recorded, so a
     // container still running was left with the detach keys.
-    let state = client
+    let state = match client
         .inspect_container(session.id, None::<InspectContainerOptions>)
         .await
-        .map_err(|e| anyhow!("{}", api_message(&e)))?
-        .state;
+    {
+        Ok(details) => details.state,
+        // Removed on exit (`run --rm`).
+        Err(e) if is_not_found(&e) => return Ok(Ended::Exited),
+        Err(e) => bail!("{}", api_message(&e)),
+    };
     if session.interactive && state.and_then(|s| s.running) == Some(true) {
         return Ok(Ended::Detached);
     }
