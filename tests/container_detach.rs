@@ -218,7 +218,7 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
 }
 
 #[test]
-fn the_docker_client_detaches_from_run_and_attach() {
+fn the_docker_client_detaches_from_run_attach_and_exec() {
     if !Path::new(SCRIPT).exists() || !Path::new(DOCKER).exists() {
         eprintln!("skipped: needs script(1) and Debian's docker client");
         return;
@@ -247,6 +247,12 @@ fn the_docker_client_detaches_from_run_and_attach() {
     // docker's attach says so (and exits 1, its own choice).
     assert!(screen.contains("read escape sequence"), "{screen}");
     assert!(running(&engine, "shell"));
+
+    let mut session = Terminal::start(&engine, &format!("{docker} exec -it shell sh"));
+    check_live(&mut session, "third");
+    session.type_keys(&[0x10, 0x11]);
+    let (_, screen) = session.wait();
+    assert!(screen.contains("read escape sequence"), "{screen}");
     let out = engine.stack(&["container", "exec", "shell", "echo", "still"]);
     assert_eq!(stdout(&out), "still\n");
     engine.finish(&ids);
