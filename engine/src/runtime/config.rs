@@ -31,9 +31,12 @@ pub struct ContainerConfig {
     pub cap_add: Vec<String>,
     /// Capabilities removed from Docker's default set (`ALL` drops them all).
     pub cap_drop: Vec<String>,
-    /// Docker's `--privileged`: every capability, no seccomp, no masked paths,
-    /// writable `/sys`, all devices allowed by the device cgroup.
+    /// Docker's `--privileged`: every capability, no seccomp (whatever
+    /// [`ContainerConfig::seccomp`] says), no masked paths, writable `/sys`,
+    /// all devices allowed by the device cgroup.
     pub privileged: bool,
+    /// The seccomp profile (`security_opt: seccomp=...`).
+    pub seccomp: Seccomp,
     /// Namespaced sysctls only; others are refused by `spec::build`.
     pub sysctls: BTreeMap<String, String>,
     /// Resource limits such as `nofile`, by Docker's names.
@@ -48,6 +51,19 @@ pub struct ContainerConfig {
     pub no_new_privileges: bool,
     /// The process's OOM score adjustment.
     pub oom_score_adj: Option<i32>,
+}
+
+/// Which seccomp profile confines a container's processes, as Docker's
+/// `--security-opt seccomp=` chooses it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Seccomp {
+    /// Docker's default profile for the container's capabilities.
+    #[default]
+    Default,
+    /// No filter (`seccomp=unconfined`).
+    Unconfined,
+    /// A profile of the user's, already in the OCI form (`seccomp=FILE`).
+    Profile(oci_spec::runtime::LinuxSeccomp),
 }
 
 /// The numeric identity of the container's process.

@@ -143,6 +143,14 @@ pub enum RunError {
         /// The errno.
         source: nix::Error,
     },
+    /// The container's seccomp filter could not be prepared.
+    #[error("container {id}: {source}")]
+    Seccomp {
+        /// The container.
+        id: String,
+        /// What went wrong.
+        source: super::filter::FilterError,
+    },
     /// The container has no process (it was never started or is gone).
     #[error("container {id}: has no process to {operation}")]
     NoProcess {

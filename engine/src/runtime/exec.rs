@@ -4,11 +4,11 @@
 //! command, environment, working directory, user and terminal.
 //!
 //! libcontainer 0.7 does not carry the container's seccomp filter over to
-//! such a process, so a small executor loads it just before the exec. By
-//! then the capabilities are already dropped, and the kernel only lets an
-//! unprivileged process load a filter under `no_new_privs`: an exec'd
-//! process in a filtered container therefore always runs with
-//! `no_new_privs` (stricter than Docker, where it follows the container).
+//! such a process; the container's compiled filter is loaded by the same
+//! executor as for the container's own process (see `filter`), so the
+//! process gets the container's `no_new_privs` setting as in Docker. Only in
+//! a container created before filters were cached (its profile still in
+//! `config.json`) does it always run with `no_new_privs`.
 //!
 //! A privileged exec (`docker exec --privileged`) gets every capability the
 //! engine holds, in a container that stays unprivileged; as Docker's does,
@@ -20,15 +20,15 @@ use std::time::Duration;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use libcontainer::workload::{self, Executor, ExecutorError, ExecutorValidationError};
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use oci_spec::runtime::{Capabilities, LinuxSeccomp, Process, Spec, User as OciUser};
+use oci_spec::runtime::{Capabilities, Process, Spec, User as OciUser};
 
 use super::config::User;
 use super::defaults::ALL_CAPABILITIES;
 use super::error::{ConfigError, ConfigErrors, RunError};
+use super::filter::{self, SeccompExecutor};
 use super::run::{permitted_capabilities, quiet, runtime_error, Container, ExitStatus, Stdio};
 use super::wait;
 
@@ -96,13 +96,24 @@ impl Container {
                 fs::read_to_string(&status_path).map_err(io_error("read", &status_path))?;
             grant_all_capabilities(&mut process, &permitted_capabilities(&status));
         }
-        let seccomp = spec
-            .linux()
-            .as_ref()
-            .and_then(|linux| linux.seccomp().clone());
-        if seccomp.is_some() {
-            process.set_no_new_privileges(Some(true));
-        }
+        let filter =
+            SeccompExecutor::for_exec(&spec, &bundle, &filter::cache_dir(self.state_root()))
+                .map_err(|source| RunError::Seccomp {
+                    id: id.clone(),
+                    source,
+                })?;
+        let filter = filter.map(|(executor, no_new_privileges)| {
+            if no_new_privileges {
+                process.set_no_new_privileges(Some(true));
+            }
+            // A privileged process keeps the capabilities the container's
+            // process only held for loading the filter.
+            if exec.privileged {
+                executor.keeping_capabilities()
+            } else {
+                executor
+            }
+        });
         let process_path = bundle.join(format!("exec-{exec_id}.json"));
         let json = serde_json::to_vec(&process)
             .map_err(|error| io_error("serialize", &process_path)(error.into()))?;
@@ -121,8 +132,8 @@ impl Container {
             if let Some(fd) = stdio.stderr {
                 builder = builder.with_stderr(fd);
             }
-            if let Some(seccomp) = seccomp {
-                builder = builder.with_executor(SeccompExecutor { seccomp });
+            if let Some(filter) = filter {
+                builder = builder.with_executor(filter);
             }
             builder
                 .as_tenant()
@@ -137,25 +148,6 @@ impl Container {
             container_id: id,
             pid,
         })
-    }
-}
-
-/// libcontainer's default executor, after loading the container's seccomp
-/// filter (see the module documentation).
-#[derive(Clone)]
-struct SeccompExecutor {
-    seccomp: LinuxSeccomp,
-}
-
-impl Executor for SeccompExecutor {
-    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
-        libcontainer::seccomp::initialize_seccomp(&self.seccomp)
-            .map_err(|error| ExecutorError::Execution(Box::new(error)))?;
-        workload::default::get_executor().exec(spec)
-    }
-
-    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
-        workload::default::get_executor().validate(spec)
     }
 }
 

@@ -6,6 +6,8 @@
 //! - `config`: the engine's own description of a container (plain data);
 //! - `spec`: pure translation into an OCI runtime spec with Docker's defaults;
 //! - `seccomp`: Docker's default seccomp profile as data;
+//! - `filter`: the seccomp profile compiled once, cached, and loaded just
+//!   before the container's command runs;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
 //! - `freezer`: pausing and resuming a container's processes (v1 and v2);
@@ -19,6 +21,7 @@ mod config;
 mod defaults;
 mod error;
 mod exec;
+mod filter;
 pub(crate) mod freezer;
 pub(crate) mod loopback;
 mod run;
@@ -29,9 +32,11 @@ mod wait;
 
 pub(crate) use cgroup::CgroupMounts;
 pub use config::{
-    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Ulimit, User,
+    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit,
+    User,
 };
 pub use error::{ConfigError, ConfigErrors, RunError};
 pub use exec::{ExecConfig, ExecProcess};
+pub use filter::{CompileError, FilterError};
 pub use run::{Container, ExitStatus, Runtime, Stdio};
 pub use tty::{console_size, set_size, ConsoleSocket};

@@ -25,6 +25,7 @@ use nix::unistd::Pid;
 use super::cgroup::{CgroupMounts, MOUNTINFO};
 use super::config::{ContainerConfig, NamespaceMode};
 use super::error::RunError;
+use super::filter::{self, SeccompExecutor};
 use super::loopback;
 use super::seccomp::Platform;
 use super::spec;
@@ -131,11 +132,21 @@ impl Runtime {
         if !mounts.supports_swap_limit() {
             spec::drop_swap_limit(&mut spec);
         }
+        fs::create_dir_all(&self.state_root).map_err(io_error("create", &self.state_root))?;
+        let filter = SeccompExecutor::take(
+            &mut spec,
+            bundle,
+            &filter::cache_dir(&self.state_root),
+            &own_capabilities,
+        )
+        .map_err(|source| RunError::Seccomp {
+            id: id.to_owned(),
+            source,
+        })?;
         let config_path = bundle.join("config.json");
         let json = serde_json::to_vec_pretty(&spec)
             .map_err(|error| io_error("serialize", &config_path)(error.into()))?;
         fs::write(&config_path, json).map_err(io_error("write", &config_path))?;
-        fs::create_dir_all(&self.state_root).map_err(io_error("create", &self.state_root))?;
 
         let built = quiet(|| {
             let mut builder = ContainerBuilder::new(id.to_owned(), SyscallType::default())
@@ -149,6 +160,9 @@ impl Runtime {
             }
             if let Some(fd) = stdio.stderr {
                 builder = builder.with_stderr(fd);
+            }
+            if let Some(filter) = filter {
+                builder = builder.with_executor(filter);
             }
             builder
                 .as_init(bundle)

@@ -12,6 +12,7 @@ mod fixture;
 mod isolation;
 mod lifecycle;
 mod limits;
+mod seccomp;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -114,6 +115,18 @@ const TESTS: &[Test] = &[
     (
         "device_cgroup_allows_only_standard_devices",
         isolation::device_rules_apply,
+    ),
+    (
+        "seccomp_custom_profile_applies_and_is_cached",
+        seccomp::custom_profile_applies_and_is_cached,
+    ),
+    (
+        "seccomp_unconfined_has_no_filter",
+        seccomp::unconfined_has_no_filter,
+    ),
+    (
+        "seccomp_program_is_libcontainers",
+        seccomp::program_is_libcontainers,
     ),
     ("bench_create_start_wait_true", bench::bench_true),
 ];

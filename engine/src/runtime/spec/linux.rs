@@ -9,7 +9,7 @@ use oci_spec::runtime::{
     LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources,
 };
 
-use crate::runtime::config::{ContainerConfig, NamespaceMode, Resources};
+use crate::runtime::config::{ContainerConfig, NamespaceMode, Resources, Seccomp};
 use crate::runtime::defaults::{DEVICE_NODES, DEVICE_RULES, MASKED_PATHS, READONLY_PATHS};
 use crate::runtime::seccomp;
 
@@ -27,7 +27,12 @@ pub(super) fn linux(
             READONLY_PATHS.map(String::from).to_vec(),
         )
     };
-    let seccomp = (!config.privileged).then(|| seccomp::docker_default(capabilities, platform));
+    let seccomp = match &config.seccomp {
+        _ if config.privileged => None,
+        Seccomp::Default => Some(seccomp::docker_default(capabilities, platform)),
+        Seccomp::Unconfined => None,
+        Seccomp::Profile(profile) => Some(profile.clone()),
+    };
     let mut linux = Linux::default();
     linux
         .set_namespaces(Some(namespaces(config)))

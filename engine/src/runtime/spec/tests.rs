@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use oci_spec::runtime::{LinuxSeccompAction, Spec};
 
 use super::build;
-use crate::runtime::config::{ContainerConfig, MountKind, MountSpec, NamespaceMode, Ulimit};
+use crate::runtime::config::{
+    ContainerConfig, MountKind, MountSpec, NamespaceMode, Seccomp, Ulimit,
+};
 use crate::runtime::error::ConfigError;
 use crate::runtime::seccomp::{HostArch, Platform};
 
@@ -308,6 +310,29 @@ fn cap_sys_admin_opens_the_mount_syscalls() {
         lines_with(&render(&spec), "seccomp"),
         ["seccomp default=ScmpActErrno errno=1 mount-allowed=true"]
     );
+}
+
+#[test]
+fn seccomp_option_chooses_the_profile_and_privileged_wins() {
+    let mut custom = oci_spec::runtime::LinuxSeccomp::default();
+    custom
+        .set_default_action(LinuxSeccompAction::ScmpActAllow)
+        .set_syscalls(Some(Vec::new()));
+    let seccomp_of = |seccomp: Seccomp, privileged: bool| {
+        let spec = build_x86(&ContainerConfig {
+            seccomp,
+            privileged,
+            ..config()
+        })
+        .unwrap();
+        lines_with(&render(&spec), "seccomp")
+    };
+    assert_eq!(seccomp_of(Seccomp::Unconfined, false), ["seccomp none"]);
+    assert_eq!(
+        seccomp_of(Seccomp::Profile(custom.clone()), false),
+        ["seccomp default=ScmpActAllow errno=- mount-allowed=false"]
+    );
+    assert_eq!(seccomp_of(Seccomp::Profile(custom), true), ["seccomp none"]);
 }
 
 #[test]
