@@ -67,6 +67,8 @@ const SUPPORTED_HOST: &[&str] = &[
     "CapDrop",
     "Privileged",
     "NetworkMode",
+    // Links become names the container resolves on its user-defined network.
+    "Links",
     "PortBindings",
     "PublishAllPorts",
     "Dns",
@@ -251,7 +253,7 @@ pub(crate) fn create(
         EventMessageTypeEnum::CONTAINER,
         "create",
         &id,
-        event_attributes(&entry.record),
+        event_attributes(&entry),
     );
     Ok(reply::json(
         StatusCode::CREATED,
