@@ -6,8 +6,8 @@ use bollard::errors::Error as ApiError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
-    RemoveContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
-    WaitContainerOptions,
+    RemoveContainerOptions, RenameContainerOptions, RestartContainerOptions, StartContainerOptions,
+    StopContainerOptions, WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -123,6 +123,8 @@ pub enum ContainerCommand {
     },
     /// Execute a command in a running container
     Exec(ops::ExecArgs),
+    /// Rename a container
+    Rename { container: String, new_name: String },
     /// Pause all processes within one or more containers
     Pause {
         #[arg(required = true)]
@@ -369,6 +371,21 @@ async fn execute(
             port::port(client, &container, port.as_deref()).await?;
         }
         ContainerCommand::Exec(args) => return ops::exec(client, args).await,
+        ContainerCommand::Rename {
+            container,
+            new_name,
+        } => {
+            if container.trim().is_empty() || new_name.trim().is_empty() {
+                bail!("Neither old nor new names may be empty");
+            }
+            let options = RenameContainerOptions {
+                name: new_name.trim().to_owned(),
+            };
+            if let Err(e) = client.rename_container(container.trim(), options).await {
+                eprintln!("Error response from daemon: {}", api_message(&e));
+                failed = true;
+            }
+        }
         ContainerCommand::Pause { containers } => {
             for c in &containers {
                 each(client.pause_container(c).await, c);
