@@ -210,8 +210,17 @@ fn docker_compose_recreates_runs_scales_and_renames() {
     t.finish();
 }
 
-/// `client` resolves its link `webby` to web; `worker`, not linking, does not.
+/// `client` resolves its link `webby` to web; `worker`, not linking, does
+/// not. Inspect shows the link on the endpoint, as Docker does.
 fn links_are_names_of_the_linking_container(t: &NetTest, dir: &Path) {
+    let client = inspect(t, "clife_client_1");
+    let links = &client["NetworkSettings"]["Networks"]["clife_default"]["Links"];
+    assert!(
+        links
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l == "clife_web_1:webby")),
+        "{links}"
+    );
     let web = address(t, "clife_web_1");
     assert_eq!(resolve(t, dir, "client", "webby"), vec![web.clone()]);
     assert_eq!(resolve(t, dir, "worker", "webby"), Vec::<String>::new());

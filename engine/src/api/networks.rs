@@ -494,6 +494,8 @@ pub(crate) fn endpoint_settings(
                 ..EndpointIpamConfig::default()
             }),
             aliases: Some(request.aliases.clone()),
+            links: (!request.links.is_empty())
+                .then(|| request.links.iter().map(ToString::to_string).collect()),
             network_id: Some(network_id.clone()),
             endpoint_id: Some(active.map(|e| e.endpoint_id.clone()).unwrap_or_default()),
             gateway: Some(active.map(|e| e.gateway.to_string()).unwrap_or_default()),

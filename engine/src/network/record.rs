@@ -73,6 +73,13 @@ pub(crate) struct Link {
     pub(crate) alias: String,
 }
 
+/// Docker's `NAME:ALIAS` form, as inspect shows an endpoint's links.
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.target, self.alias)
+    }
+}
+
 impl Link {
     /// Reads Docker's forms: `name`, `name:alias`, and `/name:/linker/alias`
     /// (how Docker shows links, which clients send back on recreation).
@@ -234,6 +241,9 @@ mod tests {
             Link::parse("/app_db_1:/app_web_1/database").unwrap(),
             link("app_db_1", "database")
         );
+        let shown = Link::parse("/app_db_1:/app_web_1/database").unwrap();
+        assert_eq!(shown.to_string(), "app_db_1:database");
+        assert_eq!(Link::parse(&shown.to_string()).unwrap(), shown);
         for bad in ["", "a:b:c", ":x", "x:"] {
             assert!(Link::parse(bad).is_err(), "{bad}");
         }
