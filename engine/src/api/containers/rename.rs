@@ -29,7 +29,9 @@ pub(crate) async fn rename(
             "Neither old nor new names may be empty: give the new name with ?name=",
         ));
     }
-    let new_name = names::validate(&requested).map_err(ApiError::bad_request)?;
+    // Docker prefixes what the name's reservation says.
+    let new_name = names::validate(&requested)
+        .map_err(|e| ApiError::bad_request(format!("Error when allocating new name: {e}")))?;
     let entry = lookup(ctx, reference)?;
     // A start in progress reads the name for its DNS records: one at a time.
     let _operation = entry.operation.lock().await;
@@ -42,7 +44,9 @@ pub(crate) async fn rename(
         .containers
         .rename(&entry, &new_name)
         .map_err(|e| match e {
-            InsertError::NameTaken { .. } => ApiError::conflict(e.to_string()),
+            InsertError::NameTaken { .. } => {
+                ApiError::conflict(format!("Error when allocating new name: {e}"))
+            }
             InsertError::Io(_) => ApiError::internal(super::super::chain(&e)),
         })?;
     ctx.networks
