@@ -5,7 +5,8 @@
 //! which send legacy links), scales a service up and back down, and drives
 //! `restart`, `stop`, `start`, `kill`, `pause`/`unpause`, `top`, `port` and
 //! `rm -f`. A `links:` entry is a name only the linking container resolves,
-//! and `stack container rename` (the API's rename) follows Docker: 409 on a
+//! `volumes_from: [web:ro]` mounts web's volumes read-only, and
+//! `stack container rename` (the API's rename) follows Docker: 409 on a
 //! taken name, the running container keeps running under its new name,
 //! which DNS and inspect show. Project `clife` on 10.251.41.0/24 (absent
 //! from this host's routes); after `down -v` nothing of it is left in the
@@ -29,8 +30,9 @@ const COMPOSE: &str = "/usr/bin/docker-compose";
 const PROJECT: &str = "clife";
 
 /// `web` (httpd, published on `port` of 127.0.0.1, a named volume, the
-/// environment `greeting`), `client` linking to it as `webby`, and
-/// `worker`, an idle service to scale.
+/// environment `greeting`), `client` linking to it as `webby`, `worker`,
+/// an idle service to scale, and `reader`, which mounts web's volumes
+/// read-only (`volumes_from`).
 fn compose_file(port: u16, greeting: &str) -> String {
     format!(
         r#"version: "3.8"
@@ -54,6 +56,11 @@ services:
   worker:
     image: busybox:latest
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+  reader:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    volumes_from:
+      - web:ro
 volumes:
   data:
 networks:
@@ -282,6 +289,14 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
         resolve(t, dir, "client", "webby"),
         vec![address(t, "clife_web_1")],
         "the link names the new web"
+    );
+    let read = compose_ok(t, dir, &["run", "--rm", "reader", "cat", "/data/marker"]);
+    assert_eq!(read.trim(), "kept", "volumes_from shares web's volume");
+    let write = compose(t, dir, &["run", "--rm", "reader", "touch", "/data/other"]);
+    assert!(
+        !write.status.success(),
+        "volumes_from web:ro is writable: {}",
+        stdout(&write)
     );
 }
 

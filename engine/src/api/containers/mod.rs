@@ -19,6 +19,7 @@ mod restart_policy;
 mod stats;
 mod stdin;
 mod top;
+mod volumes_from;
 
 use std::collections::HashMap;
 use std::str::FromStr;
