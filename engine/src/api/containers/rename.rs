@@ -49,9 +49,13 @@ pub(crate) async fn rename(
             }
             InsertError::Io(_) => ApiError::internal(super::super::chain(&e)),
         })?;
-    ctx.networks
-        .rename(&entry.record.id, &old_name, &new_name)
-        .map_err(net_error)?;
+    if let Err(error) = ctx.networks.rename(&entry.record.id, &old_name, &new_name) {
+        // As Docker, a rename that cannot be completed is undone.
+        if let Err(undo) = ctx.containers.rename(&entry, &old_name) {
+            tracing::warn!(id = entry.record.id, %undo, "cannot undo a failed rename");
+        }
+        return Err(net_error(error));
+    }
     let mut attributes = event_attributes(&entry);
     attributes.insert("oldName".into(), format!("/{old_name}"));
     ctx.events.publish(

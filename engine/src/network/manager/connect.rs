@@ -163,20 +163,23 @@ impl Networks {
 
     /// Follows a container's rename: while it runs, its endpoints on
     /// user-defined networks answer to the new name instead of the old one,
-    /// now and after a daemon restart (`network.json`).
+    /// now and after a daemon restart (`network.json`, written first: on
+    /// failure nothing changed). The file is written under the state lock
+    /// so that an exit's release cannot come in between and leave it behind.
     pub(crate) fn rename(&self, id: &str, old: &str, new: &str) -> Result<(), NetError> {
-        let network = {
+        {
             let mut state = self.lock();
             let Some(active) = state.active.get_mut(id) else {
                 return Ok(());
             };
-            active.name = new.to_owned();
-            for endpoint in &mut active.network.endpoints {
+            let mut network = active.network.clone();
+            for endpoint in &mut network.endpoints {
                 rename_alias(&mut endpoint.aliases, old, new);
             }
-            active.network.clone()
-        };
-        self.write_network(id, &network)?;
+            self.write_network(id, &network)?;
+            active.name = new.to_owned();
+            active.network = network;
+        }
         self.refresh_dns();
         Ok(())
     }
