@@ -138,11 +138,11 @@ fn all_names(t: &NetTest) -> Vec<String> {
         .collect()
 }
 
-/// The addresses `name` resolves to inside `service`'s container (busybox
-/// nslookup; none for NXDOMAIN), without the server's own.
-fn resolve(t: &NetTest, dir: &Path, service: &str, name: &str) -> Vec<String> {
+/// What busybox nslookup inside `service`'s container says of `name`: the
+/// addresses (without the server's own) and its whole output.
+fn lookup(t: &NetTest, dir: &Path, service: &str, name: &str) -> (Vec<String>, String) {
     let out = compose(t, dir, &["exec", "-T", service, "nslookup", name]);
-    let text = stdout(&out);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
     let mut addresses: Vec<String> = text
         .split("\n\n")
         .filter(|block| block.contains("Name:"))
@@ -152,7 +152,37 @@ fn resolve(t: &NetTest, dir: &Path, service: &str, name: &str) -> Vec<String> {
         .collect();
     addresses.sort();
     addresses.dedup();
-    addresses
+    (addresses, text)
+}
+
+/// `name` resolves to exactly `expected` inside `service`'s container. A
+/// few tries: on a loaded host a single query of nslookup can time out.
+fn assert_resolves(t: &NetTest, dir: &Path, service: &str, name: &str, mut expected: Vec<String>) {
+    expected.sort();
+    let mut last = String::new();
+    for _ in 0..3 {
+        let (addresses, text) = lookup(t, dir, service, name);
+        if addresses == expected {
+            return;
+        }
+        last = text;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("{name} in {service}: expected {expected:?}, nslookup says:\n{last}");
+}
+
+/// `name` is NXDOMAIN inside `service`'s container.
+fn assert_unknown(t: &NetTest, dir: &Path, service: &str, name: &str) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let (addresses, text) = lookup(t, dir, service, name);
+        if addresses.is_empty() && text.contains("NXDOMAIN") {
+            return;
+        }
+        last = text;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("{name} in {service}: expected NXDOMAIN, nslookup says:\n{last}");
 }
 
 /// The container's address on the project network.
@@ -229,9 +259,9 @@ fn links_are_names_of_the_linking_container(t: &NetTest, dir: &Path) {
         "{links}"
     );
     let web = address(t, "clife_web_1");
-    assert_eq!(resolve(t, dir, "client", "webby"), vec![web.clone()]);
-    assert_eq!(resolve(t, dir, "worker", "webby"), Vec::<String>::new());
-    assert_eq!(resolve(t, dir, "worker", "web"), vec![web]);
+    assert_resolves(t, dir, "client", "webby", vec![web.clone()]);
+    assert_unknown(t, dir, "worker", "webby");
+    assert_resolves(t, dir, "worker", "web", vec![web]);
 }
 
 /// A changed environment recreates web: the old container is gone, the new
@@ -285,11 +315,8 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
         http_get(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
             .is_some_and(|r| r.contains("hello from the container"))
     });
-    assert_eq!(
-        resolve(t, dir, "client", "webby"),
-        vec![address(t, "clife_web_1")],
-        "the link names the new web"
-    );
+    // The link names the new web.
+    assert_resolves(t, dir, "client", "webby", vec![address(t, "clife_web_1")]);
     let read = compose_ok(t, dir, &["run", "--rm", "reader", "cat", "/data/marker"]);
     assert_eq!(read.trim(), "kept", "volumes_from shares web's volume");
     let write = compose(t, dir, &["run", "--rm", "reader", "touch", "/data/other"]);
@@ -297,6 +324,20 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
         !write.status.success(),
         "volumes_from web:ro is writable: {}",
         stdout(&write)
+    );
+    // The engine CLI's --link and --volumes-from send the same fields.
+    let flags = [
+        "--network",
+        "clife_default",
+        "--link",
+        "clife_web_1:kk",
+        "--volumes-from",
+        "clife_web_1:ro",
+    ];
+    let seen = t.sh_ok(&flags, "cat /data/marker; nslookup kk | grep -A1 '^Name:'");
+    assert!(
+        seen.contains("kept") && seen.contains(&address(t, "clife_web_1")),
+        "{seen}"
     );
 }
 
@@ -343,9 +384,8 @@ fn one_off_containers(t: &NetTest, dir: &Path) {
 fn scale_up_and_back(t: &NetTest, dir: &Path) {
     compose_ok(t, dir, &["up", "-d", "--scale", "worker=2"]);
     assert!(ps_line(t, dir, "clife_worker_2").contains(" Up"));
-    let mut both = vec![address(t, "clife_worker_1"), address(t, "clife_worker_2")];
-    both.sort();
-    assert_eq!(resolve(t, dir, "client", "worker"), both);
+    let both = vec![address(t, "clife_worker_1"), address(t, "clife_worker_2")];
+    assert_resolves(t, dir, "client", "worker", both);
     compose_ok(t, dir, &["up", "-d", "--scale", "worker=1"]);
     let names = all_names(t);
     assert!(
@@ -387,12 +427,8 @@ fn rename_through_the_cli(t: &NetTest, dir: &Path) {
     assert_eq!(renamed["Name"], "/renamed-worker");
     assert_eq!(renamed["State"]["Running"], true, "{renamed}");
     let worker = address(t, "renamed-worker");
-    assert_eq!(resolve(t, dir, "client", "renamed-worker"), vec![worker]);
-    assert_eq!(
-        resolve(t, dir, "client", "clife_worker_1"),
-        Vec::<String>::new(),
-        "the old name still resolves"
-    );
+    assert_resolves(t, dir, "client", "renamed-worker", vec![worker]);
+    assert_unknown(t, dir, "client", "clife_worker_1");
     // Compose finds its containers by label: the service is still up.
     assert!(ps_line(t, dir, "renamed-worker").contains(" Up"));
     t.ok(&["container", "rename", &id[..12], "clife_worker_1"]);

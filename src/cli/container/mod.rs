@@ -186,6 +186,12 @@ pub struct CreateArgs {
     /// Mount a tmpfs directory (PATH[:OPTIONS])
     #[arg(long)]
     tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s) (CONTAINER[:ro|:rw])
+    #[arg(long)]
+    volumes_from: Vec<String>,
+    /// Add link to another container (NAME[:ALIAS]; on a user-defined network)
+    #[arg(long = "link")]
+    links: Vec<String>,
     /// Memory limit (e.g. 64m, 1g)
     #[arg(short, long)]
     memory: Option<String>,
@@ -485,6 +491,8 @@ async fn create(
         host_config: Some(HostConfig {
             binds: (!args.volumes.is_empty()).then(|| args.volumes.clone()),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+            volumes_from: (!args.volumes_from.is_empty()).then(|| args.volumes_from.clone()),
+            links: (!args.links.is_empty()).then(|| args.links.clone()),
             memory,
             nano_cpus: args.cpus.map(|c| (c * 1e9) as i64),
             pids_limit: args.pids_limit,
