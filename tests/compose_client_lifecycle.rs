@@ -22,6 +22,7 @@ mod network_harness;
 
 use common::{stderr, stdout};
 use network_harness::{eventually, free_port, http_get, net_test, NetTest};
+use stack_engine::network::names::BridgeName;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -380,8 +381,19 @@ fn one_off_containers(t: &NetTest, dir: &Path) {
 }
 
 /// `up --scale worker=2` adds `clife_worker_2`, which the service name then
-/// also resolves to; `--scale worker=1` removes it again.
+/// also resolves to; `--scale worker=1` removes it again. The bridge keeps
+/// its hardware address meanwhile (the containers' ARP entry for their
+/// gateway stays right).
 fn scale_up_and_back(t: &NetTest, dir: &Path) {
+    let network = t
+        .ok(&["network", "inspect", "--format", "{{.Id}}", "clife_default"])
+        .trim()
+        .to_owned();
+    let bridge = BridgeName::for_network(&network);
+    let mac_path = Path::new("/sys/class/net")
+        .join(bridge.as_str())
+        .join("address");
+    let mac = std::fs::read_to_string(&mac_path).unwrap();
     compose_ok(t, dir, &["up", "-d", "--scale", "worker=2"]);
     assert!(ps_line(t, dir, "clife_worker_2").contains(" Up"));
     let both = vec![address(t, "clife_worker_1"), address(t, "clife_worker_2")];
@@ -393,6 +405,7 @@ fn scale_up_and_back(t: &NetTest, dir: &Path) {
         "scaling back left clife_worker_2: {names:?}"
     );
     assert!(ps_line(t, dir, "clife_worker_1").contains(" Up"));
+    assert_eq!(std::fs::read_to_string(&mac_path).unwrap(), mac);
 }
 
 /// `stack container rename`: a taken name is refused with Docker's 409
