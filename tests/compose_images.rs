@@ -188,7 +188,11 @@ services:
 
     let both = p.run(&["run", "--service-ports", "-p", "1:1", "web"]);
     assert!(!both.status.success());
-    assert!(stderr(&both).contains("--publish"), "{}", stderr(&both));
+    assert!(
+        stderr(&both).contains("--service-ports and --publish are incompatible"),
+        "{}",
+        stderr(&both)
+    );
     let bad = p.run(&["run", "-v", "a:b:c:d", "web"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("-v a:b:c:d"), "{}", stderr(&bad));

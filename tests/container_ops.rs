@@ -220,7 +220,7 @@ fn pause_freezes_top_lists_and_stats_measure_a_container() {
         .root()
         .join("containers")
         .join(&ids[0])
-        .join("rootfs/tmp/tick");
+        .join("upper/tmp/tick");
     let read = || std::fs::read_to_string(&tick).unwrap_or_default();
     wait_for(Duration::from_secs(5), "the first tick", || {
         !read().is_empty()

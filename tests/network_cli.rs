@@ -14,10 +14,12 @@
 mod common;
 mod network_harness;
 
-use common::{stderr, stdout};
+use common::{mounts_under, stderr, stdout};
 use network_harness::{
-    eventually, free_port, http_get, net_test, primary_address, udp_echo_binary, FakeUpstream,
+    eventually, free_port, http_get, net_test, primary_address, run_text, udp_echo_binary,
+    FakeUpstream,
 };
+use stack_engine::network::names::BridgeName;
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener, UdpSocket};
 use std::path::Path;
@@ -426,6 +428,33 @@ fn dns_forwards_other_names_to_the_containers_servers() {
         "a container name was forwarded: {questions:?}"
     );
     drop(upstream);
+    t.finish();
+}
+
+#[test]
+fn a_removed_containers_namespace_goes_while_later_ones_run() {
+    let Some(t) = net_test() else { return };
+    let id = t.network("nt-pin", &["--subnet", "10.251.11.0/24"]);
+    let bridge = BridgeName::for_network(&id);
+    let ports = || {
+        run_text("ip", &["-o", "link", "show", "master", bridge.as_str()])
+            .lines()
+            .count()
+    };
+    t.httpd("first", &["--network", "nt-pin"]);
+    t.httpd("later", &["--network", "nt-pin"]);
+    assert_eq!(ports(), 2);
+    // Each container's root file system is mounted in its monitor's own
+    // mount namespace, not in the host's.
+    assert_eq!(mounts_under(&t.engine.root()), Vec::<String>::new());
+    // The later container's monitor runs in a copy of the host's mounts
+    // taken while the first container's namespace file was bound: that
+    // copy must not keep the namespace, and its interface, alive.
+    t.ok(&["container", "rm", "-f", "first"]);
+    eventually(
+        "the removed container's interface stays on the bridge",
+        || ports() == 1,
+    );
     t.finish();
 }
 

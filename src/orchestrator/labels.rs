@@ -6,7 +6,7 @@
 //! Values are spelled exactly as Docker Compose spells them, so a project
 //! brought up by one tool is recognised by the other.
 
-use stack_compose::model::{Network, Service, ServiceCondition, Volume};
+use stack_compose::model::{DependsOn, Network, Service, ServiceCondition, Volume};
 use std::collections::BTreeMap;
 
 /// The project an object belongs to.
@@ -146,6 +146,33 @@ fn depends_on_value(spec: &Service) -> String {
     deps.join(",")
 }
 
+/// The dependencies a [`DEPENDS_ON`] label records, as Compose reads it
+/// back for a project known only by its name: `name[:condition[:restart]]`
+/// entries; a condition it does not know means `service_started`, and a
+/// missing `restart` means true (Compose's defaults for older labels).
+pub(crate) fn parse_depends_on(value: &str) -> Vec<(String, DependsOn)> {
+    value
+        .split(',')
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let mut parts = entry.split(':');
+            let name = parts.next().unwrap_or_default().to_owned();
+            let condition = match parts.next() {
+                Some("service_healthy") => ServiceCondition::ServiceHealthy,
+                Some("service_completed_successfully") => {
+                    ServiceCondition::ServiceCompletedSuccessfully
+                }
+                _ => ServiceCondition::ServiceStarted,
+            };
+            let restart = parts.next().is_none_or(|r| r.eq_ignore_ascii_case("true"));
+            let mut on = DependsOn::started();
+            on.condition = condition;
+            on.restart = restart;
+            (name, on)
+        })
+        .collect()
+}
+
 /// The labels of a project network: its own `labels:`, then Compose's.
 pub(crate) fn network_labels(
     project: &str,
@@ -184,7 +211,6 @@ fn object_labels(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stack_compose::model::DependsOn;
 
     fn render(labels: &BTreeMap<String, String>) -> String {
         labels
@@ -270,6 +296,46 @@ team=web
         assert_eq!(labels[ENVIRONMENT_FILE], "/a/.env,/a/prod.env");
         assert_eq!(labels[DEPENDS_ON], "");
         assert!(!labels.contains_key(REPLACE));
+    }
+
+    #[test]
+    fn depends_on_labels_read_back_as_written() {
+        let mut spec = Service::default();
+        let mut healthy = DependsOn::started();
+        healthy.condition = ServiceCondition::ServiceHealthy;
+        healthy.restart = true;
+        let mut done = DependsOn::started();
+        done.condition = ServiceCondition::ServiceCompletedSuccessfully;
+        spec.depends_on.insert("db".into(), healthy.clone());
+        spec.depends_on.insert("init".into(), done.clone());
+        spec.depends_on.insert("redis".into(), DependsOn::started());
+        let value = depends_on_value(&spec);
+        assert_eq!(
+            value,
+            "db:service_healthy:true,init:service_completed_successfully:false,\
+             redis:service_started:false"
+        );
+        let read: Vec<(String, DependsOn)> = parse_depends_on(&value);
+        assert_eq!(
+            read,
+            [
+                ("db".to_owned(), healthy),
+                ("init".to_owned(), done),
+                ("redis".to_owned(), DependsOn::started()),
+            ]
+        );
+    }
+
+    #[test]
+    fn older_depends_on_labels_take_composes_defaults() {
+        assert!(parse_depends_on("").is_empty());
+        let read = parse_depends_on("db,cache:service_healthy");
+        let names: Vec<&str> = read.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["db", "cache"]);
+        assert_eq!(read[0].1.condition, ServiceCondition::ServiceStarted);
+        assert!(read[0].1.restart);
+        assert_eq!(read[1].1.condition, ServiceCondition::ServiceHealthy);
+        assert!(read[1].1.restart);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::future::try_join_all;
+use stack_compose::graph::ServiceGraph;
 use stack_compose::model::Project;
 use std::collections::{BTreeMap, HashMap};
 
@@ -137,6 +138,46 @@ pub async fn add_labelled_resources(client: &Docker, project: &mut Project) -> R
         project.volumes.insert(key, volume);
     }
     Ok(())
+}
+
+/// Adds to `project` the services its labelled containers run (one-off
+/// ones aside), with the image each runs and the dependencies their
+/// [`labels::DEPENDS_ON`] label records, as Compose rebuilds a project
+/// known only by its name (`down -p NAME`, `stop -p NAME` without a compose
+/// file) so that dependents stop first. A dependency without a container
+/// has nothing to stop and is left out. Returns the project's graph.
+pub async fn add_labelled_services(client: &Docker, project: &mut Project) -> Result<ServiceGraph> {
+    let containers = project_containers(client, &project.name).await?;
+    for c in &containers {
+        let labels = c.labels.clone().unwrap_or_default();
+        let Some(service) = labels.get(labels::SERVICE) else {
+            continue;
+        };
+        if labels.get(labels::ONEOFF).is_some_and(|v| v == "True") {
+            continue;
+        }
+        let spec = project.services.entry(service.clone()).or_default();
+        if spec.image.is_none() {
+            spec.image.clone_from(&c.image);
+        }
+        let depends_on = labels.get(labels::DEPENDS_ON).map(String::as_str);
+        for (name, on) in labels::parse_depends_on(depends_on.unwrap_or_default()) {
+            spec.depends_on.entry(name).or_insert(on);
+        }
+    }
+    let names: Vec<String> = project.services.keys().cloned().collect();
+    for spec in project.services.values_mut() {
+        spec.depends_on.retain(|name, _| names.contains(name));
+    }
+    ServiceGraph::from_project(project).map_err(|errors| {
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow!(
+            "the dependencies recorded on project {}'s containers do not form a graph: {}; \
+             run the command with the project's compose file",
+            project.name,
+            errors.join("; ")
+        )
+    })
 }
 
 /// Whether the engine answered 404.

@@ -53,6 +53,9 @@ pub struct ExecRequest {
     /// Give the process a pseudo-terminal.
     #[serde(default)]
     pub tty: bool,
+    /// Give the process every capability (`exec --privileged`).
+    #[serde(default)]
+    pub privileged: bool,
     /// A short name for the console socket and the process description.
     pub name: String,
     /// The terminal's first size (rows, columns), set as soon as it exists.
@@ -131,6 +134,7 @@ fn start(
         cwd: (!request.cwd.is_empty()).then(|| PathBuf::from(&request.cwd)),
         user,
         tty: request.tty,
+        privileged: request.privileged,
     };
     let console = if request.tty {
         let path = layout.run_dir().join(format!("exec-{}.sock", request.name));

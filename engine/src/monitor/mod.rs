@@ -5,7 +5,8 @@
 //! process; the monitor is one, and it is the parent of the container's
 //! init process, so it alone can reap it and learn its exit status.
 //!
-//! [`run`], in order: mounts the overlay root filesystem, writes
+//! [`run`], in order: enters a mount namespace of its own (`mount_ns`),
+//! mounts the overlay root filesystem there, writes
 //! `/etc/hostname` and `/etc/hosts`, copies the image's content into
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
@@ -27,6 +28,7 @@ mod copy_up;
 pub mod exec;
 mod log;
 mod log_file;
+mod mount_ns;
 mod rootfs;
 mod shrink;
 mod stdin;
@@ -156,6 +158,16 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let spec: LaunchSpec = state::read_json(&launch_path)
         .map_err(context(format!("cannot read {}", launch_path.display())))?
         .ok_or_else(|| io::Error::other(format!("{} is missing", launch_path.display())))?;
+    let network_path = layout.container_network(id);
+    let network: Option<ContainerNetwork> = state::read_json(&network_path)
+        .map_err(context(format!("cannot read {}", network_path.display())))?;
+    let join = match network.as_ref().map(|n| &n.namespace) {
+        Some(Namespace::Join(path)) => Some(path.as_path()),
+        _ => None,
+    };
+    let joined = mount_ns::enter(&layout.netns_dir(), join).map_err(context(
+        "cannot set up the monitor's mount namespace".into(),
+    ))?;
     let rootfs = Rootfs::mount(
         &spec.layers,
         &layout.container_upper(id),
@@ -168,9 +180,6 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
         .map_err(io::Error::other)?;
     let dir = layout.container(id);
-    let network_path = layout.container_network(id);
-    let network: Option<ContainerNetwork> = state::read_json(&network_path)
-        .map_err(context(format!("cannot read {}", network_path.display())))?;
     let hostname_file = dir.join("hostname");
     let hosts_file = dir.join("hosts");
     let resolv_file = dir.join("resolv.conf");
@@ -186,7 +195,9 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let net = match network.as_ref().map(|n| n.namespace.clone()) {
         None | Some(Namespace::Private) => NamespaceMode::Private,
         Some(Namespace::Host) => NamespaceMode::Host,
-        Some(Namespace::Join(path)) => NamespaceMode::Join(path),
+        Some(Namespace::Join(path)) => {
+            NamespaceMode::Join(joined.as_ref().map_or(path, |netns| netns.path()))
+        }
     };
     for mount in spec
         .mounts

@@ -32,6 +32,7 @@ use crate::network::firewall::sync::{self, HostFirewall};
 use crate::network::ipam::{self, AddressBook, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet};
 use crate::network::link::{self, Netlink};
 use crate::network::names::{BridgeName, IfName};
+use crate::network::netns;
 use crate::network::record::{ActivePort, ContainerNetwork, NetworkRecord};
 use crate::state::{self, time, Layout};
 
@@ -246,10 +247,10 @@ impl Networks {
         running: &[(String, String, String)],
         all_containers: &[String],
     ) -> Result<Arc<Networks>, NetError> {
-        for dir in [layout.networks(), layout.netns_dir()] {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| NetError::Host(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        let dir = layout.networks();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| NetError::Host(format!("cannot create {}: {e}", dir.display())))?;
+        netns::prepare_dir(&layout.netns_dir()).map_err(|e| NetError::Host(e.to_string()))?;
         let netlink = Netlink::connect().map_err(host_err)?;
         let host_conf = std::fs::read_to_string(&options.resolv_conf).unwrap_or_default();
         let networks = Arc::new(Networks {
@@ -466,8 +467,9 @@ impl Networks {
     /// and user-defined networks keep theirs).
     pub(crate) async fn shutdown(&self) {
         self.dns.stop_all();
-        // Only when empty: running containers keep their namespace files.
-        let _ = std::fs::remove_dir(self.layout.netns_dir());
+        if let Err(error) = netns::release_dir(&self.layout.netns_dir()) {
+            tracing::warn!(%error, "cannot remove the network namespace directory");
+        }
         let (default_bridge, idle) = {
             let mut state = self.lock();
             let bridge = (state.default_bridge_up && !state.default_in_use())

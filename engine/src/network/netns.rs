@@ -3,6 +3,12 @@
 //! routes and DNS records are in place before its first instruction runs.
 //! The namespace is kept alive by a bind mount on a file in the run
 //! directory (as `ip netns add` does), which the container then joins.
+//!
+//! That directory is a mount point of its own (bound onto itself, as
+//! `ip netns` does with `/run/netns`): a container's monitor runs in a
+//! mount namespace of its own, copied from the host's, and detaches the
+//! directory there in one call, so that the mount tables the container's
+//! start reads list none of the other containers' namespace files.
 
 use std::fs::File;
 use std::io;
@@ -12,6 +18,54 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 
 use crate::runtime::loopback;
+
+/// Makes `dir` (created if missing) a private mount point of its own,
+/// unless it is one already (a daemon that stopped with containers
+/// running leaves it so).
+pub(crate) fn prepare_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
+    let private = || {
+        mount(
+            None::<&str>,
+            dir,
+            None::<&str>,
+            MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+    };
+    // EINVAL: not a mount point yet.
+    if private() == Err(nix::errno::Errno::EINVAL) {
+        mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .and_then(|()| private())
+            .map_err(|e| {
+                io::Error::new(
+                    io::Error::from(e).kind(),
+                    format!("cannot make {} a mount point: {e}", dir.display()),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Unmounts and deletes `dir` when no namespace file is left in it (running
+/// containers keep theirs, and the directory with them).
+pub(crate) fn release_dir(dir: &Path) -> io::Result<()> {
+    if std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_some()) {
+        return Ok(());
+    }
+    match umount2(dir, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(e) => {
+            return Err(io::Error::new(
+                io::Error::from(e).kind(),
+                format!("cannot unmount {}: {e}", dir.display()),
+            ))
+        }
+    }
+    std::fs::remove_dir(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot delete {}: {e}", dir.display())))
+}
 
 /// Creates a new network namespace with `lo` up, bound at `path` (whose
 /// directory must exist). The work happens on a short-lived thread: only

@@ -9,6 +9,10 @@
 //! unprivileged process load a filter under `no_new_privs`: an exec'd
 //! process in a filtered container therefore always runs with
 //! `no_new_privs` (stricter than Docker, where it follows the container).
+//!
+//! A privileged exec (`docker exec --privileged`) gets every capability the
+//! engine holds, in a container that stays unprivileged; as Docker's does,
+//! it keeps the container's seccomp filter, masked paths and device rules.
 
 use std::fs;
 use std::path::PathBuf;
@@ -20,11 +24,12 @@ use libcontainer::workload::{self, Executor, ExecutorError, ExecutorValidationEr
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxSeccomp, Process, Spec, User as OciUser};
+use oci_spec::runtime::{Capabilities, LinuxSeccomp, Process, Spec, User as OciUser};
 
 use super::config::User;
+use super::defaults::ALL_CAPABILITIES;
 use super::error::{ConfigError, ConfigErrors, RunError};
-use super::run::{quiet, runtime_error, Container, ExitStatus, Stdio};
+use super::run::{permitted_capabilities, quiet, runtime_error, Container, ExitStatus, Stdio};
 use super::wait;
 
 /// What to run in the container.
@@ -41,6 +46,8 @@ pub struct ExecConfig {
     pub user: Option<User>,
     /// Give the process its own pseudo-terminal (needs a console socket).
     pub tty: bool,
+    /// Give the process every capability (`exec --privileged`).
+    pub privileged: bool,
 }
 
 /// A process started in a container by [`Container::exec`]; a child of the
@@ -82,6 +89,13 @@ impl Container {
         let spec = Spec::load(&config_path)
             .map_err(|error| io_error("read", &config_path)(std::io::Error::other(error)))?;
         let mut process = exec_process(spec.process().clone().unwrap_or_default(), exec);
+        if exec.privileged {
+            // The kernel grants no capability this process lacks.
+            let status_path = PathBuf::from("/proc/self/status");
+            let status =
+                fs::read_to_string(&status_path).map_err(io_error("read", &status_path))?;
+            grant_all_capabilities(&mut process, &permitted_capabilities(&status));
+        }
         let seccomp = spec
             .linux()
             .as_ref()
@@ -175,6 +189,21 @@ fn exec_process(mut process: Process, exec: &ExecConfig) -> Process {
     process
 }
 
+/// Every capability of `available` in each set but the ambient one, as
+/// Docker gives a privileged exec.
+fn grant_all_capabilities(process: &mut Process, available: &Capabilities) {
+    let all: Capabilities = ALL_CAPABILITIES
+        .into_iter()
+        .filter(|cap| available.contains(cap))
+        .collect();
+    let mut caps = process.capabilities().clone().unwrap_or_default();
+    caps.set_bounding(Some(all.clone()))
+        .set_permitted(Some(all.clone()))
+        .set_inheritable(Some(all.clone()))
+        .set_effective(Some(all));
+    process.set_capabilities(Some(caps));
+}
+
 impl ExecProcess {
     /// The host pid of the process.
     pub fn pid(&self) -> i32 {
@@ -220,6 +249,7 @@ impl ExecProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oci_spec::runtime::Capability;
 
     #[test]
     fn exec_keeps_the_container_process_and_overrides_what_it_names() {
@@ -236,6 +266,7 @@ mod tests {
                 additional_gids: vec![],
             }),
             tty: true,
+            privileged: false,
         };
         let process = exec_process(base.clone(), &exec);
         assert_eq!(process.args().clone().unwrap(), ["sh"]);
@@ -247,5 +278,31 @@ mod tests {
         assert_eq!((process.user().uid(), process.user().gid()), (1000, 100));
         assert_eq!(process.terminal(), Some(true));
         assert_eq!(process.capabilities(), base.capabilities());
+    }
+
+    #[test]
+    fn a_privileged_exec_gets_every_capability_the_engine_holds() {
+        let mut process = Process::default();
+        let available: Capabilities = [
+            Capability::SysAdmin,
+            Capability::Chown,
+            Capability::NetAdmin,
+        ]
+        .into_iter()
+        .collect();
+        grant_all_capabilities(&mut process, &available);
+        let caps = process.capabilities().clone().unwrap();
+        for set in [
+            caps.bounding(),
+            caps.permitted(),
+            caps.inheritable(),
+            caps.effective(),
+        ] {
+            assert_eq!(set.as_ref(), Some(&available));
+        }
+        assert_eq!(
+            caps.ambient(),
+            Process::default().capabilities().clone().unwrap().ambient()
+        );
     }
 }

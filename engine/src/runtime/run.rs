@@ -362,7 +362,7 @@ impl Container {
 
 /// The capabilities a process may grant, from its `/proc/<pid>/status`: the
 /// child that becomes the container can only keep what this process holds.
-fn permitted_capabilities(status: &str) -> oci_spec::runtime::Capabilities {
+pub(super) fn permitted_capabilities(status: &str) -> oci_spec::runtime::Capabilities {
     let mask = status
         .lines()
         .find_map(|line| line.strip_prefix("CapPrm:"))

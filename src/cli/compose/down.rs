@@ -1,14 +1,15 @@
 //! `stack down`: stop the project's containers (dependents first, each
 //! level at once), remove them and the project's networks, and with `-v`
-//! its volumes; with `--rmi local|all` its images. With `-p NAME` and no compose file, the project is what the
-//! engine has labelled with that name.
+//! its volumes; with `--rmi local|all` its images. With `-p NAME` and no
+//! compose file, the project is what the engine has labelled with that
+//! name, its services' dependencies read from their containers' labels.
 
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
 use super::{load_or_named, ProjectArgs};
 use crate::orchestrator::execute::execute;
 use crate::orchestrator::images::{remove_images, RemoveImages};
-use crate::orchestrator::snapshot::{add_labelled_resources, observe};
+use crate::orchestrator::snapshot::{add_labelled_resources, add_labelled_services, observe};
 use crate::orchestrator::{reconcile_down, DownOptions};
 use anyhow::Result;
 use stack_compose::env::Environment;
@@ -52,6 +53,7 @@ pub fn run(project: &ProjectArgs, args: DownArgs, env: &Environment) -> Result<E
     let sink = sink(args.progress);
     with_client(env, |client| async move {
         if !from_file {
+            loaded.graph = add_labelled_services(&client, &mut loaded.project).await?;
             add_labelled_resources(&client, &mut loaded.project).await?;
         }
         let observed = observe(&client, &loaded.project).await?;

@@ -1,15 +1,16 @@
 //! `stack start`, `stop`, `restart`, `kill` and `rm`: the project's
 //! existing containers, service by service (each level of the dependency
 //! graph at once: dependencies first when starting, dependents first when
-//! stopping).
+//! stopping). `stop` and `restart` with `-p NAME` and no compose file act
+//! on the services the engine labelled with that project name.
 
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load, load_or_named, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::execute::execute;
 use crate::orchestrator::plan::{Action, Resource};
-use crate::orchestrator::snapshot::{observe, project_containers};
+use crate::orchestrator::snapshot::{add_labelled_services, observe, project_containers};
 use crate::orchestrator::{reconcile_down, DownOptions};
 use anyhow::{bail, Result};
 use bollard::models::ContainerSummary;
@@ -174,10 +175,14 @@ pub fn stop(
     env: &Environment,
     restart: bool,
 ) -> Result<ExitCode> {
-    let (loaded, _) = load(project, env)?;
-    check_services(&loaded, &args.services)?;
+    let (mut loaded, _, from_file) = load_or_named(project, env)?;
     let timeout = args.timeout.map(Duration::from_secs);
     with_client(env, |client| async move {
+        // Without a file, the services are those the engine labelled.
+        if !from_file {
+            loaded.graph = add_labelled_services(&client, &mut loaded.project).await?;
+        }
+        check_services(&loaded, &args.services)?;
         if restart {
             let levels = by_level(
                 &client,

@@ -39,6 +39,9 @@ pub struct ExecArgs {
     /// Working directory inside the container
     #[arg(short, long)]
     workdir: Option<String>,
+    /// Give extended privileges to the process
+    #[arg(long)]
+    privileged: bool,
     /// Index of the container if the service has several replicas
     #[arg(long, default_value_t = 1)]
     index: u32,
@@ -128,6 +131,9 @@ fn container_exec_args(args: &ExecArgs, id: &str, tty: bool) -> Vec<String> {
     }
     if let Some(dir) = &args.workdir {
         out.extend(["--workdir".to_owned(), dir.clone()]);
+    }
+    if args.privileged {
+        out.push("--privileged".to_owned());
     }
     out.push(id.to_owned());
     out.extend(args.command.iter().cloned());
@@ -358,10 +364,10 @@ mod tests {
                 "-l"
             ]
         );
-        let detached = Wrapper::parse_from(["x", "-d", "web", "true"]).exec;
+        let detached = Wrapper::parse_from(["x", "-d", "--privileged", "web", "true"]).exec;
         assert_eq!(
             container_exec_args(&detached, "c0ffee", true),
-            ["exec", "--detach", "c0ffee", "true"]
+            ["exec", "--detach", "--privileged", "c0ffee", "true"]
         );
     }
 

@@ -53,7 +53,7 @@ pub struct RunArgs {
     #[arg(short, long)]
     workdir: Option<String>,
     /// Run with the service's ports published to the host
-    #[arg(short = 'P', long, conflicts_with = "publish")]
+    #[arg(short = 'P', long)]
     service_ports: bool,
     /// Publish a container's port(s) to the host ([IP:][HOST:]CONTAINER[/PROTOCOL]); repeatable
     #[arg(short = 'p', long)]
@@ -151,6 +151,10 @@ fn suffix() -> String {
 }
 
 pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<ExitCode> {
+    // Compose's words, checked before anything is loaded, as Compose does.
+    if args.service_ports && !args.publish.is_empty() {
+        bail!("--service-ports and --publish are incompatible");
+    }
     let (loaded, origin) = load(project, env)?;
     check_services(&loaded, std::slice::from_ref(&args.service))?;
     let overrides = Overrides {

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
+mod attach;
 mod flags;
 mod net;
 mod ops;
@@ -30,10 +31,9 @@ pub enum ContainerCommand {
     /// Create a new container
     Create(CreateArgs),
     /// Start one or more stopped containers
-    Start {
-        #[arg(required = true)]
-        containers: Vec<String>,
-    },
+    Start(attach::StartArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::AttachArgs),
     /// Stop one or more running containers
     Stop {
         /// Seconds to wait before killing the container
@@ -158,6 +158,9 @@ pub struct RunArgs {
     /// Run container in background and print container ID
     #[arg(short, long)]
     detach: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    detach_keys: Option<String>,
     #[command(flatten)]
     create: CreateArgs,
 }
@@ -283,8 +286,12 @@ async fn execute(
             let id = create(client, &args, env, false).await?;
             println!("{id}");
         }
-        ContainerCommand::Start { containers } => {
-            for c in &containers {
+        ContainerCommand::Start(args) if args.attaches() => {
+            return attach::start_attached(client, args).await
+        }
+        ContainerCommand::Attach(args) => return attach::attach(client, args).await,
+        ContainerCommand::Start(args) => {
+            for c in &args.containers {
                 each(
                     client
                         .start_container(c, None::<StartContainerOptions>)

@@ -1,5 +1,6 @@
-//! `stack container exec`, `run -it`'s attached streams, `top` and
-//! `stats`, as docker shows them.
+//! `stack container exec`, the relay of attached streams (for `exec`,
+//! `attach`, `run -it` and `start -a`), `top` and `stats`, as docker shows
+//! them.
 
 use super::super::engine::api_message;
 use anyhow::{anyhow, Result};
@@ -8,7 +9,7 @@ use bollard::errors::Error as ApiError;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{ContainerStatsResponse, ExecConfig};
 use bollard::query_parameters::{
-    AttachContainerOptions, ResizeContainerTTYOptions, ResizeExecOptions, StatsOptions, TopOptions,
+    ResizeContainerTTYOptions, ResizeExecOptions, StatsOptions, TopOptions,
 };
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
@@ -18,6 +19,9 @@ use std::pin::Pin;
 use std::process::ExitCode;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::signal::unix::{signal, SignalKind};
+
+/// What docker prints when the detach keys end an attached session.
+pub(super) const DETACHED: &str = "read escape sequence";
 
 /// `exec`'s flags.
 #[derive(Debug, clap::Args)]
@@ -40,6 +44,12 @@ pub struct ExecArgs {
     /// Working directory inside the container
     #[arg(short, long)]
     workdir: Option<String>,
+    /// Give extended privileges to the command
+    #[arg(long)]
+    privileged: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    detach_keys: Option<String>,
     /// The container
     container: String,
     /// The command and its arguments
@@ -62,10 +72,11 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
         cmd: Some(args.command.clone()),
         user: args.user.clone(),
         working_dir: args.workdir.clone(),
+        privileged: args.privileged.then_some(true),
+        detach_keys: args.detach_keys.clone(),
         console_size: size
             .filter(|_| args.tty)
             .map(|(rows, cols)| vec![usize::from(rows), usize::from(cols)]),
-        ..ExecConfig::default()
     };
     let created = client
         .create_exec(&args.container, config)
@@ -97,6 +108,11 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
         .inspect_exec(&created.id)
         .await
         .map_err(|e| anyhow!("{}", api_message(&e)))?;
+    // The stream ends before the process only when the detach keys were typed.
+    if inspected.running == Some(true) {
+        eprintln!("{DETACHED}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let code = inspected.exit_code.unwrap_or(0);
     Ok(ExitCode::from(
         u8::try_from(code.rem_euclid(256)).unwrap_or(1),
@@ -104,7 +120,7 @@ pub async fn exec(client: &Docker, args: ExecArgs) -> Result<ExitCode> {
 }
 
 /// What a terminal resize goes to.
-enum ResizeTarget {
+pub(super) enum ResizeTarget {
     Exec(String),
     Container(String),
 }
@@ -126,7 +142,7 @@ impl ResizeTarget {
 /// Relays an attached stream: this process's stdin to `input` when
 /// `interactive`, the output to stdout and stderr until it ends, and this
 /// terminal's size to `resize` (now and on each SIGWINCH).
-async fn relay(
+pub(super) async fn relay(
     client: &Docker,
     mut output: Pin<Box<dyn Stream<Item = Result<LogOutput, ApiError>> + Send>>,
     mut input: Pin<Box<dyn AsyncWrite + Send>>,
@@ -189,42 +205,6 @@ async fn relay(
     Ok(())
 }
 
-/// `run -i`/`-t` in the foreground: attaches to the created container
-/// `id` (before its start, as docker does), then `start` starts it, then
-/// the streams are relayed until it ends.
-pub async fn run_attached(
-    client: &Docker,
-    id: &str,
-    interactive: bool,
-    tty: bool,
-    start: impl std::future::Future<Output = Result<()>>,
-) -> Result<()> {
-    let options = AttachContainerOptions {
-        stdin: interactive,
-        stdout: true,
-        stderr: true,
-        stream: true,
-        logs: false,
-        detach_keys: None,
-    };
-    let attached = client
-        .attach_container(id, Some(options))
-        .await
-        .map_err(|e| anyhow!("{}", api_message(&e)))?;
-    let raw = (tty && interactive)
-        .then(|| RawTerminal::enter().ok())
-        .flatten();
-    let started = start.await;
-    if started.is_err() {
-        drop(raw);
-        return started;
-    }
-    let target = tty.then(|| ResizeTarget::Container(id.to_owned()));
-    let relayed = relay(client, attached.output, attached.input, interactive, target).await;
-    drop(raw);
-    relayed
-}
-
 /// The size of this process's terminal, if its output is one.
 pub(super) fn terminal_size() -> Option<(u16, u16)> {
     let size = rustix::termios::tcgetwinsize(std::io::stdout().as_fd()).ok()?;
@@ -232,12 +212,12 @@ pub(super) fn terminal_size() -> Option<(u16, u16)> {
 }
 
 /// The terminal in raw mode (keys go to the container as typed), restored on drop.
-struct RawTerminal {
+pub(super) struct RawTerminal {
     saved: rustix::termios::Termios,
 }
 
 impl RawTerminal {
-    fn enter() -> std::io::Result<RawTerminal> {
+    pub(super) fn enter() -> std::io::Result<RawTerminal> {
         let stdin = std::io::stdin();
         let saved = rustix::termios::tcgetattr(stdin.as_fd())?;
         let mut raw = saved.clone();

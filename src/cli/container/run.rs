@@ -3,14 +3,19 @@
 //! exiting with its exit code as docker does.
 
 use super::super::engine::api_message;
-use super::{create, logs, ops, wait, RunArgs};
+use super::attach::{self, Ended, Session};
+use super::{create, logs, wait, RunArgs};
 use anyhow::{anyhow, Result};
 use bollard::query_parameters::{
-    KillContainerOptions, RemoveContainerOptions, StartContainerOptions,
+    EventsOptions, KillContainerOptions, RemoveContainerOptions, StartContainerOptions,
+    WaitContainerOptions,
 };
 use bollard::Docker;
+use futures_util::StreamExt;
 use stack_compose::env::Environment;
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// `run`: create and start; in the foreground, stream the logs and exit
@@ -20,16 +25,19 @@ pub(super) async fn run_container(
     args: RunArgs,
     env: &Environment,
 ) -> Result<ExitCode> {
-    // In the foreground, `--rm` is done here after the exit code is known;
-    // detached, the daemon removes the container when it exits.
-    let id = match create(client, &args.create, env, args.detach && args.create.rm).await {
+    // Following the logs, `--rm` is done here after the exit code is known;
+    // detached or attached (which may end in a detach), the daemon removes
+    // the container when it exits, as docker's does.
+    let attached = !args.detach && (args.create.interactive || args.create.tty);
+    let auto_remove = args.create.rm && (args.detach || attached);
+    let id = match create(client, &args.create, env, auto_remove).await {
         Ok(id) => id,
         Err(e) => {
             eprintln!("error: {e:#}");
             return Ok(ExitCode::from(125));
         }
     };
-    if !args.detach && (args.create.interactive || args.create.tty) {
+    if attached {
         return run_interactive(client, &id, &args).await;
     }
     if let Err(e) = client
@@ -78,29 +86,78 @@ pub(super) async fn run_container(
 }
 
 /// `run -i`/`-t` in the foreground: attach, start, relay until the end,
-/// remove with `--rm`, exit with the container's code.
+/// exit with the container's code (once the daemon removed it with
+/// `--rm`); or, detached with the detach keys, leave it running and exit 0.
 async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<ExitCode> {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let start = async {
         client
             .start_container(id, None::<StartContainerOptions>)
             .await
             .map_err(|e| anyhow!("{}", api_message(&e)))
     };
-    let relayed =
-        ops::run_attached(client, id, args.create.interactive, args.create.tty, start).await;
-    let code = match relayed {
-        Ok(()) => wait(client, id).await?,
+    let session = Session {
+        id,
+        interactive: args.create.interactive,
+        tty: args.create.tty,
+        detach_keys: args.detach_keys.clone(),
+    };
+    let code = match attach::session(client, session, start).await {
+        // Still running: `--rm` is the daemon's job.
+        Ok(Ended::Detached) => return Ok(ExitCode::SUCCESS),
+        Ok(Ended::Exited) => match wait(client, id).await {
+            Ok(code) => code,
+            // Removed already (`--rm`): its `die` event has the code.
+            Err(e) => died_with(client, id, since).await.ok_or(e)?,
+        },
         Err(e) => {
             eprintln!("error: {e:#}");
             i64::from(start_failure_code(&format!("{e:#}")))
         }
     };
-    finish(client, id, args, code).await
+    if args.create.rm {
+        let options = WaitContainerOptions {
+            condition: "removed".into(),
+        };
+        // Gone already when the wait finds no container.
+        let _ = client.wait_container(id, Some(options)).next().await;
+    }
+    Ok(exit_code(code))
 }
 
-/// The end of a foreground run: the container removed with `--rm` (and
-/// its anonymous volumes, as docker does), the process exiting with the
-/// container's code.
+/// The exit code in the last `die` event of container `id` since `since`
+/// (seconds since the epoch).
+async fn died_with(client: &Docker, id: &str, since: u64) -> Option<i64> {
+    let until = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 1;
+    let filters = HashMap::from([
+        ("container".to_owned(), vec![id.to_owned()]),
+        ("event".to_owned(), vec!["die".to_owned()]),
+    ]);
+    let options = EventsOptions {
+        since: Some(since.to_string()),
+        until: Some(until.to_string()),
+        filters: Some(filters),
+    };
+    let events: Vec<_> = client.events(Some(options)).collect().await;
+    events.into_iter().rev().find_map(|event| {
+        let attributes = event.ok()?.actor?.attributes?;
+        attributes.get("exitCode")?.parse().ok()
+    })
+}
+
+/// A container's exit code as a process's.
+fn exit_code(code: i64) -> ExitCode {
+    ExitCode::from(u8::try_from(code.rem_euclid(256)).unwrap_or(1))
+}
+
+/// The end of a foreground run following the logs: the container removed
+/// with `--rm` (and its anonymous volumes, as docker does), the process
+/// exiting with the container's code.
 async fn finish(client: &Docker, id: &str, args: &RunArgs, code: i64) -> Result<ExitCode> {
     if args.create.rm {
         let options = RemoveContainerOptions {
@@ -113,9 +170,7 @@ async fn finish(client: &Docker, id: &str, args: &RunArgs, code: i64) -> Result<
             .await
             .map_err(|e| anyhow!("cannot remove the container: {}", api_message(&e)))?;
     }
-    Ok(ExitCode::from(
-        u8::try_from(code.rem_euclid(256)).unwrap_or(1),
-    ))
+    Ok(exit_code(code))
 }
 
 /// docker's exit code for a container that could not start: 127 when its

@@ -4,7 +4,9 @@
 //! `logs=1`) until the container's next exit; with `stdin=1`, what the
 //! client sends goes to the container's input (`OpenStdin`) once it runs.
 //! This is how `docker run` without `-d` works: it attaches before it
-//! starts the container. `POST /containers/{id}/resize` sizes its terminal.
+//! starts the container. The detach sequence (`detachKeys`, see
+//! `attach_keys`) typed on the input ends the attach and leaves the
+//! container running. `POST /containers/{id}/resize` sizes its terminal.
 
 use std::sync::Arc;
 
@@ -12,6 +14,9 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+
+use bollard_stubs::models::EventMessageTypeEnum;
 
 use crate::container::record::Status;
 use crate::container::Entry;
@@ -20,11 +25,12 @@ use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
+use super::attach_keys::DetachKeys;
 use super::exec::set_size;
 use super::log_cursor::LogCursor;
 use super::logs::{Selection, FOLLOW_INTERVAL};
-use super::lookup;
 use super::stdin::{container_stdin, FdStream, INPUT_LINGER};
+use super::{event_attributes, lookup};
 
 /// Upgrades the connection and streams the output.
 pub(crate) fn attach(
@@ -44,7 +50,7 @@ pub(crate) fn attach(
         raw: false,
     };
     let stdin = query.take_bool("stdin");
-    query.take("detachKeys");
+    let keys = DetachKeys::parse(query.take("detachKeys").as_deref())?;
     query.finish()?;
     let entry = lookup(ctx, reference)?;
     let tty = entry.record.config.tty == Some(true);
@@ -83,7 +89,15 @@ pub(crate) fn attach(
     tokio::spawn(async move {
         let Ok(upgraded) = upgrade.await else { return };
         let (reader, mut io) = tokio::io::split(TokioIo::new(upgraded));
-        let mut input = tokio::spawn(forward_input(ctx2, entry2, reader, exits, stdin));
+        let (typed, mut detached) = watch::channel(false);
+        let stdin = stdin.then_some(Detach { keys, typed });
+        let mut input = tokio::spawn(forward_input(
+            ctx2.clone(),
+            entry2.clone(),
+            reader,
+            exits,
+            stdin,
+        ));
         let mut first = true;
         loop {
             let done = {
@@ -122,6 +136,16 @@ pub(crate) fn attach(
                 _ = tokio::time::sleep(FOLLOW_INTERVAL) => {}
                 _ = changes.changed() => {}
                 _ = stopping.wait_for(|stop| *stop) => break,
+                // An input that ended without the keys leaves the output going.
+                true = async { detached.wait_for(|d| *d).await.is_ok() } => {
+                    ctx2.events.publish(
+                        EventMessageTypeEnum::CONTAINER,
+                        "detach",
+                        &entry2.record.id,
+                        event_attributes(&entry2),
+                    );
+                    break;
+                }
             }
         }
         // The client may be gone already.
@@ -139,18 +163,26 @@ pub(crate) fn attach(
     Ok(reply::upgraded_stream(tty))
 }
 
-/// Copies what the client sends into the container's input (with
-/// `stdin`), once its run after `exits` exits has started; the client's end
-/// of input closes it. Whatever else the client sends is read and dropped.
+/// The client's input, when it goes to the container: the keys that
+/// detach it, and where to tell that they were typed.
+struct Detach {
+    keys: DetachKeys,
+    typed: watch::Sender<bool>,
+}
+
+/// Copies what the client sends into the container's input (with `stdin`),
+/// once its run after `exits` exits has started, until the client's end of
+/// input or its detach keys. Whatever else the client sends is read and
+/// dropped.
 async fn forward_input<R: AsyncRead + Unpin>(
     ctx: Arc<Context>,
     entry: Arc<Entry>,
     mut reader: R,
     exits: u64,
-    stdin: bool,
+    stdin: Option<Detach>,
 ) {
     let mut changes = entry.subscribe();
-    let started = stdin
+    let started = stdin.is_some()
         && changes
             .wait_for(|s| s.status() == Status::Running || s.exits > exits || s.removed)
             .await
@@ -170,14 +202,25 @@ async fn forward_input<R: AsyncRead + Unpin>(
     let input = fd.as_ref().and_then(|fd| FdStream::new(fd).ok());
     drop(fd);
     let mut buffer = vec![0u8; 4096];
+    let (Some(input), Some(detach)) = (input, stdin) else {
+        while reader.read(&mut buffer).await.is_ok_and(|n| n > 0) {}
+        return;
+    };
+    let mut watcher = detach.keys.watcher();
     let mut open = true;
     while let Ok(n) = reader.read(&mut buffer).await {
         if n == 0 {
             break;
         }
+        let filtered = watcher.feed(&buffer[..n]);
         // Once the container's input is gone, the rest is read and dropped.
-        if let Some(stream) = input.as_ref().filter(|_| open) {
-            open = stream.write_all(&buffer[..n]).await.is_ok();
+        if open && !filtered.forward.is_empty() {
+            open = input.write_all(&filtered.forward).await.is_ok();
+        }
+        if filtered.detached {
+            // The output side may have ended already.
+            let _ = detach.typed.send(true);
+            return;
         }
     }
 }

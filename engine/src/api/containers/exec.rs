@@ -2,7 +2,9 @@
 //! `POST /exec/{id}/start` (the process on a hijacked connection: raw with a
 //! TTY, multiplexed without; or detached), `GET /exec/{id}/json` and
 //! `POST /exec/{id}/resize`. The process itself is started by the exec
-//! helper (`exec_run`); this module relays its streams.
+//! helper (`exec_run`); this module relays its streams. The detach keys
+//! (`DetachKeys`, see `attach_keys`) typed on an attached input end the
+//! stream and leave the process running, as Docker does.
 
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,7 @@ use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
+use super::attach_keys::{DetachKeys, Watcher};
 use super::exec_run::{self, Started};
 use super::stdin::{FdStream, INPUT_LINGER};
 use super::{event_attributes, lookup};
@@ -69,11 +72,7 @@ pub(crate) fn create(
     if config.cmd.as_ref().is_none_or(Vec::is_empty) {
         return Err(ApiError::bad_request("No exec command specified"));
     }
-    if config.privileged == Some(true) {
-        return Err(ApiError::bad_request(
-            "Privileged is not supported yet for exec by the stack engine",
-        ));
-    }
+    DetachKeys::parse(config.detach_keys.as_deref())?;
     let exec_id = names::new_id().map_err(|e| ApiError::internal(e.to_string()))?;
     let command = config.cmd.clone().unwrap_or_default().join(" ");
     ctx.containers.execs().insert(ExecInstance {
@@ -117,7 +116,7 @@ pub(crate) fn inspect(ctx: &Context, id: &str, query: Query) -> Result<Response<
         running: Some(state.running),
         exit_code: state.exit_code,
         process_config: Some(ProcessConfig {
-            privileged: Some(false),
+            privileged: Some(config.privileged.unwrap_or(false)),
             user: Some(config.user.clone().unwrap_or_default()),
             tty: Some(config.tty.unwrap_or(false)),
             entrypoint: cmd.first().cloned(),
@@ -198,6 +197,7 @@ pub(crate) async fn start(
         cwd: config.working_dir.clone().unwrap_or_default(),
         user: config.user.clone().unwrap_or_default(),
         tty,
+        privileged: config.privileged.unwrap_or(false),
         name: exec.id[..12].to_owned(),
         console_size: console_size(
             start
@@ -229,11 +229,17 @@ pub(crate) async fn start(
             return;
         };
         let mut io = TokioIo::new(upgraded);
+        // Checked at creation.
+        let keys = DetachKeys::parse(finish.exec.config.detach_keys.as_deref())
+            .unwrap_or_default()
+            .watcher();
         match finish.launch(&request, stdin).await {
-            Ok((started, Some(master))) => relay_tty(io, master, started.helper, finish).await,
+            Ok((started, Some(master))) => {
+                relay_tty(io, master, started.helper, keys, finish).await
+            }
             Ok((started, None)) => {
                 let wanted = config_attach(&finish.exec);
-                relay_pipes(io, started, wanted, finish).await
+                relay_pipes(io, started, wanted, keys, finish).await
             }
             Err(error) => {
                 let message = format!("OCI runtime exec failed: {}\r\n", error.message);
@@ -298,6 +304,18 @@ impl Finish {
         Ok((started, master))
     }
 
+    /// The client typed the detach keys: the process goes on without it.
+    fn detached(&self) {
+        let mut attributes = event_attributes(&self.entry);
+        attributes.insert("execID".into(), self.exec.id.clone());
+        self.ctx.events.publish(
+            EventMessageTypeEnum::CONTAINER,
+            "exec_detach",
+            &self.entry.record.id,
+            attributes,
+        );
+    }
+
     fn done(self, code: i64) {
         self.exec.state.send_modify(|s| {
             s.running = false;
@@ -324,27 +342,43 @@ async fn wait_helper(mut helper: tokio::process::Child) -> i64 {
 }
 
 /// Without a TTY: stdout and stderr as frames of the multiplexed format,
-/// the client's bytes to stdin, until both outputs end and the process exits.
-async fn relay_pipes<S>(io: S, mut started: Started, (stdout, stderr): (bool, bool), finish: Finish)
-where
+/// the client's bytes to stdin, until both outputs end and the process
+/// exits. The detach `keys` typed on the input end the stream early: the
+/// process's input closes (as Docker's does without a TTY) and its output
+/// is read and dropped.
+async fn relay_pipes<S>(
+    io: S,
+    mut started: Started,
+    (stdout, stderr): (bool, bool),
+    mut keys: Watcher,
+    finish: Finish,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut reader, writer) = tokio::io::split(io);
     let writer = Arc::new(tokio::sync::Mutex::new(writer));
     let mut stdin = started.helper.stdin.take();
+    let (typed, mut detached) = watch::channel(false);
     let mut input = tokio::spawn(async move {
         let mut buffer = vec![0u8; 4096];
         while let Ok(n) = reader.read(&mut buffer).await {
-            if n == 0 {
+            let Some(pipe) = stdin.as_mut().filter(|_| n > 0) else {
+                // Without an input to give them to, the bytes are dropped.
+                if n == 0 {
+                    break;
+                }
+                continue;
+            };
+            let filtered = keys.feed(&buffer[..n]);
+            if pipe.write_all(&filtered.forward).await.is_err() {
+                stdin = None;
+            }
+            if filtered.detached {
+                let _ = typed.send(true);
                 break;
             }
-            if let Some(pipe) = stdin.as_mut() {
-                if pipe.write_all(&buffer[..n]).await.is_err() {
-                    stdin = None;
-                }
-            }
         }
-        // The client closing its side closes the process's stdin.
+        // The client closing its side (or detaching) closes the process's stdin.
         if let Some(mut pipe) = stdin {
             let _ = pipe.shutdown().await;
         }
@@ -361,7 +395,18 @@ where
             frames(pipe, 2, stderr, writer.clone()).await;
         }
     };
-    tokio::join!(copy_out, copy_err);
+    let copies = async { tokio::join!(copy_out, copy_err) };
+    tokio::pin!(copies);
+    tokio::select! {
+        _ = &mut copies => {}
+        // An input that ended without the keys leaves the output going.
+        true = async { detached.wait_for(|d| *d).await.is_ok() } => {
+            finish.detached();
+            // The frames written after this fail and are dropped.
+            let _ = writer.lock().await.shutdown().await;
+            copies.await;
+        }
+    }
     // Recorded before the stream ends: the client inspects the exec then.
     finish.done(wait_helper(started.helper).await);
     let _ = writer.lock().await.shutdown().await;
@@ -416,9 +461,17 @@ fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// With a TTY: the terminal's bytes to the client and back, raw.
-async fn relay_tty<S>(io: S, master: Arc<OwnedFd>, helper: tokio::process::Child, finish: Finish)
-where
+/// With a TTY: the terminal's bytes to the client and back, raw, until
+/// the process ends. The detach `keys` typed on the input end the stream
+/// early; the terminal is still read (and its output dropped) so that the
+/// process never blocks on it.
+async fn relay_tty<S>(
+    io: S,
+    master: Arc<OwnedFd>,
+    helper: tokio::process::Child,
+    mut keys: Watcher,
+    finish: Finish,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let Ok(terminal) = FdStream::new(&master) else {
@@ -426,7 +479,8 @@ where
         return;
     };
     let terminal = Arc::new(terminal);
-    let (mut reader, mut writer) = tokio::io::split(io);
+    let (mut reader, writer) = tokio::io::split(io);
+    let (typed, mut detached) = watch::channel(false);
     let mut input = {
         let terminal = terminal.clone();
         tokio::spawn(async move {
@@ -436,21 +490,47 @@ where
                 if n == 0 {
                     break;
                 }
+                let filtered = keys.feed(&buffer[..n]);
                 // Once the terminal is gone, the rest is read and dropped.
-                open = open && terminal.write_all(&buffer[..n]).await.is_ok();
+                open = open && terminal.write_all(&filtered.forward).await.is_ok();
+                if filtered.detached {
+                    let _ = typed.send(true);
+                    break;
+                }
             }
         })
     };
+    let mut client = Some(writer);
     let mut buffer = vec![0u8; 32 * 1024];
-    // EIO on the master means every slave side is closed: the process ended.
-    while let Ok(n) = terminal.read(&mut buffer).await {
-        if n == 0 || writer.write_all(&buffer[..n]).await.is_err() {
-            break;
+    loop {
+        tokio::select! {
+            read = terminal.read(&mut buffer) => {
+                // EIO on the master means every slave side is closed: the process ended.
+                let n = match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if let Some(writer) = client.as_mut() {
+                    if writer.write_all(&buffer[..n]).await.is_err() {
+                        client = None;
+                    } else {
+                        let _ = writer.flush().await;
+                    }
+                }
+            }
+            // An input that ended without the keys leaves the output going.
+            true = async { detached.wait_for(|d| *d).await.is_ok() }, if client.is_some() => {
+                finish.detached();
+                if let Some(mut writer) = client.take() {
+                    let _ = writer.shutdown().await;
+                }
+            }
         }
-        let _ = writer.flush().await;
     }
     // Recorded before the stream ends: the client inspects the exec then.
     finish.done(wait_helper(helper).await);
-    let _ = writer.shutdown().await;
+    if let Some(mut writer) = client {
+        let _ = writer.shutdown().await;
+    }
     linger(&mut input).await;
 }

@@ -1,10 +1,12 @@
 //! The container endpoints: `create`, lifecycle (`start`, `stop`, `kill`,
 //! `wait`, `DELETE`, and the watch over running monitors), `inspect` and
-//! `list`, `logs`, `attach` (output only), `exec` (with `exec_run`, the
-//! helper process), `pause`/`unpause`, `rename`, `top`, `stats`, and the daemon's
-//! supervision: `healthcheck` and `restart_policy`.
+//! `list`, `logs`, `attach` (with `attach_keys`), `exec` (with `exec_run`,
+//! the helper process), `pause`/`unpause`, `rename`, `top`, `stats`, and the
+//! daemon's supervision: `healthcheck` and `restart_policy`; `volumes_from`
+//! for `create`.
 
 mod attach;
+mod attach_keys;
 mod create;
 mod exec;
 mod exec_run;
