@@ -8,7 +8,8 @@
 //!
 //! Layout, from pure to I/O:
 //! - `records`: the immutable [`RecordSet`] (per network, name → addresses;
-//!   reverse map; which container owns an asker address) and the checked name
+//!   reverse map; which container owns an asker address, and its links:
+//!   names only that container resolves) and the checked name
 //!   types [`DnsName`] and [`NetworkName`].
 //! - `resolve`: one question → local answer, NXDOMAIN, REFUSED or "forward",
 //!   scoped to the networks the asker is attached to. No I/O.

@@ -25,6 +25,7 @@ pub struct Endpoint {
     network: NetworkName,
     container: DnsName,
     aliases: Vec<DnsName>,
+    links: Vec<(DnsName, DnsName)>,
     ipv4: Option<Ipv4Addr>,
     ipv6: Option<Ipv6Addr>,
     upstreams: Option<Vec<SocketAddr>>,
@@ -37,6 +38,7 @@ impl Endpoint {
             network,
             container,
             aliases: Vec::new(),
+            links: Vec::new(),
             ipv4: None,
             ipv6: None,
             upstreams: None,
@@ -46,6 +48,14 @@ impl Endpoint {
     /// Adds a further name for this endpoint (service name, alias, hostname).
     pub fn alias(mut self, name: DnsName) -> Self {
         self.aliases.push(name);
+        self
+    }
+
+    /// A link (Docker's legacy links on a user-defined network): `alias`
+    /// resolves, for this container only and on this endpoint's network, to
+    /// whatever `target` resolves to there at the time of the query.
+    pub fn link(mut self, alias: DnsName, target: DnsName) -> Self {
+        self.links.push((alias, target));
         self
     }
 
@@ -79,12 +89,24 @@ pub(crate) struct Addresses {
 }
 
 /// A container as seen by the server: its name, the networks it is attached
-/// to (sorted), and its own upstreams if it has a `dns:` option.
+/// to (sorted), its own upstreams if it has a `dns:` option, and its links
+/// (network, alias, target).
 #[derive(Debug)]
 pub(crate) struct Container {
     pub(crate) name: DnsName,
     pub(crate) networks: Vec<NetworkName>,
     pub(crate) upstreams: Option<Arc<[SocketAddr]>>,
+    pub(crate) links: Vec<(NetworkName, DnsName, DnsName)>,
+}
+
+impl Container {
+    /// The name `alias` stands for on `network`, for this container only.
+    pub(crate) fn link(&self, network: &str, alias: &str) -> Option<&DnsName> {
+        self.links
+            .iter()
+            .find(|(n, a, _)| n.as_str() == network && a.as_str() == alias)
+            .map(|(_, _, target)| target)
+    }
 }
 
 /// The records of one network.
@@ -204,6 +226,7 @@ impl RecordSetBuilder {
                         name: endpoint.container.clone(),
                         networks: Vec::new(),
                         upstreams: None,
+                        links: Vec::new(),
                     });
                     set.containers.len() - 1
                 });
@@ -216,6 +239,11 @@ impl RecordSetBuilder {
                 continue;
             }
             container.networks.push(endpoint.network.clone());
+            let network = &endpoint.network;
+            container.links.extend(
+                (endpoint.links.into_iter())
+                    .map(|(alias, target)| (network.clone(), alias, target)),
+            );
             if let Some(servers) = endpoint.upstreams {
                 match &container.upstreams {
                     Some(existing) if **existing != *servers => {

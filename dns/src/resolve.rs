@@ -80,7 +80,12 @@ pub(crate) fn resolve(records: &RecordSet, question: &Question<'_>, rotation: us
         }
     }
     for network in visible_networks(asker, question.network) {
-        if let Some(addresses) = records.lookup(network, &name) {
+        // The asker's links come first: Docker resolves a link's alias to
+        // its target's current addresses, for the linking container only.
+        let linked = asker
+            .link(network, &name)
+            .and_then(|target| records.lookup(network, target.as_str()));
+        if let Some(addresses) = linked.or_else(|| records.lookup(network, &name)) {
             return Resolution::Answer(select(addresses, question.kind, rotation));
         }
     }
@@ -227,6 +232,38 @@ mod tests {
 
     fn a(text: &str) -> Data {
         Data::A(text.parse().unwrap())
+    }
+
+    #[test]
+    fn links_resolve_for_the_linking_container_only() {
+        let mut builder = RecordSet::builder();
+        builder
+            .upstreams(vec![upstream(53)])
+            .endpoint(
+                Endpoint::new(net("front"), name("app-client-1"))
+                    .link(name("webby"), name("app-web-1"))
+                    .link(name("gone"), name("app-gone-1"))
+                    .ipv4(Ipv4Addr::new(10, 1, 0, 5)),
+            )
+            .endpoint(
+                Endpoint::new(net("front"), name("app-web-1")).ipv4(Ipv4Addr::new(10, 1, 0, 2)),
+            )
+            .endpoint(Endpoint::new(net("front"), name("webby")).ipv4(Ipv4Addr::new(10, 1, 0, 7)));
+        let set = builder.build().unwrap();
+        assert_eq!(
+            ask(&set, "10.1.0.5", "front", "WEBBY.", QueryType::A),
+            Resolution::Answer(vec![a("10.1.0.2")])
+        );
+        // Anyone else gets the network's own record of the name.
+        assert_eq!(
+            ask(&set, "10.1.0.2", "front", "webby", QueryType::A),
+            Resolution::Answer(vec![a("10.1.0.7")])
+        );
+        // A link whose target has no record falls through to the name.
+        assert_eq!(
+            ask(&set, "10.1.0.5", "front", "gone", QueryType::A),
+            Resolution::Forward(vec![upstream(53)].into())
+        );
     }
 
     #[test]

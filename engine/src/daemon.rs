@@ -189,7 +189,7 @@ async fn open_networks(
         if snapshot.run.is_some_and(|r| r.status == RunStatus::Running) {
             running.push((
                 entry.record.id.clone(),
-                entry.record.name.clone(),
+                entry.name(),
                 entry.record.config.hostname.clone().unwrap_or_default(),
             ));
         }

@@ -139,7 +139,14 @@ pub(super) fn list(ctx: &Context, mut query: Query) -> Result<Response<Body>, Ap
 pub(super) fn inspect(ctx: &Context, name: &str, query: Query) -> Result<Response<Body>, ApiError> {
     query.finish()?;
     let details = ctx.images.inspect(name)?;
-    Ok(json(StatusCode::OK, &model::inspect(&details)))
+    let mut body = serde_json::to_value(model::inspect(&details))
+        .map_err(|e| ApiError::internal(format!("cannot render image {name}: {e}")))?;
+    // Up to API 1.44 Docker still shows the deprecated `ContainerConfig`
+    // (the configuration of the container an image was built in; empty for
+    // imported and loaded images), and docker-compose 1.29 reads its
+    // `Volumes` when it recreates a container.
+    body["ContainerConfig"] = serde_json::json!({});
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `DELETE /images/{name}` with `force` and `noprune` (there are no

@@ -217,6 +217,7 @@ async fn dispatch(
         Route::ContainerStart(id) => containers::start(ctx, &id, query).await,
         Route::ContainerStop(id) => containers::stop(ctx, &id, query).await,
         Route::ContainerRestart(id) => containers::restart(ctx, &id, query).await,
+        Route::ContainerRename(id) => containers::rename(ctx, &id, query).await,
         Route::ContainerKill(id) => containers::kill(ctx, &id, query).await,
         Route::ContainerWait(id) => containers::wait(ctx, &id, query),
         Route::ContainerLogs(id) => containers::logs(ctx, &id, query),

@@ -25,7 +25,9 @@ use crate::network::manager::{
     parse_port_key, ContainerFacts, CreateRequest, NetError, NetworkView,
 };
 use crate::network::predefined::Pseudo;
-use crate::network::record::{port_map, ContainerNetwork, EndpointRequest, Mode, NetworkRecord};
+use crate::network::record::{
+    port_map, ContainerNetwork, EndpointRequest, Link, Mode, NetworkRecord,
+};
 
 /// The only driver there is.
 const DRIVER: &str = "bridge";
@@ -376,13 +378,19 @@ pub(super) async fn connect(
                 .map_err(|_| ApiError::bad_request(format!("invalid IPv4 address {a:?}")))
         })
         .transpose()?;
+    let links = (config.links.iter().flatten())
+        .map(|text| Link::parse(text))
+        .collect::<Result<Vec<Link>, String>>()
+        .map_err(ApiError::bad_request)?;
     let endpoint = EndpointRequest {
         aliases: config.aliases.unwrap_or_default(),
         ipv4_address,
+        links,
     };
     let _operation = entry.operation.lock().await;
     let running = entry.snapshot().status() == Status::Running;
-    let facts = facts(&entry.record);
+    let name = entry.name();
+    let facts = facts(&entry.record, &name);
     ctx.networks
         .connect(&facts, running, reference, endpoint)
         .await
@@ -405,7 +413,8 @@ pub(super) async fn disconnect(
     let request: NetworkDisconnectRequest = parse_json(&body, &["Container", "Force"])?;
     let entry = super::containers::lookup_entry(ctx, &request.container)?;
     let _operation = entry.operation.lock().await;
-    let facts = facts(&entry.record);
+    let name = entry.name();
+    let facts = facts(&entry.record, &name);
     ctx.networks
         .disconnect(&facts, reference)
         .await
@@ -416,11 +425,15 @@ pub(super) async fn disconnect(
     Ok(empty(StatusCode::OK))
 }
 
-/// What the network manager needs of a container record.
-pub(crate) fn facts(record: &crate::container::record::ContainerRecord) -> ContainerFacts<'_> {
+/// What the network manager needs of a container record and its current
+/// name.
+pub(crate) fn facts<'a>(
+    record: &'a crate::container::record::ContainerRecord,
+    name: &'a str,
+) -> ContainerFacts<'a> {
     ContainerFacts {
         id: &record.id,
-        name: &record.name,
+        name,
         hostname: record.config.hostname.as_deref().unwrap_or(""),
         host_config: &record.host_config,
         exposed: record
@@ -481,6 +494,8 @@ pub(crate) fn endpoint_settings(
                 ..EndpointIpamConfig::default()
             }),
             aliases: Some(request.aliases.clone()),
+            links: (!request.links.is_empty())
+                .then(|| request.links.iter().map(ToString::to_string).collect()),
             network_id: Some(network_id.clone()),
             endpoint_id: Some(active.map(|e| e.endpoint_id.clone()).unwrap_or_default()),
             gateway: Some(active.map(|e| e.gateway.to_string()).unwrap_or_default()),

@@ -66,6 +66,7 @@ pub(crate) enum Route {
     ContainerRemove(String),
     ContainerAttach(String),
     ContainerRestart(String),
+    ContainerRename(String),
     ContainerPause(String),
     ContainerResize(String),
     ContainerUnpause(String),
@@ -159,6 +160,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "logs" => allow(&[M::GET], Route::ContainerLogs(id)),
                 "attach" => allow(&[M::POST], Route::ContainerAttach(id)),
                 "restart" => allow(&[M::POST], Route::ContainerRestart(id)),
+                "rename" => allow(&[M::POST], Route::ContainerRename(id)),
                 "pause" => allow(&[M::POST], Route::ContainerPause(id)),
                 "resize" => allow(&[M::POST], Route::ContainerResize(id)),
                 "unpause" => allow(&[M::POST], Route::ContainerUnpause(id)),
@@ -311,6 +313,10 @@ mod tests {
         assert_eq!(
             status(Method::GET, "/containers/web/start"),
             StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            ok(Method::POST, "/containers/abc/rename").1,
+            Route::ContainerRename("abc".into())
         );
         assert_eq!(
             ok(Method::POST, "/v1.41/containers/abc/pause").1,

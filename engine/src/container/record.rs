@@ -12,7 +12,8 @@ use super::run_state::{RunState, RunStatus};
 pub(crate) struct ContainerRecord {
     /// 64 hex digits.
     pub(crate) id: String,
-    /// The name, without Docker's leading `/`.
+    /// The name, without Docker's leading `/`, as stored: a rename rewrites
+    /// the file, and `Entry::name` is the current one in memory.
     pub(crate) name: String,
     /// RFC 3339 creation time.
     pub(crate) created: String,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::sys::signal::Signal;
@@ -25,9 +25,14 @@ use crate::runtime::CgroupMounts;
 use crate::state::{self, time, Layout};
 use crate::volume::{VolumeName, VolumeUsers};
 
-/// One container: its record (fixed after creation) and its run state.
+/// One container: its record (fixed after creation but for its name), its
+/// current name and its run state.
 pub(crate) struct Entry {
+    /// The record as created or loaded; its `name` may be out of date after
+    /// a rename: [`Entry::name`] is the current one.
     pub(crate) record: ContainerRecord,
+    /// The current name (a rename changes it while the container runs).
+    name: RwLock<String>,
     run: watch::Sender<Snapshot>,
     /// Serializes start, stop and removal of this container.
     pub(crate) operation: tokio::sync::Mutex<()>,
@@ -70,6 +75,11 @@ impl Snapshot {
 }
 
 impl Entry {
+    /// The container's name now, without Docker's leading `/`.
+    pub(crate) fn name(&self) -> String {
+        self.name.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The run state now.
     pub(crate) fn snapshot(&self) -> Snapshot {
         self.run.borrow().clone()
@@ -216,7 +226,7 @@ impl Containers {
             return Ok(entry.clone());
         }
         let name = reference.strip_prefix('/').unwrap_or(reference);
-        if let Some(entry) = entries.values().find(|e| e.record.name == name) {
+        if let Some(entry) = entries.values().find(|e| e.name() == name) {
             return Ok(entry.clone());
         }
         let mut prefixed = entries
@@ -233,7 +243,7 @@ impl Containers {
     pub(crate) fn id_of_name(&self, name: &str) -> Option<String> {
         self.lock()
             .values()
-            .find(|e| e.record.name == name)
+            .find(|e| e.name() == name)
             .map(|e| e.record.id.clone())
     }
 
@@ -245,7 +255,7 @@ impl Containers {
         launch: &LaunchSpec,
     ) -> Result<Arc<Entry>, InsertError> {
         let mut entries = self.lock();
-        if let Some(holder) = entries.values().find(|e| e.record.name == record.name) {
+        if let Some(holder) = entries.values().find(|e| e.name() == record.name) {
             return Err(InsertError::NameTaken {
                 name: record.name.clone(),
                 id: holder.record.id.clone(),
@@ -262,6 +272,26 @@ impl Containers {
         let entry = Arc::new(new_entry(record, Snapshot::default()));
         entries.insert(id, entry.clone());
         Ok(entry)
+    }
+
+    /// Renames a container, as Docker's rename: the new name must be free
+    /// (its holder's id in the error otherwise); the record on disk follows.
+    /// Returns the old name.
+    pub(crate) fn rename(&self, entry: &Entry, new_name: &str) -> Result<String, InsertError> {
+        let entries = self.lock();
+        let old = entry.name();
+        if let Some(holder) = entries.values().find(|e| e.name() == new_name) {
+            return Err(InsertError::NameTaken {
+                name: new_name.to_owned(),
+                id: holder.record.id.clone(),
+            });
+        }
+        let mut record = entry.record.clone();
+        record.name = new_name.to_owned();
+        state::write_json_replace(&self.layout.container_record(&record.id), &record)
+            .map_err(InsertError::Io)?;
+        *entry.name.write().unwrap_or_else(|p| p.into_inner()) = new_name.to_owned();
+        Ok(old)
     }
 
     /// Reads the run state the monitor recorded for `entry`.
@@ -337,6 +367,7 @@ pub(crate) enum InsertError {
 
 fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
     Entry {
+        name: RwLock::new(record.name.clone()),
         record,
         run: watch::channel(snapshot).0,
         operation: tokio::sync::Mutex::new(()),
@@ -453,6 +484,36 @@ mod tests {
         assert!(matches!(taken, Err(InsertError::NameTaken { .. })));
         let users = store.users(&VolumeName::parse("data").unwrap());
         assert_eq!(users.len(), 2);
+    }
+
+    #[test]
+    fn renames_keep_names_unique_and_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        let store = Containers::open(layout.clone(), None).unwrap();
+        let web = store
+            .insert(record("abc123", "web"), &LaunchSpec::default())
+            .unwrap();
+        store
+            .insert(record("abd456", "db"), &LaunchSpec::default())
+            .unwrap();
+        let taken = store.rename(&web, "db").unwrap_err();
+        assert!(
+            matches!(&taken, InsertError::NameTaken { name, id } if name == "db" && id == "abd456"),
+            "{taken}"
+        );
+        assert_eq!(store.rename(&web, "front").unwrap(), "web");
+        assert_eq!(web.name(), "front");
+        assert_eq!(store.get("/front").unwrap().record.id, "abc123");
+        assert!(matches!(store.get("web"), Err(LookupError::NotFound(_))));
+        assert_eq!(store.id_of_name("front").as_deref(), Some("abc123"));
+        // The old name is free again.
+        store
+            .insert(record("ffff", "web"), &LaunchSpec::default())
+            .unwrap();
+        drop(store);
+        let reopened = Containers::open(layout, None).unwrap();
+        assert_eq!(reopened.get("abc123").unwrap().name(), "front");
     }
 
     #[test]

@@ -222,8 +222,9 @@ impl Netlink {
     }
 
     /// Creates bridge `name` (or keeps it if it exists) with address
-    /// `gateway` (address and prefix length, e.g. `172.18.0.1/16`) and MTU
-    /// `mtu`, and sets it up.
+    /// `gateway` (address and prefix length, e.g. `172.18.0.1/16`), MTU
+    /// `mtu` and a hardware address of its own ([`bridge_mac`]), and sets
+    /// it up.
     pub async fn create_bridge(
         &self,
         name: &IfName,
@@ -233,7 +234,12 @@ impl Netlink {
         let created = self
             .handle
             .link()
-            .add(LinkBridge::new(name.as_str()).mtu(mtu).build())
+            .add(
+                LinkBridge::new(name.as_str())
+                    .mtu(mtu)
+                    .address(bridge_mac(name).to_vec())
+                    .build(),
+            )
             .execute()
             .await;
         match created {
@@ -496,6 +502,21 @@ async fn configure_inside(nl: &Netlink, spec: &EndpointSpec<'_>) -> Result<Strin
     Ok(mac)
 }
 
+/// The bridge's own hardware address, derived from its name (so the same
+/// network gets the same one again). Without one set, Linux gives a bridge
+/// the lowest address of its ports and changes it as veths come and go
+/// (`--scale`, recreations): every container's ARP entry for the gateway
+/// then points nowhere for seconds, and DNS and outbound traffic stall, so
+/// Docker sets one too. Locally administered, unicast.
+fn bridge_mac(name: &IfName) -> [u8; 6] {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_str().as_bytes());
+    let mut mac = [0u8; 6];
+    mac.copy_from_slice(&digest[..6]);
+    mac[0] = (mac[0] & 0xfe) | 0x02;
+    mac
+}
+
 /// Hardware address bytes as Docker shows them: lower-case hex pairs
 /// joined by colons.
 fn format_mac(bytes: &[u8]) -> String {
@@ -547,6 +568,16 @@ fn write_sysctl(path: &Path) -> Result<(), LinkError> {
 mod tests {
     use super::*;
     use rtnetlink::packet_route::link::LinkFlags;
+
+    #[test]
+    fn bridges_have_a_fixed_locally_administered_unicast_address() {
+        let a = IfName::new("stk-0123456789a").unwrap();
+        let b = IfName::new("stk-0123456789b").unwrap();
+        let mac = bridge_mac(&a);
+        assert_eq!(mac, bridge_mac(&a));
+        assert_ne!(mac, bridge_mac(&b));
+        assert_eq!(mac[0] & 0x03, 0x02, "{}", format_mac(&mac));
+    }
 
     #[test]
     fn the_pair_is_made_with_its_peer_in_the_container_under_its_final_name() {

@@ -577,6 +577,7 @@ mod tests {
             mac_address: String::new(),
             veth_host: String::new(),
             aliases: Vec::new(),
+            links: Vec::new(),
             endpoint_id: String::new(),
         }
     }

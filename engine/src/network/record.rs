@@ -57,6 +57,56 @@ pub(crate) struct EndpointRequest {
     pub(crate) aliases: Vec<String>,
     /// A fixed address (`ipv4_address`, `--ip`).
     pub(crate) ipv4_address: Option<Ipv4Addr>,
+    /// Links (`EndpointSettings.Links`, and `HostConfig.Links` on the
+    /// network of `NetworkMode`).
+    #[serde(default)]
+    pub(crate) links: Vec<Link>,
+}
+
+/// A link on a user-defined network, as Docker makes one there: `alias`
+/// resolves, for the linking container only, to the addresses the
+/// container named `target` has on the network when the name is asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Link {
+    pub(crate) target: String,
+    pub(crate) alias: String,
+}
+
+/// Docker's `NAME:ALIAS` form, as inspect shows an endpoint's links.
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.target, self.alias)
+    }
+}
+
+impl Link {
+    /// Reads Docker's forms: `name`, `name:alias`, and `/name:/linker/alias`
+    /// (how Docker shows links, which clients send back on recreation).
+    pub(crate) fn parse(text: &str) -> Result<Link, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let (target, alias) = match parts.as_slice() {
+            [name] => (*name, *name),
+            [name, alias] => match name.strip_prefix('/') {
+                Some(bare) => (bare, alias.rsplit('/').next().unwrap_or(alias)),
+                None => (*name, *alias),
+            },
+            _ => {
+                return Err(format!(
+                    "bad format for links: {text} (expected NAME or NAME:ALIAS)"
+                ))
+            }
+        };
+        if target.is_empty() || alias.is_empty() {
+            return Err(format!(
+                "bad format for links: {text:?} (expected NAME or NAME:ALIAS)"
+            ));
+        }
+        Ok(Link {
+            target: target.to_owned(),
+            alias: alias.to_owned(),
+        })
+    }
 }
 
 /// How a container is networked (`HostConfig.NetworkMode`).
@@ -98,6 +148,9 @@ pub(crate) struct ActiveEndpoint {
     pub(crate) veth_host: String,
     /// Every name the endpoint answers to on the network (DNS).
     pub(crate) aliases: Vec<String>,
+    /// Names only this container resolves on the network (its links).
+    #[serde(default)]
+    pub(crate) links: Vec<Link>,
     /// Docker's endpoint id (64 hex digits).
     pub(crate) endpoint_id: String,
 }
@@ -164,4 +217,35 @@ pub(crate) fn port_map(
             ));
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(target: &str, alias: &str) -> Link {
+        Link {
+            target: target.into(),
+            alias: alias.into(),
+        }
+    }
+
+    #[test]
+    fn links_read_dockers_three_forms() {
+        assert_eq!(Link::parse("db").unwrap(), link("db", "db"));
+        assert_eq!(
+            Link::parse("app_db_1:database").unwrap(),
+            link("app_db_1", "database")
+        );
+        assert_eq!(
+            Link::parse("/app_db_1:/app_web_1/database").unwrap(),
+            link("app_db_1", "database")
+        );
+        let shown = Link::parse("/app_db_1:/app_web_1/database").unwrap();
+        assert_eq!(shown.to_string(), "app_db_1:database");
+        assert_eq!(Link::parse(&shown.to_string()).unwrap(), shown);
+        for bad in ["", "a:b:c", ":x", "x:"] {
+            assert!(Link::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

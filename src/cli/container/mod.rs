@@ -6,8 +6,8 @@ use bollard::errors::Error as ApiError;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, KillContainerOptions, LogsOptions,
-    RemoveContainerOptions, RestartContainerOptions, StartContainerOptions, StopContainerOptions,
-    WaitContainerOptions,
+    RemoveContainerOptions, RenameContainerOptions, RestartContainerOptions, StartContainerOptions,
+    StopContainerOptions, WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -123,6 +123,8 @@ pub enum ContainerCommand {
     },
     /// Execute a command in a running container
     Exec(ops::ExecArgs),
+    /// Rename a container
+    Rename { container: String, new_name: String },
     /// Pause all processes within one or more containers
     Pause {
         #[arg(required = true)]
@@ -187,6 +189,12 @@ pub struct CreateArgs {
     /// Mount a tmpfs directory (PATH[:OPTIONS])
     #[arg(long)]
     tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s) (CONTAINER[:ro|:rw])
+    #[arg(long)]
+    volumes_from: Vec<String>,
+    /// Add link to another container (NAME[:ALIAS]; on a user-defined network)
+    #[arg(long = "link")]
+    links: Vec<String>,
     /// Memory limit (e.g. 64m, 1g)
     #[arg(short, long)]
     memory: Option<String>,
@@ -376,6 +384,21 @@ async fn execute(
             port::port(client, &container, port.as_deref()).await?;
         }
         ContainerCommand::Exec(args) => return ops::exec(client, args).await,
+        ContainerCommand::Rename {
+            container,
+            new_name,
+        } => {
+            if container.trim().is_empty() || new_name.trim().is_empty() {
+                bail!("Neither old nor new names may be empty");
+            }
+            let options = RenameContainerOptions {
+                name: new_name.trim().to_owned(),
+            };
+            if let Err(e) = client.rename_container(container.trim(), options).await {
+                eprintln!("Error response from daemon: {}", api_message(&e));
+                failed = true;
+            }
+        }
         ContainerCommand::Pause { containers } => {
             for c in &containers {
                 each(client.pause_container(c).await, c);
@@ -475,6 +498,8 @@ async fn create(
         host_config: Some(HostConfig {
             binds: (!args.volumes.is_empty()).then(|| args.volumes.clone()),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+            volumes_from: (!args.volumes_from.is_empty()).then(|| args.volumes_from.clone()),
+            links: (!args.links.is_empty()).then(|| args.links.clone()),
             memory,
             nano_cpus: args.cpus.map(|c| (c * 1e9) as i64),
             pids_limit: args.pids_limit,

@@ -142,7 +142,7 @@ pub(crate) fn attach(
                         EventMessageTypeEnum::CONTAINER,
                         "detach",
                         &entry2.record.id,
-                        event_attributes(&entry2.record),
+                        event_attributes(&entry2),
                     );
                     break;
                 }

@@ -18,6 +18,7 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::event_attributes;
+use super::volumes_from::VolumesFrom;
 use crate::container::init;
 use crate::container::launch::{LaunchMount, LaunchMountKind, LaunchSpec};
 use crate::container::log_options::LogOptions;
@@ -67,6 +68,9 @@ const SUPPORTED_HOST: &[&str] = &[
     "CapDrop",
     "Privileged",
     "NetworkMode",
+    // Links become names the container resolves on its user-defined network.
+    "Links",
+    "VolumesFrom",
     "PortBindings",
     "PublishAllPorts",
     "Dns",
@@ -251,7 +255,7 @@ pub(crate) fn create(
         EventMessageTypeEnum::CONTAINER,
         "create",
         &id,
-        event_attributes(&entry.record),
+        event_attributes(&entry),
     );
     Ok(reply::json(
         StatusCode::CREATED,
@@ -499,6 +503,22 @@ fn mounts(
             name: None,
         });
     }
+    // Volumes of other containers come after the container's own mounts
+    // (which win at a shared target) and before the image's declared
+    // volumes (which they then provide).
+    let mut shared = Vec::new();
+    for text in host.volumes_from.iter().flatten() {
+        let entry = VolumesFrom::parse(text).map_err(ApiError::bad_request)?;
+        let source = super::lookup(ctx, entry.container).map_err(|e| ApiError {
+            status: e.status,
+            message: format!("HostConfig.VolumesFrom: {}", e.message),
+        })?;
+        let taken: Vec<String> = out.iter().map(|m| m.target.clone()).collect();
+        for mount in entry.mounts(&source.record.mounts, &taken) {
+            shared.extend(mount.name.clone());
+            out.push(mount);
+        }
+    }
     for target in declared {
         if out.iter().any(|m| m.target == *target) {
             continue;
@@ -520,6 +540,8 @@ fn mounts(
             name,
         });
     }
+    // Shared volumes are in use by this container too (never removed with it).
+    named.extend(shared);
     Ok(out)
 }
 

@@ -86,7 +86,7 @@ pub(crate) fn create(
         EventMessageTypeEnum::CONTAINER,
         &format!("exec_create: {command}"),
         id,
-        event_attributes(&entry.record),
+        event_attributes(&entry),
     );
     // Docker's spelling (the model's serializes as `id`).
     Ok(reply::json(
@@ -299,14 +299,14 @@ impl Finish {
             EventMessageTypeEnum::CONTAINER,
             &format!("exec_start: {}", request.args.join(" ")),
             &self.entry.record.id,
-            event_attributes(&self.entry.record),
+            event_attributes(&self.entry),
         );
         Ok((started, master))
     }
 
     /// The client typed the detach keys: the process goes on without it.
     fn detached(&self) {
-        let mut attributes = event_attributes(&self.entry.record);
+        let mut attributes = event_attributes(&self.entry);
         attributes.insert("execID".into(), self.exec.id.clone());
         self.ctx.events.publish(
             EventMessageTypeEnum::CONTAINER,
@@ -322,7 +322,7 @@ impl Finish {
             s.exit_code = Some(code);
         });
         *self.exec.master.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let mut attributes = event_attributes(&self.entry.record);
+        let mut attributes = event_attributes(&self.entry);
         attributes.insert("execID".into(), self.exec.id.clone());
         attributes.insert("exitCode".into(), code.to_string());
         self.ctx.events.publish(

@@ -147,7 +147,7 @@ async fn check(
                 EventMessageTypeEnum::CONTAINER,
                 &format!("health_status: {}", status.as_str()),
                 &entry.record.id,
-                event_attributes(&entry.record),
+                event_attributes(&entry),
             );
         }
     }

@@ -113,7 +113,7 @@ pub(crate) fn inspect(
         ),
         network_settings: Some(network_settings),
         log_path: Some(layout.container_log(&record.id).display().to_string()),
-        name: Some(format!("/{}", record.name)),
+        name: Some(format!("/{}", entry.name())),
         restart_count: Some(i64::from(snapshot.supervision.restart_count)),
         driver: Some("overlay2".into()),
         platform: Some("linux".into()),
@@ -185,7 +185,9 @@ fn matches(filters: &Filters, entry: &Arc<Entry>, snapshot: &Snapshot) -> bool {
         !filters.contains(key) || filters.values(key).iter().any(|v| test(v))
     };
     any("id", &|v| record.id.starts_with(v))
-        && any("name", &|v| record.name.contains(v.trim_start_matches('/')))
+        && any("name", &|v| {
+            entry.name().contains(v.trim_start_matches('/'))
+        })
         && any("status", &|v| v == status_word(snapshot))
         && any("health", &|v| v == health_word(entry, snapshot))
         && filters.labels_match("label", &labels)
@@ -243,7 +245,7 @@ fn summary(ctx: &Context, entry: &Entry, snapshot: &Snapshot, now: i64) -> Conta
     };
     ContainerSummary {
         id: Some(record.id.clone()),
-        names: Some(vec![format!("/{}", record.name)]),
+        names: Some(vec![format!("/{}", entry.name())]),
         image: Some(record.image.clone()),
         image_id: Some(record.image_id.clone()),
         command: Some(command.join(" ")),

@@ -96,8 +96,9 @@ pub(super) async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Resul
         }),
         _ => None,
     };
+    let name = entry.name();
     ctx.networks
-        .prepare(&networks::facts(&entry.record), peer)
+        .prepare(&networks::facts(&entry.record, &name), peer)
         .await
         .map_err(networks::net_error)?;
     let started = run_monitor(ctx, entry).await;
@@ -184,7 +185,7 @@ async fn run_monitor(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiEr
         EventMessageTypeEnum::CONTAINER,
         "start",
         &id,
-        event_attributes(&entry.record),
+        event_attributes(entry),
     );
     tokio::spawn(watch_exit(ctx.clone(), entry.clone(), pidfd));
     Ok(())
@@ -255,14 +256,14 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
             return;
         }
     };
-    let mut attributes = event_attributes(&entry.record);
+    let mut attributes = event_attributes(&entry);
     attributes.insert("exitCode".into(), run.exit_code.unwrap_or(0).to_string());
     if run.oom_killed {
         ctx.events.publish(
             EventMessageTypeEnum::CONTAINER,
             "oom",
             &entry.record.id,
-            event_attributes(&entry.record),
+            event_attributes(&entry),
         );
     }
     let restart = restart_policy::after_exit(&entry, &run);
@@ -381,7 +382,7 @@ pub(crate) async fn restart(
         EventMessageTypeEnum::CONTAINER,
         "restart",
         &entry.record.id,
-        event_attributes(&entry.record),
+        event_attributes(&entry),
     );
     Ok(reply::empty(StatusCode::NO_CONTENT))
 }
@@ -431,13 +432,13 @@ async fn stop_entry(
         EventMessageTypeEnum::CONTAINER,
         "stop",
         id,
-        event_attributes(&entry.record),
+        event_attributes(entry),
     );
     Ok(())
 }
 
 fn signal_attributes(entry: &Entry, signal: Signal) -> std::collections::HashMap<String, String> {
-    let mut attributes = event_attributes(&entry.record);
+    let mut attributes = event_attributes(entry);
     attributes.insert("signal".into(), (signal as i32).to_string());
     attributes
 }
@@ -543,7 +544,7 @@ pub(crate) async fn remove(
     if entry.snapshot().restarting && !force {
         return Err(ApiError::conflict(format!(
             "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
-            entry.record.name
+            entry.name()
         )));
     }
     if force {
@@ -556,7 +557,7 @@ pub(crate) async fn remove(
         if !force {
             return Err(ApiError::conflict(format!(
                 "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
-                entry.record.name
+                entry.name()
             )));
         }
         signal(&entry, Signal::SIGKILL)?;
@@ -602,7 +603,7 @@ async fn remove_entry(
         EventMessageTypeEnum::CONTAINER,
         "destroy",
         &entry.record.id,
-        event_attributes(&entry.record),
+        event_attributes(entry),
     );
     Ok(())
 }

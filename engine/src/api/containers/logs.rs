@@ -134,7 +134,7 @@ pub(crate) fn logs(
     if driver.and_then(|c| c.typ.as_deref()) == Some("none") {
         return Err(ApiError::not_implemented(format!(
             "container {} logs to the none driver, which keeps nothing to read: create it with the json-file driver to read its logs",
-            entry.record.name.trim_start_matches('/')
+            entry.name()
         )));
     }
     selection.raw = entry.record.config.tty == Some(true);

@@ -1,8 +1,9 @@
 //! The container endpoints: `create`, lifecycle (`start`, `stop`, `kill`,
 //! `wait`, `DELETE`, and the watch over running monitors), `inspect` and
-//! `list`, `logs`, `attach` (with `attach_keys`), `exec` (with `exec_run`, the
-//! helper process), `pause`/`unpause`, `top`, `stats`, and the daemon's
-//! supervision: `healthcheck` and `restart_policy`.
+//! `list`, `logs`, `attach` (with `attach_keys`), `exec` (with `exec_run`,
+//! the helper process), `pause`/`unpause`, `rename`, `top`, `stats`, and the
+//! daemon's supervision: `healthcheck` and `restart_policy`; `volumes_from`
+//! for `create`.
 
 mod attach;
 mod attach_keys;
@@ -15,10 +16,12 @@ mod lifecycle;
 mod log_cursor;
 mod logs;
 mod pause;
+mod rename;
 mod restart_policy;
 mod stats;
 mod stdin;
 mod top;
+mod volumes_from;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -35,12 +38,12 @@ pub(crate) use inspect::{inspect, list};
 pub(crate) use lifecycle::{kill, remove, restart, start, stop, wait, watch_running};
 pub(crate) use logs::logs;
 pub(crate) use pause::set_paused;
+pub(crate) use rename::rename;
 pub(crate) use stats::stats;
 pub(crate) use top::top;
 
 use super::error::ApiError;
 use super::Context;
-use crate::container::record::ContainerRecord;
 use crate::container::{Entry, LookupError};
 
 /// Images in use: those any container, running or not, was created from.
@@ -80,9 +83,10 @@ fn parse_signal(text: &str) -> Result<Signal, ApiError> {
 }
 
 /// The attributes of a container's events: its name, image and labels.
-fn event_attributes(record: &ContainerRecord) -> HashMap<String, String> {
+fn event_attributes(entry: &Entry) -> HashMap<String, String> {
+    let record = &entry.record;
     let mut attributes = record.config.labels.clone().unwrap_or_default();
-    attributes.insert("name".into(), record.name.clone());
+    attributes.insert("name".into(), entry.name());
     attributes.insert("image".into(), record.image.clone());
     attributes
 }

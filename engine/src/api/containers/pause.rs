@@ -46,7 +46,7 @@ pub(crate) async fn set_paused(
         EventMessageTypeEnum::CONTAINER,
         if paused { "pause" } else { "unpause" },
         &id,
-        event_attributes(&entry.record),
+        event_attributes(&entry),
     );
     Ok(reply::empty(StatusCode::NO_CONTENT))
 }

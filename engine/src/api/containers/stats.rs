@@ -113,7 +113,7 @@ fn render(
     previous: Option<&(String, ContainerCpuStats)>,
 ) -> Value {
     stats.id = Some(entry.record.id.clone());
-    stats.name = Some(format!("/{}", entry.record.name));
+    stats.name = Some(format!("/{}", entry.name()));
     stats.os_type = Some("linux".into());
     stats.precpu_stats = Some(previous.map(|p| p.1.clone()).unwrap_or_default());
     stats.storage_stats = Some(ContainerStorageStats::default());

@@ -26,7 +26,7 @@ pub(super) fn model(ctx: &Context, pseudo: Pseudo) -> NetworkInspect {
         .filter(|e| ctx.networks.endpoints(&e.record.id).mode == mode)
         .map(|e| {
             let endpoint = EndpointResource {
-                name: Some(e.record.name.clone()),
+                name: Some(e.name()),
                 endpoint_id: Some(pseudo.endpoint_id(&ctx.engine_id, &e.record.id)),
                 mac_address: Some(String::new()),
                 ipv4_address: Some(String::new()),

@@ -15,7 +15,8 @@ use crate::network::link::{self, EndpointSpec, Netns};
 use crate::network::names::{IfName, VethNames};
 use crate::network::netns;
 use crate::network::record::{
-    ActiveEndpoint, ContainerNetwork, EndpointRequest, Endpoints, Mode, Namespace, NetworkRecord,
+    ActiveEndpoint, ContainerNetwork, EndpointRequest, Endpoints, Link, Mode, Namespace,
+    NetworkRecord,
 };
 use crate::state;
 
@@ -63,7 +64,13 @@ impl Networks {
             }
             _ => Mode::Bridge,
         };
+        let host_links = parse_links(host.links.as_deref())?;
         if mode != Mode::Bridge {
+            if !host_links.is_empty() {
+                return Err(NetError::Invalid(format!(
+                    "conflicting options: network mode {mode_text:?} cannot be used with links (links need a user-defined network)"
+                )));
+            }
             if configs.keys().any(|k| k != mode_text) {
                 return Err(NetError::Invalid(format!(
                     "a container with network mode {mode_text:?} cannot be attached to other networks"
@@ -100,9 +107,15 @@ impl Networks {
                     })
                 })
                 .transpose()?;
+            let mut links = parse_links(config.links.as_deref())?;
+            // Docker applies HostConfig.Links to the network of NetworkMode.
+            if name == first {
+                links.splice(0..0, host_links.iter().cloned());
+            }
             let request = EndpointRequest {
                 aliases: config.aliases.unwrap_or_default(),
                 ipv4_address,
+                links,
             };
             check_scoped(record, &request)?;
             if let Some(address) = ipv4_address {
@@ -606,7 +619,19 @@ pub(super) fn check_scoped(
             "network-scoped aliases and fixed addresses are supported only on user-defined networks (create one with `stack network create`)".to_owned(),
         ));
     }
+    if record.default && !request.links.is_empty() {
+        return Err(NetError::Invalid(
+            "links on the default bridge network (Docker's legacy links, with /etc/hosts entries and environment variables) are not supported: attach the containers to a user-defined network, where a link is a name the linking container resolves".to_owned(),
+        ));
+    }
     Ok(())
+}
+
+/// The links of a request, in Docker's `NAME[:ALIAS]` forms.
+fn parse_links(texts: Option<&[String]>) -> Result<Vec<Link>, NetError> {
+    (texts.into_iter().flatten())
+        .map(|text| Link::parse(text).map_err(NetError::Invalid))
+        .collect()
 }
 
 /// Whether `network`'s namespace lives on after its container: another
@@ -649,6 +674,7 @@ pub(super) fn new_endpoint(
             .as_str()
             .to_owned(),
         aliases,
+        links: request.links.clone(),
         endpoint_id,
     }
 }
@@ -717,13 +743,16 @@ mod tests {
             host_config: &host,
             exposed: Vec::new(),
         };
+        let link = Link::parse("shop-db-1:database").unwrap();
         let request = EndpointRequest {
             aliases: vec!["web".into()],
             ipv4_address: None,
+            links: vec![link.clone()],
         };
         let address = "10.9.0.2".parse().unwrap();
         let user = new_endpoint(&c, &record(false), 1, address, &request, "e".into());
         assert_eq!(user.aliases, ["shop-web-1", "web"]);
+        assert_eq!(user.links, [link]);
         assert_eq!(user.ifname, "eth1");
         assert_eq!(
             (user.prefix_len, user.gateway.to_string()),
@@ -735,16 +764,20 @@ mod tests {
     }
 
     #[test]
-    fn aliases_and_fixed_addresses_are_refused_on_the_default_network() {
+    fn aliases_links_and_fixed_addresses_are_refused_on_the_default_network() {
         let alias = EndpointRequest {
             aliases: vec!["db".into()],
-            ipv4_address: None,
+            ..EndpointRequest::default()
         };
         let fixed = EndpointRequest {
-            aliases: Vec::new(),
             ipv4_address: Some("10.9.0.9".parse().unwrap()),
+            ..EndpointRequest::default()
         };
-        for request in [&alias, &fixed] {
+        let linked = EndpointRequest {
+            links: vec![Link::parse("db").unwrap()],
+            ..EndpointRequest::default()
+        };
+        for request in [&alias, &fixed, &linked] {
             assert!(check_scoped(&record(true), request).is_err());
             assert!(check_scoped(&record(false), request).is_ok());
         }

@@ -161,6 +161,29 @@ impl Networks {
         Ok(())
     }
 
+    /// Follows a container's rename: while it runs, its endpoints on
+    /// user-defined networks answer to the new name instead of the old one,
+    /// now and after a daemon restart (`network.json`, written first: on
+    /// failure nothing changed). The file is written under the state lock
+    /// so that an exit's release cannot come in between and leave it behind.
+    pub(crate) fn rename(&self, id: &str, old: &str, new: &str) -> Result<(), NetError> {
+        {
+            let mut state = self.lock();
+            let Some(active) = state.active.get_mut(id) else {
+                return Ok(());
+            };
+            let mut network = active.network.clone();
+            for endpoint in &mut network.endpoints {
+                rename_alias(&mut endpoint.aliases, old, new);
+            }
+            self.write_network(id, &network)?;
+            active.name = new.to_owned();
+            active.network = network;
+        }
+        self.refresh_dns();
+        Ok(())
+    }
+
     /// After connect or disconnect of a running container: its file, the
     /// rules (its ports may lead elsewhere now) and the records.
     async fn after_change(&self, id: &str) -> Result<(), NetError> {
@@ -173,5 +196,40 @@ impl Networks {
         }
         self.refresh_dns();
         Ok(())
+    }
+}
+
+/// The aliases of an endpoint after its container was renamed from `old` to
+/// `new`: the old name gives way to the new one, in its place; aliases the
+/// request gave stay. Endpoints without the name (on the default network)
+/// get none.
+fn rename_alias(aliases: &mut Vec<String>, old: &str, new: &str) {
+    let Some(position) = aliases.iter().position(|a| a == old) else {
+        return;
+    };
+    aliases[position] = new.to_owned();
+    let mut seen = Vec::new();
+    aliases.retain(|a| {
+        let first = !seen.contains(a);
+        seen.push(a.clone());
+        first
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rename_alias;
+
+    #[test]
+    fn a_rename_replaces_the_old_name_in_place() {
+        let mut aliases = vec!["shop-web-1".to_owned(), "web".to_owned()];
+        rename_alias(&mut aliases, "shop-web-1", "abc_shop-web-1");
+        assert_eq!(aliases, ["abc_shop-web-1", "web"]);
+        // A new name that was an alias already appears once.
+        rename_alias(&mut aliases, "abc_shop-web-1", "web");
+        assert_eq!(aliases, ["web"]);
+        let mut default_network = Vec::new();
+        rename_alias(&mut default_network, "gone", "new");
+        assert!(default_network.is_empty());
     }
 }

@@ -129,6 +129,13 @@ impl Dns {
                         record = record.alias(alias);
                     }
                 }
+                for link in &endpoint.links {
+                    if let (Ok(alias), Ok(target)) =
+                        (DnsName::parse(&link.alias), DnsName::parse(&link.target))
+                    {
+                        record = record.link(alias, target);
+                    }
+                }
                 if !own_upstreams.is_empty() {
                     record = record.upstreams(own_upstreams.clone());
                 }
