@@ -13,19 +13,20 @@
 //! it).
 
 mod common;
+mod docker_compose;
 // The network tests' harness; this test uses a part of it.
 #[allow(dead_code)]
 mod network_harness;
 
-use common::{mounts_under, processes_naming, stderr, stdout};
+use common::{mounts_under, processes_naming};
+use docker_compose::{compose, compose_ok, COMPOSE};
 use network_harness::{eventually, free_port, http_get, net_test, run_text, NetTest};
 use stack_engine::network::names::{BridgeName, VethNames};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const COMPOSE: &str = "/usr/bin/docker-compose";
 const PROJECT: &str = "ctest";
 
 /// The compose file: `web` serves the image's /www (the harness writes
@@ -68,36 +69,6 @@ networks:
     )
 }
 
-/// `docker-compose -p ctest ARGS` in `dir` against the test's engine.
-fn compose(t: &NetTest, dir: &Path, args: &[&str]) -> Output {
-    let host = format!("unix://{}", t.engine.socket().display());
-    Command::new(COMPOSE)
-        .arg("-p")
-        .arg(PROJECT)
-        .args(args)
-        .current_dir(dir)
-        .env("DOCKER_HOST", host)
-        .env_remove("DOCKER_CONTEXT")
-        .env_remove("DOCKER_TLS_VERIFY")
-        .env_remove("COMPOSE_FILE")
-        .env_remove("COMPOSE_PROJECT_NAME")
-        .output()
-        .expect("run docker-compose")
-}
-
-/// `compose`, which must succeed; its stdout.
-fn compose_ok(t: &NetTest, dir: &Path, args: &[&str]) -> String {
-    let out = compose(t, dir, args);
-    assert!(
-        out.status.success(),
-        "docker-compose {args:?}: exit {:?}\n{}{}",
-        out.status.code(),
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
 /// Names the engine lists with `stack KIND ls --format {{.Name}}` (or `-q`).
 fn listed(t: &NetTest, args: &[&str]) -> Vec<String> {
     t.ok(args).split_whitespace().map(str::to_owned).collect()
@@ -125,9 +96,9 @@ fn docker_compose_runs_a_two_service_stack() {
         .to_owned();
     t.networks.borrow_mut().push(network_id.clone());
     // Starts the stopped containers again.
-    compose_ok(&t, &dir, &["up", "-d"]);
+    compose_ok(&t, PROJECT, &dir, &["up", "-d"]);
 
-    let ps = compose_ok(&t, &dir, &["ps"]);
+    let ps = compose_ok(&t, PROJECT, &dir, &["ps"]);
     for container in ["ctest_web_1", "ctest_client_1"] {
         let line = ps
             .lines()
@@ -145,10 +116,15 @@ fn docker_compose_runs_a_two_service_stack() {
             "the client's logs do not show the page fetched by name:\n{logs}"
         );
         std::thread::sleep(Duration::from_millis(200));
-        logs = compose_ok(&t, &dir, &["logs", "--no-color", "client"]);
+        logs = compose_ok(&t, PROJECT, &dir, &["logs", "--no-color", "client"]);
     }
 
-    let hostname = compose_ok(&t, &dir, &["exec", "-T", "web", "cat", "/etc/hostname"]);
+    let hostname = compose_ok(
+        &t,
+        PROJECT,
+        &dir,
+        &["exec", "-T", "web", "cat", "/etc/hostname"],
+    );
     let inspect: serde_json::Value =
         serde_json::from_str(&t.ok(&["container", "inspect", "ctest_web_1"])).unwrap();
     let web_id = inspect[0]["Id"].as_str().unwrap_or_default().to_owned();
@@ -156,7 +132,12 @@ fn docker_compose_runs_a_two_service_stack() {
         !hostname.trim().is_empty() && web_id.starts_with(hostname.trim()),
         "exec printed {hostname:?}, web is {web_id}"
     );
-    let failed = compose(&t, &dir, &["exec", "-T", "web", "sh", "-c", "exit 3"]);
+    let failed = compose(
+        &t,
+        PROJECT,
+        &dir,
+        &["exec", "-T", "web", "sh", "-c", "exit 3"],
+    );
     assert_eq!(failed.status.code(), Some(3), "exec's exit code");
 
     eventually("the published port answers on 127.0.0.1", || {
@@ -180,7 +161,7 @@ fn docker_compose_runs_a_two_service_stack() {
         );
     }
 
-    compose_ok(&t, &dir, &["down", "-v"]);
+    compose_ok(&t, PROJECT, &dir, &["down", "-v"]);
     assert_eq!(
         listed(&t, &["container", "ls", "-a", "-q"]),
         Vec::<String>::new(),
@@ -246,7 +227,7 @@ fn foreground_up_stops_on_ctrl_c(t: &NetTest, dir: &Path) {
     }
     let output = read();
     assert!(!output.contains("Traceback"), "{output}");
-    let ps = compose_ok(t, dir, &["ps"]);
+    let ps = compose_ok(t, PROJECT, dir, &["ps"]);
     assert!(
         ps.lines().filter(|l| l.starts_with("ctest_")).count() == 2 && !ps.contains(" Up "),
         "not every container stopped after Ctrl-C:\n{ps}\n{output}"

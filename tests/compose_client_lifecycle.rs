@@ -16,18 +16,18 @@
 //! it).
 
 mod common;
+mod docker_compose;
 // The network tests' harness; this test uses a part of it.
 #[allow(dead_code)]
 mod network_harness;
 
 use common::{stderr, stdout};
+use docker_compose::{compose, compose_ok, compose_succeeds, COMPOSE};
 use network_harness::{eventually, free_port, http_get, net_test, NetTest};
 use stack_engine::network::names::BridgeName;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::{Command, Output};
 
-const COMPOSE: &str = "/usr/bin/docker-compose";
 const PROJECT: &str = "clife";
 
 /// `web` (httpd, published on `port` of 127.0.0.1, a named volume, the
@@ -73,43 +73,6 @@ networks:
     )
 }
 
-/// `docker-compose -p clife ARGS` in `dir` against the test's engine.
-fn compose(t: &NetTest, dir: &Path, args: &[&str]) -> Output {
-    Command::new(COMPOSE)
-        .args(["-p", PROJECT, "--ansi", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "DOCKER_HOST",
-            format!("unix://{}", t.engine.socket().display()),
-        )
-        .env_remove("DOCKER_CONTEXT")
-        .env_remove("DOCKER_TLS_VERIFY")
-        .env_remove("COMPOSE_FILE")
-        .env_remove("COMPOSE_PROJECT_NAME")
-        .output()
-        .expect("run docker-compose")
-}
-
-/// `compose`, which must succeed; its stdout.
-fn compose_ok(t: &NetTest, dir: &Path, args: &[&str]) -> String {
-    stdout(&compose_succeeds(t, dir, args))
-}
-
-/// `compose`, which must succeed; its output (docker-compose writes its
-/// progress to stderr).
-fn compose_succeeds(t: &NetTest, dir: &Path, args: &[&str]) -> Output {
-    let out = compose(t, dir, args);
-    assert!(
-        out.status.success(),
-        "docker-compose {args:?}: exit {:?}\n{}{}",
-        out.status.code(),
-        stdout(&out),
-        stderr(&out)
-    );
-    out
-}
-
 /// The inspect document of one container.
 fn inspect(t: &NetTest, container: &str) -> serde_json::Value {
     let json: serde_json::Value =
@@ -142,7 +105,7 @@ fn all_names(t: &NetTest) -> Vec<String> {
 /// What busybox nslookup inside `service`'s container says of `name`: the
 /// addresses (without the server's own) and its whole output.
 fn lookup(t: &NetTest, dir: &Path, service: &str, name: &str) -> (Vec<String>, String) {
-    let out = compose(t, dir, &["exec", "-T", service, "nslookup", name]);
+    let out = compose(t, PROJECT, dir, &["exec", "-T", service, "nslookup", name]);
     let text = format!("{}{}", stdout(&out), stderr(&out));
     let mut addresses: Vec<String> = text
         .split("\n\n")
@@ -193,7 +156,7 @@ fn address(t: &NetTest, container: &str) -> String {
 
 /// The line of `ps` for `container`.
 fn ps_line(t: &NetTest, dir: &Path, container: &str) -> String {
-    let ps = compose_ok(t, dir, &["ps"]);
+    let ps = compose_ok(t, PROJECT, dir, &["ps"]);
     ps.lines()
         .find(|l| l.starts_with(&format!("{container} ")))
         .unwrap_or_else(|| panic!("{container} missing in ps:\n{ps}"))
@@ -213,7 +176,7 @@ fn docker_compose_recreates_runs_scales_and_renames() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     std::fs::write(dir.join("docker-compose.yml"), compose_file(port, "one")).unwrap();
-    compose_ok(&t, &dir, &["up", "-d"]);
+    compose_ok(&t, PROJECT, &dir, &["up", "-d"]);
     let network_id = t
         .ok(&["network", "inspect", "--format", "{{.Id}}", "clife_default"])
         .trim()
@@ -227,7 +190,7 @@ fn docker_compose_recreates_runs_scales_and_renames() {
     rename_through_the_cli(&t, &dir);
     lifecycle_commands(&t, &dir, port);
 
-    compose_ok(&t, &dir, &["down", "-v"]);
+    compose_ok(&t, PROJECT, &dir, &["down", "-v"]);
     assert_eq!(
         all_ids(&t),
         Vec::<String>::new(),
@@ -272,6 +235,7 @@ fn links_are_names_of_the_linking_container(t: &NetTest, dir: &Path) {
 fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
     compose_ok(
         t,
+        PROJECT,
         dir,
         &["exec", "-T", "web", "sh", "-c", "echo kept > /data/marker"],
     );
@@ -281,7 +245,7 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
         .unwrap()
         .to_owned();
     std::fs::write(dir.join("docker-compose.yml"), compose_file(port, "two")).unwrap();
-    let output = stderr(&compose_succeeds(t, dir, &["up", "-d"]));
+    let output = stderr(&compose_succeeds(t, PROJECT, dir, &["up", "-d"]));
     assert!(output.contains("Recreating clife_web_1"), "{output}");
 
     let ids = all_ids(t);
@@ -297,6 +261,7 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
     assert_eq!(web["State"]["Running"], true, "{web}");
     let seen = compose_ok(
         t,
+        PROJECT,
         dir,
         &[
             "exec",
@@ -318,9 +283,19 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
     });
     // The link names the new web.
     assert_resolves(t, dir, "client", "webby", vec![address(t, "clife_web_1")]);
-    let read = compose_ok(t, dir, &["run", "--rm", "reader", "cat", "/data/marker"]);
+    let read = compose_ok(
+        t,
+        PROJECT,
+        dir,
+        &["run", "--rm", "reader", "cat", "/data/marker"],
+    );
     assert_eq!(read.trim(), "kept", "volumes_from shares web's volume");
-    let write = compose(t, dir, &["run", "--rm", "reader", "touch", "/data/other"]);
+    let write = compose(
+        t,
+        PROJECT,
+        dir,
+        &["run", "--rm", "reader", "touch", "/data/other"],
+    );
     assert!(
         !write.status.success(),
         "volumes_from web:ro is writable: {}",
@@ -347,6 +322,7 @@ fn recreate_after_a_change(t: &NetTest, dir: &Path, port: u16) {
 fn one_off_containers(t: &NetTest, dir: &Path) {
     let output = compose_ok(
         t,
+        PROJECT,
         dir,
         &[
             "run",
@@ -368,7 +344,7 @@ fn one_off_containers(t: &NetTest, dir: &Path) {
         "run --rm left its container: {names:?}"
     );
 
-    let name = compose_ok(t, dir, &["run", "-d", "worker", "sleep", "300"]);
+    let name = compose_ok(t, PROJECT, dir, &["run", "-d", "worker", "sleep", "300"]);
     let name = name
         .lines()
         .find(|l| l.starts_with("clife_worker_run"))
@@ -394,11 +370,11 @@ fn scale_up_and_back(t: &NetTest, dir: &Path) {
         .join(bridge.as_str())
         .join("address");
     let mac = std::fs::read_to_string(&mac_path).unwrap();
-    compose_ok(t, dir, &["up", "-d", "--scale", "worker=2"]);
+    compose_ok(t, PROJECT, dir, &["up", "-d", "--scale", "worker=2"]);
     assert!(ps_line(t, dir, "clife_worker_2").contains(" Up"));
     let both = vec![address(t, "clife_worker_1"), address(t, "clife_worker_2")];
     assert_resolves(t, dir, "client", "worker", both);
-    compose_ok(t, dir, &["up", "-d", "--scale", "worker=1"]);
+    compose_ok(t, PROJECT, dir, &["up", "-d", "--scale", "worker=1"]);
     let names = all_names(t);
     assert!(
         !names.iter().any(|n| n == "clife_worker_2"),
@@ -449,14 +425,14 @@ fn rename_through_the_cli(t: &NetTest, dir: &Path) {
 
 /// The remaining per-container commands, as `docker-compose` drives them.
 fn lifecycle_commands(t: &NetTest, dir: &Path, port: u16) {
-    let port_line = compose_ok(t, dir, &["port", "web", "80"]);
+    let port_line = compose_ok(t, PROJECT, dir, &["port", "web", "80"]);
     assert_eq!(port_line.trim(), format!("127.0.0.1:{port}"));
-    let top = compose_ok(t, dir, &["top", "web"]);
+    let top = compose_ok(t, PROJECT, dir, &["top", "web"]);
     assert!(top.contains("httpd -f -p 80"), "{top}");
 
-    compose_ok(t, dir, &["pause", "worker"]);
+    compose_ok(t, PROJECT, dir, &["pause", "worker"]);
     assert!(ps_line(t, dir, "clife_worker_1").contains("Paused"));
-    compose_ok(t, dir, &["unpause", "worker"]);
+    compose_ok(t, PROJECT, dir, &["unpause", "worker"]);
     assert!(ps_line(t, dir, "clife_worker_1").contains(" Up"));
 
     let started = |c: &str| {
@@ -466,15 +442,15 @@ fn lifecycle_commands(t: &NetTest, dir: &Path, port: u16) {
             .to_owned()
     };
     let before = started("clife_worker_1");
-    compose_ok(t, dir, &["restart", "worker"]);
+    compose_ok(t, PROJECT, dir, &["restart", "worker"]);
     assert_ne!(started("clife_worker_1"), before, "restart did not restart");
-    compose_ok(t, dir, &["stop", "worker"]);
+    compose_ok(t, PROJECT, dir, &["stop", "worker"]);
     assert!(ps_line(t, dir, "clife_worker_1").contains("Exit 0"));
-    compose_ok(t, dir, &["start", "worker"]);
+    compose_ok(t, PROJECT, dir, &["start", "worker"]);
     assert!(ps_line(t, dir, "clife_worker_1").contains(" Up"));
-    compose_ok(t, dir, &["kill", "worker"]);
+    compose_ok(t, PROJECT, dir, &["kill", "worker"]);
     assert!(ps_line(t, dir, "clife_worker_1").contains("Exit 137"));
-    compose_ok(t, dir, &["rm", "-f", "worker"]);
+    compose_ok(t, PROJECT, dir, &["rm", "-f", "worker"]);
     let names = all_names(t);
     assert!(
         !names.iter().any(|n| n == "clife_worker_1"),
