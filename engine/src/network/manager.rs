@@ -247,10 +247,10 @@ impl Networks {
         running: &[(String, String, String)],
         all_containers: &[String],
     ) -> Result<Arc<Networks>, NetError> {
-        let dir = layout.networks();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| NetError::Host(format!("cannot create {}: {e}", dir.display())))?;
-        netns::prepare_dir(&layout.netns_dir()).map_err(|e| NetError::Host(e.to_string()))?;
+        for dir in [layout.networks(), layout.netns_dir()] {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| NetError::Host(format!("cannot create {}: {e}", dir.display())))?;
+        }
         let netlink = Netlink::connect().map_err(host_err)?;
         let host_conf = std::fs::read_to_string(&options.resolv_conf).unwrap_or_default();
         let networks = Arc::new(Networks {

@@ -22,7 +22,7 @@ use crate::runtime::loopback;
 /// Makes `dir` (created if missing) a private mount point of its own,
 /// unless it is one already (a daemon that stopped with containers
 /// running leaves it so).
-pub(crate) fn prepare_dir(dir: &Path) -> io::Result<()> {
+fn prepare_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
     let private = || {
@@ -67,10 +67,14 @@ pub(crate) fn release_dir(dir: &Path) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot delete {}: {e}", dir.display())))
 }
 
-/// Creates a new network namespace with `lo` up, bound at `path` (whose
-/// directory must exist). The work happens on a short-lived thread: only
-/// that thread enters the new namespace, and it is gone afterwards.
+/// Creates a new network namespace with `lo` up, bound at `path` (its
+/// directory made a mount point of its own first, see [`prepare_dir`]).
+/// The work happens on a short-lived thread: only that thread enters the
+/// new namespace, and it is gone afterwards.
 pub(crate) fn create(path: &Path) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        prepare_dir(dir)?;
+    }
     File::options()
         .write(true)
         .create_new(true)
