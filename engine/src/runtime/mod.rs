@@ -10,6 +10,7 @@
 //!   before the container's command runs;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
+//! - `migration`: starting the kernel's wait for a cgroup move early;
 //! - `freezer`: pausing and resuming a container's processes (v1 and v2);
 //! - `exec`: another process in a running container (`docker exec`);
 //! - `loopback`: `lo` up in a new network namespace, as Docker has it;
@@ -24,6 +25,7 @@ mod exec;
 mod filter;
 pub(crate) mod freezer;
 pub(crate) mod loopback;
+pub(crate) mod migration;
 mod run;
 pub mod seccomp;
 pub mod spec;

@@ -51,6 +51,8 @@ pub(super) async fn start(
     request: &ExecRequest,
     stdin: bool,
 ) -> Result<Started, StartError> {
+    // The helper moves the process into the container's cgroups.
+    crate::runtime::migration::start_grace_period();
     let cannot = |message: String| StartError {
         message,
         exit_code: i64::from(crate::monitor::exec::EXIT_CANNOT_RUN),

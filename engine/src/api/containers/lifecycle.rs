@@ -83,6 +83,8 @@ pub(crate) async fn start(
 /// Sets up the container's network, spawns the monitor and waits for its
 /// report, holding the operation lock; a failed start leaves no network.
 pub(super) async fn start_entry(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiError> {
+    // libcontainer moves the container's first process into its cgroups.
+    crate::runtime::migration::start_grace_period();
     let peer = match ctx.networks.endpoints(&entry.record.id).mode {
         Mode::Container(other) => ctx.containers.get(&other).ok().and_then(|peer| {
             let run = peer
