@@ -3,9 +3,10 @@
 # 50) busybox containers running, for stack's monitor and, in the same run,
 # Docker's containerd-shim and Podman's conmon where their engines answer.
 # The monitor of a container is the parent of its init process (as
-# inspect's State.Pid reports it); its resident (RSS) and proportional (PSS,
-# shared pages divided among the processes sharing them) sizes come from
-# /proc/PID/smaps_rollup. Prints medians over the N monitors and ratios.
+# inspect's State.Pid reports it); its resident (RSS), proportional (PSS,
+# shared pages divided among the processes sharing them) and private (USS:
+# pages no other process maps, what one more container costs) sizes come
+# from /proc/PID/smaps_rollup. Prints medians over the N monitors and ratios.
 #
 #   benches/monitor-rss.sh [N]
 #
@@ -55,7 +56,8 @@ measure() {
     for i in $(seq 1 "$n"); do
         pid=$(eng "$engine" inspect -f '{{.State.Pid}}' "stackbench-mon-$i")
         ppid=$(awk '$1 == "PPid:" {print $2}' "/proc/$pid/status")
-        printf '%s\t%s\t%s\t%s\n' "$engine" "$(cat "/proc/$ppid/comm")" "$(kb "$ppid" Rss)" "$(kb "$ppid" Pss)" >>"$results"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$engine" "$(cat "/proc/$ppid/comm")" "$(kb "$ppid" Rss)" "$(kb "$ppid" Pss)" \
+            "$(($(kb "$ppid" Private_Clean) + $(kb "$ppid" Private_Dirty)))" >>"$results"
     done
     remove_all "$engine"
 }
@@ -82,18 +84,19 @@ path, n = sys.argv[1], sys.argv[2]
 rows = collections.defaultdict(list)
 comm = {}
 for line in open(path):
-    engine, name, rss, pss = line.rstrip("\n").split("\t")
-    rows[engine].append((int(rss), int(pss)))
+    engine, name, rss, pss, uss = line.rstrip("\n").split("\t")
+    rows[engine].append((int(rss), int(pss), int(uss)))
     comm[engine] = name
 print(f"per-container monitor with {n} containers running (busybox sleep), median over the monitors, MB")
-print(f"  {'engine':8}{'monitor':24}{'count':>6}{'RSS':>8}{'PSS':>8}{'PSS total':>11}")
+print(f"  {'engine':8}{'monitor':24}{'count':>6}{'RSS':>8}{'PSS':>8}{'USS':>8}{'PSS total':>11}")
 med = {}
 for engine, vals in rows.items():
     rss = statistics.median(v[0] for v in vals) / 1024
     pss = statistics.median(v[1] for v in vals) / 1024
+    uss = statistics.median(v[2] for v in vals) / 1024
     med[engine] = (rss, pss)
     total = sum(v[1] for v in vals) / 1024
-    print(f"  {engine:8}{comm[engine]:24}{len(vals):>6}{rss:>8.2f}{pss:>8.2f}{total:>11.1f}")
+    print(f"  {engine:8}{comm[engine]:24}{len(vals):>6}{rss:>8.2f}{pss:>8.2f}{uss:>8.2f}{total:>11.1f}")
 if "stack" in med:
     for engine, (rss, pss) in med.items():
         if engine != "stack":

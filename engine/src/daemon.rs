@@ -37,8 +37,9 @@ pub struct DaemonConfig {
     /// The API socket (`--host unix://PATH`).
     pub socket: PathBuf,
     /// The executable started as each container's monitor with the
-    /// arguments `monitor` and [`crate::monitor::MonitorArgs::to_args`]
-    /// (the CLI passes its own path); without one, containers cannot start.
+    /// arguments [`crate::monitor::MonitorArgs::to_args`] (the CLI passes
+    /// `stack-monitor` next to itself, or `--monitor-path`); without one,
+    /// containers cannot start.
     pub monitor_exe: Option<PathBuf>,
     /// The host's resolver configuration: the upstreams of the networks'
     /// DNS server and the default network's `/etc/resolv.conf`.

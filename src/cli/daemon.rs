@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use stack_engine::daemon::{self, DaemonConfig};
+use stack_engine::monitor;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,14 +21,24 @@ pub struct DaemonArgs {
     /// (default: /usr/bin/tini-static or /usr/bin/docker-init)
     #[arg(long)]
     init_path: Option<PathBuf>,
+    /// The per-container monitor executable (default: stack-monitor next
+    /// to this executable)
+    #[arg(long)]
+    monitor_path: Option<PathBuf>,
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     let mut config = DaemonConfig::new(&args.root, &args.run_dir);
-    // Containers' monitors are this binary, re-executed as `stack monitor`.
-    config.monitor_exe = Some(
-        std::env::current_exe().context("finding this executable for the container monitors")?,
-    );
+    let monitor_exe = match &args.monitor_path {
+        Some(path) => path.clone(),
+        None => default_monitor_path()?,
+    };
+    // Serving images and volumes does not need it: say so, and go on.
+    match monitor::check_executable(&monitor_exe) {
+        Ok(()) => tracing::info!(path = %monitor_exe.display(), "container monitor"),
+        Err(missing) => tracing::warn!("{missing}; containers cannot start"),
+    }
+    config.monitor_exe = Some(monitor_exe);
     config.init_path = args.init_path.clone();
     if let Some(host) = &args.host {
         let Some(path) = host.strip_prefix("unix://") else {
@@ -44,4 +55,11 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         daemon::run(config, shutdown).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `stack-monitor` in this executable's directory: both are built, and
+/// installed, side by side.
+fn default_monitor_path() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding this executable's directory")?;
+    Ok(exe.with_file_name(monitor::EXECUTABLE))
 }

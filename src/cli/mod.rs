@@ -6,7 +6,6 @@ mod container;
 mod daemon;
 mod engine;
 mod image;
-mod monitor;
 mod network;
 mod volume;
 
@@ -102,9 +101,6 @@ pub enum Command {
     /// The Compose commands: up, create, down, ps, logs, start, stop, restart, kill, rm, run, exec, pause, unpause, top, stats, events, wait, ls, port, images
     #[command(flatten)]
     Compose(compose::ComposeCommand),
-    /// The per-container monitor the daemon starts (internal)
-    #[command(hide = true)]
-    Monitor(monitor::MonitorCommand),
 }
 
 /// Runs the CLI with the process's arguments and environment.
@@ -120,7 +116,6 @@ pub fn main() -> ExitCode {
         Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),
         Command::Compose(command) => compose::run(&cli.project, command, &env),
-        Command::Monitor(command) => Ok(monitor::run(&command)),
     };
     match result {
         Ok(code) => code,

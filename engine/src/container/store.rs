@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -417,20 +418,30 @@ fn mark_dead(run: &mut RunState) {
 }
 
 /// Whether `pid` is the monitor of container `id` (and not a process that
-/// got its pid later).
+/// got its pid later): its command line, after the program's name, is a
+/// monitor's for this container, and not an exec helper's (which names the
+/// container too, but watches no run).
 pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
-    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
-        let mut args = cmdline.split(|b| *b == 0);
-        args.any(|arg| arg == b"monitor")
-            && cmdline.split(|b| *b == 0).any(|arg| arg == id.as_bytes())
-            // An exec helper names the container too, but watches no run.
-            && !cmdline.split(|b| *b == 0).any(|arg| arg == b"--exec")
-    })
+    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| is_monitor_of(&cmdline, id))
+}
+
+/// Whether `cmdline` (NUL-separated, as in `/proc/PID/cmdline`) is the
+/// command line of container `id`'s monitor.
+fn is_monitor_of(cmdline: &[u8], id: &str) -> bool {
+    let args = cmdline
+        .strip_suffix(&[0])
+        .unwrap_or(cmdline)
+        .split(|b| *b == 0)
+        .skip(1)
+        .map(|arg| std::ffi::OsStr::from_bytes(arg).to_os_string());
+    crate::monitor::Invocation::parse(args)
+        .is_ok_and(|invocation| invocation.exec.is_none() && invocation.args.id == id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::MonitorArgs;
 
     fn record(id: &str, name: &str) -> ContainerRecord {
         ContainerRecord {
@@ -484,6 +495,31 @@ mod tests {
         assert!(matches!(taken, Err(InsertError::NameTaken { .. })));
         let users = store.users(&VolumeName::parse("data").unwrap());
         assert_eq!(users.len(), 2);
+    }
+
+    fn cmdline(args: &[std::ffi::OsString]) -> Vec<u8> {
+        let mut bytes = b"/usr/local/bin/stack-monitor\0".to_vec();
+        for arg in args {
+            bytes.extend_from_slice(arg.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_monitor_is_recognised_by_its_command_line() {
+        let args = MonitorArgs {
+            root: "/var/lib/stack".into(),
+            run_dir: "/run/stack".into(),
+            id: "abc".into(),
+        };
+        assert!(is_monitor_of(&cmdline(&args.to_args()), "abc"));
+        assert!(!is_monitor_of(&cmdline(&args.to_args()), "abd"));
+        let exec = args.to_exec_args(&Default::default());
+        assert!(!is_monitor_of(&cmdline(&exec), "abc"));
+        // Another program that names the id, and a process without arguments.
+        assert!(!is_monitor_of(b"/bin/sleep\0abc\0", "abc"));
+        assert!(!is_monitor_of(b"", "abc"));
     }
 
     #[test]

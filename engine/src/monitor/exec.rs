@@ -1,11 +1,11 @@
-//! `stack monitor --exec JSON ID`: one process run in a running container
+//! `stack-monitor --exec JSON ID`: one process run in a running container
 //! (`docker exec`, and each health-check probe), from a short-lived helper
 //! process the daemon spawns.
 //!
 //! libcontainer forks its caller to join a container, which the daemon's
 //! threads must not do; the container's own monitor is single-threaded but
 //! busy in its poll loop and must stay small. So each exec gets a helper of
-//! its own, the `stack` binary re-executed like the monitor: it loads the
+//! its own, the monitor's executable started with `--exec`: it loads the
 //! container from libcontainer's state, starts the process with the
 //! helper's standard streams (or a pseudo-terminal), tells the daemon the
 //! process's pid on the control socket at fd 3 (with the terminal's master
@@ -66,7 +66,7 @@ pub struct ExecRequest {
 /// Runs `request` in container `args.id`; returns the helper's exit code.
 /// Must be called from a single-threaded process whose fd 3 is the control
 /// socket.
-pub fn run(args: &MonitorArgs, request: &ExecRequest) -> i32 {
+pub(super) fn run(args: &MonitorArgs, request: &ExecRequest) -> i32 {
     // SAFETY: the daemon opened fd 3 for this process alone.
     let control = unsafe { OwnedFd::from_raw_fd(CONTROL_FD) };
     let layout = Layout::new(args.root.clone(), args.run_dir.clone());

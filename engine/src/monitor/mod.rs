@@ -1,12 +1,13 @@
-//! The per-container monitor: the `stack` binary re-executed (as the hidden
-//! `stack monitor` command) once per container start, like containerd's
-//! shim or Podman's conmon. The daemon never calls libcontainer itself,
+//! The per-container monitor: a small executable of its own,
+//! `stack-monitor` (installed next to `stack`; see [`main`]), that the
+//! daemon starts once per container start, like containerd's shim or
+//! Podman's conmon. The daemon never calls libcontainer itself,
 //! because libcontainer forks its caller and must run in a single-threaded
 //! process; the monitor is one, and it is the parent of the container's
 //! init process, so it alone can reap it and learn its exit status.
 //!
-//! [`run`], in order: enters a mount namespace of its own (`mount_ns`),
-//! mounts the overlay root filesystem there, writes
+//! The monitor, in order: enters a mount namespace of its own
+//! (`mount_ns`), mounts the overlay root filesystem there, writes
 //! `/etc/hostname` and `/etc/hosts`, copies the image's content into
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
@@ -24,6 +25,7 @@
 //! sends to the container's init process directly (its pid is in
 //! `state.json`); the monitor only observes the exit.
 
+mod args;
 mod copy_up;
 pub mod exec;
 mod log;
@@ -33,10 +35,14 @@ mod rootfs;
 mod shrink;
 mod stdin;
 
+pub(crate) use args::spawn_error;
+pub use args::{check_executable, ArgsError, Invocation, MonitorArgs, MonitorMissing, EXECUTABLE};
+
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -65,52 +71,45 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 /// where the dropped pages would fault back in.
 const SHRINK_AFTER: Duration = Duration::from_millis(500);
 
-/// What the monitor is told on its command line.
-#[derive(Clone, Debug)]
-pub struct MonitorArgs {
-    /// The daemon's state root.
-    pub root: PathBuf,
-    /// The daemon's run directory.
-    pub run_dir: PathBuf,
-    /// The container's id.
-    pub id: String,
-}
-
-impl MonitorArgs {
-    /// The arguments that follow `stack monitor` for these values (the
-    /// inverse of the CLI's parsing).
-    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
-        vec![
-            "--root".into(),
-            self.root.clone().into(),
-            "--run-dir".into(),
-            self.run_dir.clone().into(),
-            self.id.clone().into(),
-        ]
-    }
-
-    /// The arguments that follow `stack monitor` for an exec helper running
-    /// `request` in this container (see [`exec`]).
-    pub fn to_exec_args(&self, request: &exec::ExecRequest) -> Vec<std::ffi::OsString> {
-        let mut args = self.to_args();
-        let json = serde_json::to_string(request).unwrap_or_default();
-        args.insert(args.len() - 1, "--exec".into());
-        args.insert(args.len() - 1, json.into());
-        args
-    }
+/// The `stack-monitor` executable's work: runs the monitor, or with
+/// `--exec` the exec helper, as `args` (the arguments after the program's
+/// name) say; returns the process's exit code (2 for a command line that
+/// is not the daemon's). Must be called from a single-threaded process.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let invocation = match Invocation::parse(args) {
+        Ok(invocation) => invocation,
+        Err(error) => {
+            eprintln!(
+                "stack-monitor: {error}\nusage: stack-monitor --root DIR --run-dir DIR [--exec JSON] ID \
+                 (the stack daemon starts it for each container; it is not run by hand)"
+            );
+            return 2;
+        }
+    };
+    let Some(json) = invocation.exec else {
+        return if run(&invocation.args) == 0 { 0 } else { 1 };
+    };
+    let code = match serde_json::from_str(&json) {
+        Ok(request) => exec::run(&invocation.args, &request),
+        Err(error) => {
+            eprintln!("stack-monitor --exec: invalid request: {error}");
+            exec::EXIT_CANNOT_RUN
+        }
+    };
+    u8::try_from(code).unwrap_or(u8::MAX)
 }
 
 /// Runs one container to its end; the process's exit code is 0 when the
 /// container ran (whatever its own exit code), 1 when it could not start.
 /// Must be called from a single-threaded process.
-pub fn run(args: &MonitorArgs) -> i32 {
+fn run(args: &MonitorArgs) -> i32 {
     let layout = Layout::new(args.root.clone(), args.run_dir.clone());
     let mut ready = Ready::stdout();
     match launch(&layout, &args.id, &mut ready) {
         Ok(()) => 0,
         Err(error) => {
             let message = format!("{error}");
-            eprintln!("stack monitor {}: {message}", args.id);
+            eprintln!("stack-monitor {}: {message}", args.id);
             ready.fail(&message);
             1
         }
@@ -281,7 +280,7 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
             .get_or_insert(format!("cannot write the log: {error}"));
     }
     if let Err(error) = container.delete() {
-        eprintln!("stack monitor {id}: {}", crate::api::chain(&error));
+        eprintln!("stack-monitor {id}: {}", crate::api::chain(&error));
     }
     drop(rootfs);
     state::write_json_replace(&state_path, &run)
@@ -485,18 +484,5 @@ mod tests {
         assert!(text.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(text.ends_with("127.0.0.1\tweb\n"));
         assert!(!hosts("").contains("\t\n"));
-    }
-
-    #[test]
-    fn args_name_the_root_run_dir_and_id() {
-        let args = MonitorArgs {
-            root: "/r".into(),
-            run_dir: "/run/s".into(),
-            id: "abc".into(),
-        };
-        assert_eq!(
-            args.to_args(),
-            ["--root", "/r", "--run-dir", "/run/s", "abc"]
-        );
     }
 }

@@ -1,12 +1,15 @@
-//! Giving back the memory the start needed once the container runs. The
-//! monitor is the whole `stack` binary: parsing its command line, reading
-//! the launch description and creating the container through libcontainer
-//! touch megabytes of code and heap that the watch loop (poll, read, write
-//! a log line) never uses again, yet they stay resident for the
-//! container's whole life, once per container. After the start the
+//! Giving back the memory the start needed once the container runs.
+//! Reading the launch description and creating the container through
+//! libcontainer touch megabytes of code (most of `stack-monitor`'s 4.7 MB of
+//! text, and of libc's) and heap that the watch loop (poll, read, write a
+//! log line) never uses again, yet they stay resident for the container's
+//! whole life, once per container: measured on one monitor, 6.8 MB
+//! resident before, 1.5 MB after (with many monitors the code is shared,
+//! so the gain in proportional size is that divided among them, plus the
+//! heap's free pages, which are each monitor's own). After the start the
 //! monitor returns the heap's free pages to the kernel and drops its page
 //! table entries for the file-backed mappings that hold only file content
-//! (code and read-only data, shared with every other `stack` process
+//! (code and read-only data, shared with every other monitor
 //! through the page cache): the few pages the loop needs fault back in
 //! from the page cache, the rest stop counting in its resident size.
 //!

@@ -1,4 +1,4 @@
-//! Starting the exec helper (`stack monitor --exec`, see
+//! Starting the exec helper (`stack-monitor --exec`, see
 //! `monitor::exec`) for one process in a running container, and running
 //! a health-check probe with it.
 //!
@@ -22,7 +22,7 @@ use super::super::Context;
 use crate::container::health::truncate_output;
 use crate::container::Entry;
 use crate::monitor::exec::{ExecRequest, CONTROL_FD};
-use crate::monitor::MonitorArgs;
+use crate::monitor::{spawn_error, MonitorArgs};
 
 /// A process started in a container.
 pub(super) struct Started {
@@ -82,7 +82,6 @@ pub(super) async fn start(
     };
     let mut command = Command::new(&exe);
     command
-        .arg("monitor")
         .args(args.to_exec_args(request))
         .stdin(piped(stdin && !request.tty))
         .stdout(piped(!request.tty))
@@ -105,12 +104,9 @@ pub(super) async fn start(
             Ok(())
         });
     }
-    let helper = command.spawn().map_err(|e| {
-        cannot(format!(
-            "cannot start the exec helper {}: {e}",
-            exe.display()
-        ))
-    })?;
+    let helper = command
+        .spawn()
+        .map_err(|e| cannot(spawn_error(&exe, "the exec helper", &e)))?;
     drop(theirs);
     let report = tokio::task::spawn_blocking(move || read_report(&ours))
         .await

@@ -35,7 +35,7 @@ use super::{event_attributes, healthcheck, lookup, parse_signal, pause, restart_
 use crate::container::record::Status;
 use crate::container::run_state::RunStatus;
 use crate::container::{monitor_alive, Entry, Snapshot};
-use crate::monitor::MonitorArgs;
+use crate::monitor::{spawn_error, MonitorArgs};
 use crate::network::manager::Peer;
 use crate::network::record::Mode;
 
@@ -131,7 +131,6 @@ async fn run_monitor(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiEr
         .open(&log_path)
         .map_err(|e| ApiError::internal(format!("cannot open {}: {e}", log_path.display())))?;
     let mut child = tokio::process::Command::new(&exe)
-        .arg("monitor")
         .args(args.to_args())
         .stdin(ProcessStdio::null())
         .stdout(ProcessStdio::piped())
@@ -140,9 +139,7 @@ async fn run_monitor(ctx: &Arc<Context>, entry: &Arc<Entry>) -> Result<(), ApiEr
         // terminal's Ctrl-C) does not reach it.
         .process_group(0)
         .spawn()
-        .map_err(|e| {
-            ApiError::internal(format!("cannot start the monitor {}: {e}", exe.display()))
-        })?;
+        .map_err(|e| ApiError::internal(spawn_error(&exe, "the monitor", &e)))?;
     // Opened before anything reaps the child, so the pid names it.
     let pidfd = child.id().and_then(pidfd_of);
     let stdout = child.stdout.take();
