@@ -19,11 +19,11 @@ mod docker_compose;
 mod network_harness;
 
 use common::{mounts_under, processes_naming};
-use docker_compose::{compose, compose_ok, COMPOSE};
+use docker_compose::{compose, compose_ok, installed, project_dir, COMPOSE};
 use network_harness::{eventually, free_port, http_get, net_test, run_text, NetTest};
 use stack_engine::network::names::{BridgeName, VethNames};
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -76,17 +76,12 @@ fn listed(t: &NetTest, args: &[&str]) -> Vec<String> {
 
 #[test]
 fn docker_compose_runs_a_two_service_stack() {
-    if !Path::new(COMPOSE).exists() {
-        eprintln!("skipped: no {COMPOSE} (scripts/setup installs Debian's docker-compose)");
+    if !installed() {
         return;
     }
     let Some(t) = net_test() else { return };
-    // Starts the daemon, whose socket docker-compose talks to.
-    t.ok(&["container", "ls"]);
-    let dir: PathBuf = t.engine.dir().join("project");
-    std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    std::fs::write(dir.join("docker-compose.yml"), compose_file(port)).unwrap();
+    let dir = project_dir(&t, &compose_file(port));
 
     foreground_up_stops_on_ctrl_c(&t, &dir);
     // The project network's bridge goes away by name if the test fails.

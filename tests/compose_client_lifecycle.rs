@@ -22,7 +22,7 @@ mod docker_compose;
 mod network_harness;
 
 use common::{stderr, stdout};
-use docker_compose::{compose, compose_ok, compose_succeeds, COMPOSE};
+use docker_compose::{compose, compose_ok, compose_succeeds, installed, project_dir};
 use network_harness::{eventually, free_port, http_get, net_test, NetTest};
 use stack_engine::network::names::BridgeName;
 use std::net::{IpAddr, Ipv4Addr};
@@ -165,17 +165,12 @@ fn ps_line(t: &NetTest, dir: &Path, container: &str) -> String {
 
 #[test]
 fn docker_compose_recreates_runs_scales_and_renames() {
-    if !Path::new(COMPOSE).exists() {
-        eprintln!("skipped: no {COMPOSE} (scripts/setup installs Debian's docker-compose)");
+    if !installed() {
         return;
     }
     let Some(t) = net_test() else { return };
-    // Starts the daemon, whose socket docker-compose talks to.
-    t.ok(&["container", "ls"]);
-    let dir = t.engine.dir().join("project");
-    std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
-    std::fs::write(dir.join("docker-compose.yml"), compose_file(port, "one")).unwrap();
+    let dir = project_dir(&t, &compose_file(port, "one"));
     compose_ok(&t, PROJECT, &dir, &["up", "-d"]);
     let network_id = t
         .ok(&["network", "inspect", "--format", "{{.Id}}", "clife_default"])

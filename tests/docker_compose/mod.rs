@@ -3,11 +3,32 @@
 
 use crate::common::{stderr, stdout};
 use crate::network_harness::NetTest;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Where scripts/setup installs it.
 pub const COMPOSE: &str = "/usr/bin/docker-compose";
+
+/// Whether docker-compose is installed; when not, says that the test is
+/// skipped.
+pub fn installed() -> bool {
+    let there = Path::new(COMPOSE).exists();
+    if !there {
+        eprintln!("skipped: no {COMPOSE} (scripts/setup installs Debian's docker-compose)");
+    }
+    there
+}
+
+/// A project directory holding `file` as `docker-compose.yml`, in the test's
+/// directory, with the test's daemon started (docker-compose talks to its
+/// socket).
+pub fn project_dir(t: &NetTest, file: &str) -> PathBuf {
+    t.ok(&["container", "ls"]);
+    let dir = t.engine.dir().join("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("docker-compose.yml"), file).unwrap();
+    dir
+}
 
 /// `docker-compose -p PROJECT ARGS` in `dir` against the test's engine.
 pub fn compose(t: &NetTest, project: &str, dir: &Path, args: &[&str]) -> Output {
