@@ -425,19 +425,6 @@ fn scale_adds_and_removes_replicas_and_wait_returns_once_running() {
     p.finish();
 }
 
-/// `GET path` on the engine's socket; the response body.
-fn engine_get(p: &Project, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(p.engine.socket()).expect("socket");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: stack\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default()
-}
-
 /// The body of `GET /` on 127.0.0.1:`port`.
 fn http_get(port: u16) -> String {
     use std::io::{Read, Write};
@@ -524,11 +511,11 @@ networks:
     assert_eq!(web["Networks"], "app_back,app_front");
     assert_eq!(web["Publishers"][0]["PublishedPort"], port);
     assert_eq!(p.ok(&["port", "web", "80"]), format!("127.0.0.1:{port}\n"));
-    let networks = engine_get(&p, "/networks");
+    let networks = p.engine_get("/networks");
     assert!(networks.contains("\"app_front\"") && networks.contains("\"app_back\""));
 
     p.ok(&["down", "-t", "0"]);
-    let networks = engine_get(&p, "/networks");
+    let networks = p.engine_get("/networks");
     assert!(!networks.contains("app_"), "down left networks: {networks}");
     p.finish();
 }

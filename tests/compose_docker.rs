@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{is_root, stderr, stdout};
+use common::{fetch, free_local_port, is_root, stderr, stdout};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -232,36 +232,6 @@ fn iptables_chains() -> Vec<String> {
     chains
 }
 
-/// A port of 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().unwrap().port()
-}
-
-/// `GET /` on 127.0.0.1:`port`, retried while the server starts: the body.
-fn fetch(port: u16) -> String {
-    use std::io::{Read, Write};
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-            s.set_read_timeout(Some(Duration::from_secs(2)))?;
-            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-            let mut text = String::new();
-            s.read_to_string(&mut text)?;
-            Ok(text)
-        });
-        match attempt {
-            Ok(text) if text.contains("\r\n\r\n") => {
-                return text.split_once("\r\n\r\n").unwrap().1.to_owned()
-            }
-            other => {
-                assert!(Instant::now() < deadline, "no answer on {port}: {other:?}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
 #[test]
 fn stack_drives_a_real_docker_engine() {
     let chains_before = iptables_chains();
@@ -272,7 +242,7 @@ fn stack_drives_a_real_docker_engine() {
     let dir = dockerd.path("project");
     std::fs::create_dir_all(dir.join("site")).unwrap();
     std::fs::write(dir.join("site/index.html"), "hello from the site\n").unwrap();
-    let port = free_port();
+    let port = free_local_port();
     std::fs::write(
         dir.join("compose.yaml"),
         format!(

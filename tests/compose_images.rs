@@ -6,7 +6,7 @@ mod common;
 #[path = "common/project.rs"]
 mod project;
 
-use common::{stderr, stdout};
+use common::{fetch, free_local_port, stderr, stdout};
 use project::Project;
 use serde_json::Value;
 
@@ -75,39 +75,6 @@ fn images_lists_the_image_of_each_container() {
     p.finish();
 }
 
-/// A port of 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().unwrap().port()
-}
-
-/// The body of `GET /` on 127.0.0.1:`port`, retried while the server starts.
-fn fetch(port: u16) -> String {
-    use std::io::{Read, Write};
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
-            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
-            let mut text = String::new();
-            s.read_to_string(&mut text)?;
-            Ok(text)
-        });
-        match attempt {
-            Ok(text) if text.contains("\r\n\r\n") => {
-                return text.split_once("\r\n\r\n").unwrap().1.to_owned()
-            }
-            other => {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "no answer on port {port}: {other:?}"
-                );
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        }
-    }
-}
-
 /// The host ports a container publishes, as `PORT/PROTO -> HOSTPORT`.
 fn published(p: &Project, name: &str) -> Vec<String> {
     let inspect = p.inspect(name);
@@ -127,7 +94,7 @@ fn published(p: &Project, name: &str) -> Vec<String> {
 
 #[test]
 fn run_publishes_only_what_it_is_told_and_mounts_volumes() {
-    let service_port = free_port();
+    let service_port = free_local_port();
     let compose = format!(
         "name: app
 services:
@@ -162,7 +129,7 @@ services:
     let site = p.dir.join("site");
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(site.join("index.html"), "from the host\n").unwrap();
-    let port = free_port();
+    let port = free_local_port();
     let publish = format!("127.0.0.1:{port}:8080");
     p.ok(&[
         "run",

@@ -58,19 +58,6 @@ fn now() -> u128 {
         .as_nanos()
 }
 
-/// `GET path` on the engine's socket; the response body.
-fn engine_get(p: &Project, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::os::unix::net::UnixStream::connect(p.engine.socket()).expect("socket");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: stack\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default()
-}
-
 #[test]
 fn stop_and_down_by_name_alone_stop_dependents_first() {
     let Some(p) = Project::new(CHAIN) else { return };
@@ -107,14 +94,11 @@ fn stop_and_down_by_name_alone_stop_dependents_first() {
     let since = now();
     let out = elsewhere(&["-p", "chain", "down"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let events = engine_get(
-        &p,
-        &format!(
-            "/events?since={}&until={}&filters=%7B%22event%22%3A%5B%22die%22%5D%7D",
-            since / 1_000_000_000,
-            now() / 1_000_000_000 + 1
-        ),
-    );
+    let events = p.engine_get(&format!(
+        "/events?since={}&until={}&filters=%7B%22event%22%3A%5B%22die%22%5D%7D",
+        since / 1_000_000_000,
+        now() / 1_000_000_000 + 1
+    ));
     let died: Vec<String> = events
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())

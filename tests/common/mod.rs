@@ -233,3 +233,37 @@ pub fn processes_naming(root: &Path) -> Vec<i32> {
         })
         .collect()
 }
+
+/// A port of 127.0.0.1 that was free a moment ago.
+pub fn free_local_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().unwrap().port()
+}
+
+/// The body of `GET /` on 127.0.0.1:`port`, retried for up to 10 s while
+/// the server starts.
+pub fn fetch(port: u16) -> String {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut text = String::new();
+            s.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        match attempt {
+            Ok(text) if text.contains("\r\n\r\n") => {
+                return text.split_once("\r\n\r\n").unwrap().1.to_owned()
+            }
+            other => {
+                assert!(
+                    Instant::now() < deadline,
+                    "no answer on port {port}: {other:?}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}

@@ -97,6 +97,20 @@ impl Project {
         serde_json::from_str::<Value>(&out).expect("inspect json")[0].clone()
     }
 
+    /// `GET path` on the engine's socket; the response body.
+    pub fn engine_get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::os::unix::net::UnixStream::connect(self.engine.socket()).expect("socket");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: stack\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
+
     /// Every container of the engine, of any project.
     pub fn all_containers(&self) -> String {
         self.ok(&["container", "ps", "-a", "-q", "--no-trunc"])

@@ -126,14 +126,7 @@ mod tests {
     use crate::container::log_options::rotated_path;
 
     fn selection() -> Selection {
-        Selection {
-            stdout: true,
-            stderr: false,
-            timestamps: false,
-            since: None,
-            until: None,
-            raw: true,
-        }
+        Selection::stdout_only(true)
     }
 
     fn entry(text: &str) -> String {

@@ -44,6 +44,20 @@ pub(super) struct Selection {
 }
 
 impl Selection {
+    /// Every stdout line, without timestamps or time bounds (the tests'
+    /// usual request).
+    #[cfg(test)]
+    pub(super) fn stdout_only(raw: bool) -> Selection {
+        Selection {
+            stdout: true,
+            stderr: false,
+            timestamps: false,
+            since: None,
+            until: None,
+            raw,
+        }
+    }
+
     /// The frame for one log line, if selected.
     pub(super) fn frame(&self, line: &str) -> Option<Bytes> {
         let entry: Entry = serde_json::from_str(line).ok()?;
@@ -209,14 +223,7 @@ mod tests {
     use super::*;
 
     fn selection() -> Selection {
-        Selection {
-            stdout: true,
-            stderr: false,
-            timestamps: false,
-            since: None,
-            until: None,
-            raw: false,
-        }
+        Selection::stdout_only(false)
     }
 
     #[test]
