@@ -123,6 +123,22 @@ fn check_live(terminal: &mut Terminal, tag: &str) {
     terminal.expect(&format!("{tag}42"));
 }
 
+/// Runs `command` under a terminal, checks it is live (`tag`), types each
+/// of `keys` and waits for the client to end: its status and screen.
+fn typed_session(
+    engine: &Engine,
+    command: &str,
+    tag: &str,
+    keys: &[&[u8]],
+) -> (ExitStatus, String) {
+    let mut session = Terminal::start(engine, command);
+    check_live(&mut session, tag);
+    for sequence in keys {
+        session.type_keys(sequence);
+    }
+    session.wait()
+}
+
 #[test]
 fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
     if !Path::new(SCRIPT).exists() {
@@ -133,39 +149,35 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
     let stack = env!("CARGO_BIN_EXE_stack");
 
     // Docker's default keys, from `run -it`.
-    let mut session = Terminal::start(
+    let (status, screen) = typed_session(
         &engine,
         &format!("{stack} container run -it --name shell busybox sh"),
+        "first",
+        &[&[0x10, 0x11]],
     );
-    check_live(&mut session, "first");
-    session.type_keys(&[0x10, 0x11]);
-    let (status, screen) = session.wait();
     assert!(status.success(), "{screen}");
     assert!(running(&engine, "shell"), "{screen}");
     let ids = engine.ids();
 
     // Other keys, from `attach`; the shell still has its state.
-    let mut session = Terminal::start(
+    // ctrl-p ctrl-q are plain keys now.
+    let (status, screen) = typed_session(
         &engine,
         &format!("{stack} container attach --detach-keys ctrl-a,x shell"),
+        "second",
+        &[&[0x10, 0x11], &[0x01, b'x']],
     );
-    check_live(&mut session, "second");
-    // ctrl-p ctrl-q are plain keys now.
-    session.type_keys(&[0x10, 0x11]);
-    session.type_keys(&[0x01, b'x']);
-    let (status, screen) = session.wait();
     assert!(status.success(), "{screen}");
     assert!(screen.contains("read escape sequence"), "{screen}");
     assert!(running(&engine, "shell"));
 
     // From an exec: the exec'd shell goes on too.
-    let mut session = Terminal::start(
+    let (status, screen) = typed_session(
         &engine,
         &format!("{stack} container exec -it --detach-keys e,n,d shell sh"),
+        "third",
+        &[b"end"],
     );
-    check_live(&mut session, "third");
-    session.type_keys(b"end");
-    let (status, screen) = session.wait();
     assert!(status.success(), "{screen}");
     assert!(screen.contains("read escape sequence"), "{screen}");
     let processes = engine.ok(&["top", "shell"]);
@@ -191,13 +203,12 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
     );
 
     // Detached from `run -it --rm`: the engine removes it once it exits.
-    let mut session = Terminal::start(
+    let (status, screen) = typed_session(
         &engine,
         &format!("{stack} container run -it --rm --name passing busybox sh"),
+        "fifth",
+        &[&[0x10, 0x11]],
     );
-    check_live(&mut session, "fifth");
-    session.type_keys(&[0x10, 0x11]);
-    let (status, screen) = session.wait();
     assert!(status.success(), "{screen}");
     assert!(running(&engine, "passing"));
     engine.ok(&["kill", "passing"]);
@@ -209,10 +220,12 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
 
     // `start -a -i` attaches again, and the shell's exit ends it.
     engine.ok(&["stop", "-t", "1", "shell"]);
-    let mut session = Terminal::start(&engine, &format!("{stack} container start -ai shell"));
-    check_live(&mut session, "fourth");
-    session.type_keys(b"exit 7\r");
-    let (status, screen) = session.wait();
+    let (status, screen) = typed_session(
+        &engine,
+        &format!("{stack} container start -ai shell"),
+        "fourth",
+        &[b"exit 7\r"],
+    );
     assert_eq!(status.code(), Some(7), "{screen}");
     engine.finish(&ids);
 }
@@ -226,32 +239,32 @@ fn the_docker_client_detaches_from_run_attach_and_exec() {
     let Some(engine) = engine() else { return };
     let docker = format!("{DOCKER} -H unix://{}", engine.socket().display());
 
-    let mut session = Terminal::start(
+    let (status, screen) = typed_session(
         &engine,
         &format!("{docker} run -it --name shell busybox sh"),
+        "first",
+        &[&[0x10, 0x11]],
     );
-    check_live(&mut session, "first");
-    session.type_keys(&[0x10, 0x11]);
-    let (status, screen) = session.wait();
     assert!(status.success(), "{screen}");
     assert!(running(&engine, "shell"));
     let ids = engine.ids();
 
-    let mut session = Terminal::start(
+    let (_, screen) = typed_session(
         &engine,
         &format!("{docker} attach --detach-keys ctrl-a,x shell"),
+        "second",
+        &[&[0x01, b'x']],
     );
-    check_live(&mut session, "second");
-    session.type_keys(&[0x01, b'x']);
-    let (_, screen) = session.wait();
     // docker's attach says so (and exits 1, its own choice).
     assert!(screen.contains("read escape sequence"), "{screen}");
     assert!(running(&engine, "shell"));
 
-    let mut session = Terminal::start(&engine, &format!("{docker} exec -it shell sh"));
-    check_live(&mut session, "third");
-    session.type_keys(&[0x10, 0x11]);
-    let (_, screen) = session.wait();
+    let (_, screen) = typed_session(
+        &engine,
+        &format!("{docker} exec -it shell sh"),
+        "third",
+        &[&[0x10, 0x11]],
+    );
     assert!(screen.contains("read escape sequence"), "{screen}");
     let out = engine.stack(&["container", "exec", "shell", "echo", "still"]);
     assert_eq!(stdout(&out), "still\n");
