@@ -2,18 +2,27 @@
 
 use crate::daemon_launcher::{self, Target};
 use anyhow::{Context, Result};
-use bollard::{Docker, API_DEFAULT_VERSION};
+use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
 use std::path::Path;
 
 /// Seconds a single API request may take.
 const REQUEST_TIMEOUT: u64 = 120;
 
 fn client(socket: &Path) -> Result<Docker, bollard::errors::Error> {
-    Docker::connect_with_unix(
-        &socket.to_string_lossy(),
-        REQUEST_TIMEOUT,
-        API_DEFAULT_VERSION,
-    )
+    client_at(socket, API_DEFAULT_VERSION)
+}
+
+fn client_at(socket: &Path, version: &ClientVersion) -> Result<Docker, bollard::errors::Error> {
+    Docker::connect_with_unix(&socket.to_string_lossy(), REQUEST_TIMEOUT, version)
+}
+
+/// The API version of the embedded engine, which is this build's own.
+fn embedded_version() -> ClientVersion {
+    let (major, minor) = stack_engine::API_VERSION;
+    ClientVersion {
+        major_version: major as usize,
+        minor_version: minor as usize,
+    }
 }
 
 /// Whether an engine answers `/_ping` on `socket`.
@@ -24,22 +33,27 @@ async fn answers(socket: &Path) -> bool {
     }
 }
 
-/// A client for `target`, with the API version negotiated with the engine;
-/// the embedded daemon is started first when it does not answer.
+/// A client for `target`: the embedded daemon (started first when it does
+/// not answer) speaks this build's API version, which saves a `/version`
+/// round trip on every command; an external engine's version is negotiated.
 pub async fn connect(target: &Target) -> Result<Docker> {
     let socket = target.socket();
-    if !answers(socket).await {
-        match target {
-            Target::Embedded { root, run_dir, .. } => {
-                daemon_launcher::start_daemon(root, run_dir, || answers(socket)).await?
+    let answering = answers(socket).await;
+    match target {
+        Target::Embedded { root, run_dir, .. } => {
+            if !answering {
+                daemon_launcher::start_daemon(root, run_dir, || answers(socket)).await?;
             }
-            Target::External { .. } => {
-                anyhow::bail!(
-                    "no engine answers on {} (set by STACK_HOST or DOCKER_HOST)",
-                    socket.display()
-                )
-            }
+            return client_at(socket, &embedded_version())
+                .with_context(|| format!("connecting to {}", socket.display()));
         }
+        Target::External { .. } if !answering => {
+            anyhow::bail!(
+                "no engine answers on {} (set by STACK_HOST or DOCKER_HOST)",
+                socket.display()
+            )
+        }
+        Target::External { .. } => {}
     }
     client(socket)
         .with_context(|| format!("connecting to {}", socket.display()))?

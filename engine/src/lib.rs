@@ -19,6 +19,10 @@
 /// names (`ip stack`, `STACK-FORWARD`), other roots get their own.
 pub const DEFAULT_ROOT: &str = "/var/lib/stack";
 
+/// The newest Engine API version this engine serves, as (major, minor): a
+/// client of the same build can use it without asking `/version` first.
+pub const API_VERSION: (u32, u32) = (api::API_VERSION.major, api::API_VERSION.minor);
+
 mod api;
 mod container;
 pub mod daemon;

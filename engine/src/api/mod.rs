@@ -40,6 +40,7 @@ pub(crate) use containers::watch_running;
 pub(crate) use error::chain;
 pub(crate) use host::HostFacts;
 pub(crate) use images::ImageUsers;
+pub(crate) use route::API_VERSION;
 
 use crate::container::Containers;
 use crate::events::EventBus;
