@@ -60,6 +60,12 @@ pub(super) async fn run_container(
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
+    // Asked now, the exit code arrives with the end of the output instead
+    // of one request later; once started, "not-running" cannot miss the exit.
+    let exited = tokio::spawn({
+        let (client, id) = (client.clone(), id.clone());
+        async move { wait(&client, &id).await }
+    });
     // Like docker's sig-proxy: Ctrl-C and SIGTERM reach the container,
     // whose exit then ends the output and the run.
     let output = logs(client, &id, true, false, "all");
@@ -81,7 +87,9 @@ pub(super) async fn run_container(
         // The container may have exited meanwhile.
         let _ = client.kill_container(&id, Some(options)).await;
     }
-    let code = wait(client, &id).await?;
+    let code = exited
+        .await
+        .map_err(|e| anyhow!("waiting for the container's exit: {e}"))??;
     finish(client, &id, &args, code).await
 }
 
