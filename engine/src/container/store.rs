@@ -248,12 +248,15 @@ impl Containers {
             .map(|e| e.record.id.clone())
     }
 
-    /// Persists and adds a new container; `Err` with the holder's id when
-    /// the name was taken meanwhile.
+    /// Persists and adds a new container, with `more` records of its own
+    /// (in its directory) written and synced together with its record and
+    /// launch description; `Err` with the holder's id when the name was
+    /// taken meanwhile.
     pub(crate) fn insert(
         &self,
         record: ContainerRecord,
         launch: &LaunchSpec,
+        more: Vec<state::Record>,
     ) -> Result<Arc<Entry>, InsertError> {
         let mut entries = self.lock();
         if let Some(holder) = entries.values().find(|e| e.name() == record.name) {
@@ -263,9 +266,17 @@ impl Containers {
             });
         }
         let id = record.id.clone();
-        let written = fs::create_dir_all(self.layout.container(&id))
-            .and_then(|()| state::write_json_atomic(&self.layout.container_launch(&id), launch))
-            .and_then(|()| state::write_json_atomic(&self.layout.container_record(&id), &record));
+        let dir = self.layout.container(&id);
+        let written = fs::create_dir_all(&dir)
+            .and_then(|()| {
+                let mut records = vec![
+                    state::Record::json(self.layout.container_launch(&id), launch)?,
+                    state::Record::json(self.layout.container_record(&id), &record)?,
+                ];
+                records.extend(more);
+                Ok(records)
+            })
+            .and_then(|records| state::write_all_atomic(&dir, &records));
         if let Err(error) = written {
             let _ = fs::remove_dir_all(self.layout.container(&id));
             return Err(InsertError::Io(error));
@@ -480,10 +491,10 @@ mod tests {
         let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
         let store = Containers::open(layout, None).unwrap();
         store
-            .insert(record("abc123", "web"), &LaunchSpec::default())
+            .insert(record("abc123", "web"), &LaunchSpec::default(), vec![])
             .unwrap();
         store
-            .insert(record("abd456", "db"), &LaunchSpec::default())
+            .insert(record("abd456", "db"), &LaunchSpec::default(), vec![])
             .unwrap();
         assert_eq!(store.get("abc123").unwrap().record.name, "web");
         assert_eq!(store.get("/db").unwrap().record.id, "abd456");
@@ -491,7 +502,7 @@ mod tests {
         assert!(matches!(store.get("ab"), Err(LookupError::Ambiguous(_))));
         assert!(matches!(store.get("zz"), Err(LookupError::NotFound(_))));
         assert!(matches!(store.get(""), Err(LookupError::NotFound(_))));
-        let taken = store.insert(record("ffff", "web"), &LaunchSpec::default());
+        let taken = store.insert(record("ffff", "web"), &LaunchSpec::default(), vec![]);
         assert!(matches!(taken, Err(InsertError::NameTaken { .. })));
         let users = store.users(&VolumeName::parse("data").unwrap());
         assert_eq!(users.len(), 2);
@@ -528,10 +539,10 @@ mod tests {
         let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
         let store = Containers::open(layout.clone(), None).unwrap();
         let web = store
-            .insert(record("abc123", "web"), &LaunchSpec::default())
+            .insert(record("abc123", "web"), &LaunchSpec::default(), vec![])
             .unwrap();
         store
-            .insert(record("abd456", "db"), &LaunchSpec::default())
+            .insert(record("abd456", "db"), &LaunchSpec::default(), vec![])
             .unwrap();
         let taken = store.rename(&web, "db").unwrap_err();
         assert!(
@@ -545,7 +556,7 @@ mod tests {
         assert_eq!(store.id_of_name("front").as_deref(), Some("abc123"));
         // The old name is free again.
         store
-            .insert(record("ffff", "web"), &LaunchSpec::default())
+            .insert(record("ffff", "web"), &LaunchSpec::default(), vec![])
             .unwrap();
         drop(store);
         let reopened = Containers::open(layout, None).unwrap();
@@ -559,7 +570,7 @@ mod tests {
         {
             let store = Containers::open(layout.clone(), None).unwrap();
             store
-                .insert(record("aaa", "gone"), &LaunchSpec::default())
+                .insert(record("aaa", "gone"), &LaunchSpec::default(), vec![])
                 .unwrap();
         }
         // No process is `monitor ... aaa`: this pid is our own test binary.

@@ -23,7 +23,7 @@ pub(crate) use trash::Trash;
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -31,34 +31,100 @@ use serde::Serialize;
 /// Writes `bytes` to `path` through a temporary file and a rename, `sync`
 /// saying whether the file and the directory are synced as well.
 fn replace(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
+    let dir = parent(path)?;
+    let tmp = stage(path, bytes, sync)?;
+    let result = fs::rename(&tmp, path).and_then(|()| sync_dir(dir, sync));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn parent(path: &Path) -> io::Result<&Path> {
+    path.parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))
+}
+
+/// Writes `bytes` to a temporary file beside `path` (synced when `sync`
+/// says so) and returns the temporary file's path.
+fn stage(path: &Path, bytes: &[u8], sync: bool) -> io::Result<PathBuf> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     // The pid and a counter keep concurrent writers in one process apart; the
     // leading dot keeps half-written files out of directory listings.
-    let tmp = dir.join(format!(
+    let tmp = parent(path)?.join(format!(
         ".{}.tmp-{}-{}",
         name.to_string_lossy(),
         std::process::id(),
         next_counter()
     ));
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
+    let written = File::create(&tmp).and_then(|mut file| {
         file.write_all(bytes)?;
         if sync {
             file.sync_all()?;
         }
-        fs::rename(&tmp, path)?;
-        if sync {
-            File::open(dir)?.sync_all()?;
-        }
         Ok(())
-    })();
+    });
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(error) => {
+            let _ = fs::remove_file(&tmp);
+            Err(error)
+        }
+    }
+}
+
+/// A record to write with [`write_all_atomic`]: its path and its bytes.
+pub(crate) struct Record {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Record {
+    /// `value` as pretty JSON, to be written to `path`.
+    pub(crate) fn json<T: Serialize>(path: PathBuf, value: &T) -> io::Result<Record> {
+        Ok(Record {
+            path,
+            bytes: json_bytes(value)?,
+        })
+    }
+}
+
+fn sync_dir(dir: &Path, sync: bool) -> io::Result<()> {
+    if sync {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Writes several records of what the user created, all in directory
+/// `dir`, as [`write_json_atomic`] writes one, but with the directory
+/// synced once for all of them: each file is synced before its rename, the
+/// directory after the last. On an error, the temporary files are removed
+/// and the records already renamed stay (the caller removes the directory).
+pub(crate) fn write_all_atomic(dir: &Path, records: &[Record]) -> io::Result<()> {
+    if let Some(stray) = records.iter().find(|r| r.path.parent() != Some(dir)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not in {}", stray.path.display(), dir.display()),
+        ));
+    }
+    let mut staged = Vec::with_capacity(records.len());
+    let result = records
+        .iter()
+        .try_for_each(|record| stage(&record.path, &record.bytes, true).map(|tmp| staged.push(tmp)))
+        .and_then(|()| {
+            staged
+                .iter()
+                .zip(records)
+                .try_for_each(|(tmp, record)| fs::rename(tmp, &record.path))
+        })
+        .and_then(|()| sync_dir(dir, true));
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        for tmp in &staged {
+            let _ = fs::remove_file(tmp);
+        }
     }
     result
 }
@@ -120,6 +186,32 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec!["state.json"]);
+    }
+
+    #[test]
+    fn several_records_are_written_together_and_strays_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        let b = dir.path().join("b.json");
+        let records = [
+            Record::json(a.clone(), &1u32).unwrap(),
+            Record::json(b.clone(), &"two").unwrap(),
+        ];
+        write_all_atomic(dir.path(), &records).unwrap();
+        assert_eq!(read_json::<u32>(&a).unwrap(), Some(1));
+        assert_eq!(read_json::<String>(&b).unwrap(), Some("two".to_owned()));
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["a.json", "b.json"]);
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        let stray = [Record::json(elsewhere.path().join("c.json"), &3u32).unwrap()];
+        let err = write_all_atomic(dir.path(), &stray).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
     }
 
     #[test]

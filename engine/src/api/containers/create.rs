@@ -240,17 +240,17 @@ pub(crate) fn create(
         volumes: record_volumes,
         mounts: launch.mounts.iter().map(mount_point).collect(),
     };
+    let endpoints = ctx
+        .networks
+        .endpoints_record(&id, &endpoints)
+        .map_err(super::super::networks::net_error)?;
     let entry = ctx
         .containers
-        .insert(record, &launch)
+        .insert(record, &launch, vec![endpoints])
         .map_err(|e| match e {
             InsertError::NameTaken { .. } => ApiError::conflict(e.to_string()),
             InsertError::Io(_) => ApiError::internal(super::super::chain(&e)),
         })?;
-    if let Err(error) = ctx.networks.save_endpoints(&id, &endpoints) {
-        let _ = ctx.containers.remove(&entry);
-        return Err(super::super::networks::net_error(error));
-    }
     ctx.events.publish(
         EventMessageTypeEnum::CONTAINER,
         "create",

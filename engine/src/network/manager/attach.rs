@@ -134,7 +134,18 @@ impl Networks {
         })
     }
 
-    /// Records a container's wanted networks (at create).
+    /// A container's wanted networks as the record to write at its create.
+    pub(crate) fn endpoints_record(
+        &self,
+        id: &str,
+        endpoints: &Endpoints,
+    ) -> Result<state::Record, NetError> {
+        let path = self.layout.container_endpoints(id);
+        state::Record::json(path, endpoints)
+            .map_err(|e| NetError::Host(format!("cannot encode the networks of {id}: {e}")))
+    }
+
+    /// Records a container's wanted networks (on connect and disconnect).
     pub(crate) fn save_endpoints(&self, id: &str, endpoints: &Endpoints) -> Result<(), NetError> {
         let path = self.layout.container_endpoints(id);
         state::write_json_atomic(&path, endpoints)
