@@ -16,6 +16,8 @@ use super::query::Query;
 use super::reply::{empty, json, text, Body};
 use super::route::{API_VERSION, MIN_API_VERSION};
 use super::Context;
+use crate::container::record::Status;
+use crate::container::Snapshot;
 use crate::state::time::rfc3339_nanos;
 
 const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -90,33 +92,39 @@ fn go_arch(rust_arch: &str) -> &str {
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Counts {
     containers: i64,
+    running: i64,
+    paused: i64,
+    stopped: i64,
     images: i64,
 }
 
-/// Counts the persisted containers and images.
-pub(super) fn counts(ctx: &Context) -> Result<Counts, ApiError> {
-    let dir = ctx.layout.containers();
-    let containers = match fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
-            .count(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-        Err(e) => {
-            return Err(ApiError::internal(format!(
-                "cannot read {}: {e}",
-                dir.display()
-            )))
+impl Counts {
+    /// Adds one container in the state `snapshot` describes, as Docker
+    /// counts it: paused first, then running (a container waiting for its
+    /// restart counts as running, as in Docker), stopped otherwise.
+    fn add(&mut self, snapshot: &Snapshot) {
+        self.containers += 1;
+        match snapshot.status() {
+            Status::Running if snapshot.paused => self.paused += 1,
+            Status::Running => self.running += 1,
+            _ if snapshot.restarting => self.running += 1,
+            _ => self.stopped += 1,
         }
-    };
-    let images = ctx
+    }
+}
+
+/// Counts the containers by state, and the images.
+pub(super) fn counts(ctx: &Context) -> Result<Counts, ApiError> {
+    let mut counts = Counts::default();
+    for entry in ctx.containers.list() {
+        counts.add(&entry.snapshot());
+    }
+    counts.images = ctx
         .images
         .list()
         .map_err(|e| ApiError::internal(super::error::chain(&e)))?
-        .len();
-    Ok(Counts {
-        containers: containers as i64,
-        images: images as i64,
-    })
+        .len() as i64;
+    Ok(counts)
 }
 
 /// `GET /info`.
@@ -132,10 +140,9 @@ pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiErr
     let info = SystemInfo {
         id: Some(ctx.engine_id.clone()),
         containers: Some(counts.containers),
-        // No container runs yet: the runtime is still being wired in (issue 3).
-        containers_running: Some(0),
-        containers_paused: Some(0),
-        containers_stopped: Some(counts.containers),
+        containers_running: Some(counts.running),
+        containers_paused: Some(counts.paused),
+        containers_stopped: Some(counts.stopped),
         images: Some(counts.images),
         plugins: Some(PluginsInfo {
             volume: Some(vec!["local".to_string()]),
@@ -182,6 +189,47 @@ pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containers_are_counted_by_state_as_docker_counts_them() {
+        use crate::container::run_state::{RunState, RunStatus};
+        let run = |status| Some(RunState::sample(status));
+        let states = [
+            Snapshot::default(),
+            Snapshot {
+                run: run(RunStatus::Running),
+                ..Snapshot::default()
+            },
+            Snapshot {
+                run: run(RunStatus::Running),
+                paused: true,
+                ..Snapshot::default()
+            },
+            Snapshot {
+                run: run(RunStatus::Exited),
+                restarting: true,
+                ..Snapshot::default()
+            },
+            Snapshot {
+                run: run(RunStatus::Exited),
+                ..Snapshot::default()
+            },
+        ];
+        let mut counts = Counts::default();
+        for snapshot in &states {
+            counts.add(snapshot);
+        }
+        assert_eq!(
+            counts,
+            Counts {
+                containers: 5,
+                running: 2,
+                paused: 1,
+                stopped: 2,
+                images: 0,
+            }
+        );
+    }
 
     #[test]
     fn go_architecture_names() {

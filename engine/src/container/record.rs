@@ -98,18 +98,7 @@ mod tests {
     use super::*;
 
     fn run(status: RunStatus) -> RunState {
-        RunState {
-            status,
-            pid: 1,
-            monitor_pid: 2,
-            started_at: String::new(),
-            started_unix: 0,
-            finished_unix: 0,
-            finished_at: None,
-            exit_code: None,
-            oom_killed: false,
-            error: None,
-        }
+        RunState::sample(status)
     }
 
     #[test]

@@ -47,3 +47,22 @@ pub(crate) struct RunState {
     #[serde(default)]
     pub(crate) error: Option<String>,
 }
+
+#[cfg(test)]
+impl RunState {
+    /// A run in `status` with placeholder pids and no times, for tests.
+    pub(crate) fn sample(status: RunStatus) -> RunState {
+        RunState {
+            status,
+            pid: 1,
+            monitor_pid: 2,
+            started_at: String::new(),
+            started_unix: 0,
+            finished_unix: 0,
+            finished_at: None,
+            exit_code: None,
+            oom_killed: false,
+            error: None,
+        }
+    }
+}
