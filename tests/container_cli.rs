@@ -126,6 +126,16 @@ fn detached_containers_log_stop_with_grace_and_are_removed() {
         "{running}"
     );
     assert!(engine.inspect("polite")["State"]["Pid"].as_i64().unwrap() > 0);
+    let info = engine.stack(&["info"]);
+    let info = stdout(&info);
+    for line in [
+        " Containers: 2",
+        "  Running: 2",
+        "  Stopped: 0",
+        " Firewall Backend: ",
+    ] {
+        assert!(info.contains(line), "{line:?} not in stack info:\n{info}");
+    }
 
     let started = Instant::now();
     engine.ok(&["stop", "polite"]);

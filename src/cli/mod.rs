@@ -6,6 +6,7 @@ mod container;
 mod daemon;
 mod engine;
 mod image;
+mod info;
 mod network;
 mod volume;
 
@@ -89,6 +90,8 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Display the engine's information: containers, images, storage, firewall backend, host
+    Info(info::InfoArgs),
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::run(&cli.project, &args, &env),
         Command::Daemon(args) => daemon::run(&args),
         Command::Image(command) => image::run(command, &env),
+        Command::Info(args) => info::run(&args, &env),
         Command::Volume(command) => volume::run(&command, &env),
         Command::Network(command) => network::run(&command, &env),
         Command::Container(command) => container::run(*command, &env),
