@@ -251,16 +251,16 @@ async fn dispatch(
         Route::ImageLoad => images::load(ctx, query, request.into_body()).await,
         Route::ImageCreate => images::create(ctx, query, request.into_body()).await,
         Route::ImageSave(name) => images::save(ctx, name, query).await,
-        Route::NotYetImplemented => {
-            Err(not_yet_implemented(request.method(), request.uri().path()))
-        }
+        Route::Unsupported => Err(unsupported(request.method(), request.uri().path())),
     }
 }
 
-/// The one answer for every part of the API whose module is not wired in yet.
-fn not_yet_implemented(method: &Method, path: &str) -> ApiError {
+/// The one answer for the parts of Docker's API this engine does not serve.
+fn unsupported(method: &Method, path: &str) -> ApiError {
     ApiError::not_implemented(format!(
-        "{method} {path} is not implemented yet by the stack engine (containers, exec, networks, image pull, push and build are being written)"
+        "{method} {path} is not supported by the stack engine: it serves containers, exec, \
+         networks, volumes, system and images by load, import, save and tag; build, push, \
+         search, history, commit, export and archive are not available"
     ))
 }
 

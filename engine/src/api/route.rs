@@ -92,13 +92,12 @@ pub(crate) enum Route {
     NetworkRemove(String),
     NetworkConnect(String),
     NetworkDisconnect(String),
-    /// Images, containers, exec and networks: part of the API the engine will
-    /// serve (issue 3), answered 501 until their modules are wired in.
-    NotYetImplemented,
+    /// A part of Docker's API this engine does not serve: answered 501.
+    Unsupported,
 }
 
-/// API areas that exist in Docker's API and are answered 501 for now.
-const NOT_YET_IMPLEMENTED: &[&str] = &["images", "containers", "exec", "build", "commit"];
+/// API areas that exist in Docker's API, whose unserved paths get 501.
+const UNSUPPORTED_AREAS: &[&str] = &["images", "containers", "exec", "build", "commit"];
 
 /// Routes `path` (without the query) for `method`.
 pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), ApiError> {
@@ -141,7 +140,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
             match *method {
                 M::GET => Ok((version, Route::VolumeInspect(name))),
                 M::DELETE => Ok((version, Route::VolumeRemove(name))),
-                _ => allow(&[], Route::NotYetImplemented),
+                _ => allow(&[], Route::Unsupported),
             }
         }
         ["containers", "create"] => allow(&[M::POST], Route::ContainerCreate),
@@ -167,7 +166,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
                 "top" => allow(&[M::GET], Route::ContainerTop(id)),
                 "stats" => allow(&[M::GET], Route::ContainerStats(id)),
                 "exec" => allow(&[M::POST], Route::ContainerExec(id)),
-                _ => Ok((version, Route::NotYetImplemented)),
+                _ => Ok((version, Route::Unsupported)),
             }
         }
         ["networks"] => allow(&[M::GET], Route::NetworkList),
@@ -178,7 +177,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
             match *method {
                 M::GET => Ok((version, Route::NetworkInspect(id))),
                 M::DELETE => Ok((version, Route::NetworkRemove(id))),
-                _ => allow(&[], Route::NotYetImplemented),
+                _ => allow(&[], Route::Unsupported),
             }
         }
         ["networks", id, "connect"] => {
@@ -214,7 +213,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<(ApiVersion, Route), 
         ["images", name @ ..] if method == M::DELETE && !name.is_empty() => {
             Ok((version, Route::ImageRemove(decode_name(name)?)))
         }
-        [area, ..] if NOT_YET_IMPLEMENTED.contains(area) => Ok((version, Route::NotYetImplemented)),
+        [area, ..] if UNSUPPORTED_AREAS.contains(area) => Ok((version, Route::Unsupported)),
         _ => Err(ApiError::not_found("page not found")),
     }
 }
@@ -347,7 +346,7 @@ mod tests {
     #[test]
     fn unimplemented_areas_share_one_fallback() {
         for path in ["/images/search", "/images/busybox/history", "/build"] {
-            assert_eq!(ok(Method::POST, path).1, Route::NotYetImplemented, "{path}");
+            assert_eq!(ok(Method::POST, path).1, Route::Unsupported, "{path}");
         }
     }
 
