@@ -320,7 +320,10 @@ volumes:
     let out = p.run(&["up", "-d"]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("\"nothere:1\", which is not present"), "{err}");
+    assert!(
+        err.contains("\"nothere:1\", which is not in the engine"),
+        "{err}"
+    );
     assert!(err.contains("volume \"ext\" is external"), "{err}");
     assert!(
         err.contains(&format!(
@@ -330,6 +333,44 @@ volumes:
     );
     assert_eq!(p.all_containers(), "");
     drop(held);
+    p.finish();
+}
+
+#[test]
+fn builds_and_pulls_are_refused_by_name_before_anything_is_created() {
+    let compose = format!(
+        "name: imgs\nservices:\n  web:\n    image: busybox\n    network_mode: none\n    \
+         command: {cmd}\n  app:\n    build: .\n    image: app:dev\n    network_mode: none\n",
+        cmd = sleeper("x")
+    );
+    let Some(p) = Project::new(&compose) else {
+        return;
+    };
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["up", "-d", "--build"],
+            "service \"app\" (--build): stack cannot build",
+        ),
+        (
+            &["up", "-d", "--pull", "always", "web"],
+            "--pull always: stack cannot pull",
+        ),
+        (
+            &["up", "-d"],
+            "builds image \"app:dev\", which is not in the engine",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = p.run(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(err.contains("nothing was created"), "{args:?}: {err}");
+        assert_eq!(p.all_containers(), "", "{args:?}");
+    }
+    p.ok(&["up", "-d", "--pull", "missing", "--no-build", "web"]);
+    assert_eq!(p.all_containers().lines().count(), 1);
+    p.ok(&["down", "-t", "0"]);
     p.finish();
 }
 

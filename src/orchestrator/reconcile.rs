@@ -200,13 +200,15 @@ impl fmt::Display for Problem {
                 build: true,
             } => write!(
                 f,
-                "service \"{service}\" uses image \"{image}\", which is not built yet \
-                 (build it with `stack build {service}`, or run `stack up --build`)"
+                "service \"{service}\" builds image \"{image}\", which is not in the engine: \
+                 stack cannot build images yet; build it with another tool and load it with \
+                 `stack image load`"
             ),
             Problem::MissingImage { service, image, .. } => write!(
                 f,
-                "service \"{service}\" uses image \"{image}\", which is not present \
-                 (pull it with `stack image pull {image}`, or load it with `stack image load`)"
+                "service \"{service}\" uses image \"{image}\", which is not in the engine: \
+                 stack cannot pull images yet; load it with `stack image load` (e.g. from \
+                 `docker save {image}`) or import a root filesystem with `stack image import`"
             ),
             Problem::ContainerNameWithScale {
                 service,

@@ -7,6 +7,7 @@
 
 mod down;
 mod events;
+mod image_sources;
 mod images;
 mod info;
 mod lifecycle;

@@ -3,6 +3,7 @@
 //! stack (a second Ctrl-C kills it).
 
 use super::super::engine::with_client;
+use super::image_sources::{self, ImageFlags};
 use super::logs::{display_name, PrefixStyle, Printer};
 use super::progress::{sink, ProgressMode};
 use super::{load, ProjectArgs};
@@ -82,6 +83,8 @@ pub struct UpArgs {
     /// Show timestamps
     #[arg(long)]
     timestamps: bool,
+    #[command(flatten)]
+    images: ImageFlags,
     /// How progress is shown
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,
@@ -103,6 +106,8 @@ pub struct CreateArgs {
     /// Scale SERVICE to NUM instances (overrides `scale` in the file)
     #[arg(long, value_name = "SERVICE=NUM")]
     scale: Vec<String>,
+    #[command(flatten)]
+    images: ImageFlags,
     /// How progress is shown
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,
@@ -113,6 +118,7 @@ pub struct CreateArgs {
 /// `stack create`: `up --no-start`, with `create`'s own flags.
 pub fn create(project: &ProjectArgs, args: CreateArgs, env: &Environment) -> Result<ExitCode> {
     let (loaded, origin) = load(project, env)?;
+    check_image_sources(&args.images, &loaded, &args.services, false)?;
     let options = UpOptions {
         services: args.services.clone(),
         recreate: recreate_policy(args.force_recreate, args.no_recreate),
@@ -162,6 +168,7 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
             bail!("--exit-code-from {service}: no such service in the project");
         }
     }
+    check_image_sources(&args.images, &loaded, &args.services, args.no_deps)?;
     let options = UpOptions {
         services: args.services.clone(),
         recreate: recreate_policy(args.force_recreate, args.no_recreate),
@@ -194,6 +201,26 @@ pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<Exi
         }
         foreground(&client, &loaded, &services, &args).await
     })
+}
+
+/// Refuses (nothing created yet) what `--build`, `--pull` and the files'
+/// `pull_policy:` ask that the engine cannot do, and prints the warnings.
+fn check_image_sources(
+    flags: &ImageFlags,
+    loaded: &Loaded,
+    named: &[String],
+    no_deps: bool,
+) -> Result<()> {
+    let services = scope(loaded, named, no_deps);
+    match image_sources::check(flags, &loaded.project, &services) {
+        Ok(warnings) => {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok(())
+        }
+        Err(refused) => bail!("{refused}\nnothing was created"),
+    }
 }
 
 /// Plans and runs the `up`: every reason it cannot go ahead is reported

@@ -657,10 +657,12 @@ volumes:
             (create it with `stack network create shared`, or remove `external: true`)
             volume \"certs\" is external but no volume named \"tls-certs\" exists \
             (create it with `stack volume create tls-certs`, or remove `external: true`)
-            service \"db\" uses image \"postgres:16\", which is not present \
-            (pull it with `stack image pull postgres:16`, or load it with `stack image load`)
-            service \"worker\" uses image \"app-worker\", which is not built yet \
-            (build it with `stack build worker`, or run `stack up --build`)
+            service \"db\" uses image \"postgres:16\", which is not in the engine: \
+            stack cannot pull images yet; load it with `stack image load` (e.g. from \
+            `docker save postgres:16`) or import a root filesystem with `stack image import`
+            service \"worker\" builds image \"app-worker\", which is not in the engine: \
+            stack cannot build images yet; build it with another tool and load it with \
+            `stack image load`
             service \"web\" is scaled to 2 containers but sets container_name \"front\", \
             which only one container can have (remove container_name to run several)
             "
