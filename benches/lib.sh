@@ -2,9 +2,9 @@
 # private state root for its daemon, and finding the peer engines.
 #
 # After `bench_init`: $stack is the release binary (or $STACK_BIN when set:
-# then nothing is built), $work a scratch dir
-# removed at exit, STACK_ROOT/STACK_RUN_DIR point into it (never the host's
-# /var/lib/stack), $docker is Debian's docker client, and CONTAINERS_CONF is
+# then nothing is built), $work a scratch dir under /var/lib and $run_dir one
+# under /run, both removed at exit, STACK_ROOT points into $work and
+# STACK_RUN_DIR is $run_dir (never the host's /var/lib/stack or /run/stack), $docker is Debian's docker client, and CONTAINERS_CONF is
 # the one scripts/bench-peers writes (unless already set).
 
 docker=/usr/bin/docker
@@ -23,8 +23,13 @@ bench_init() {
         cargo build --release -q -p stack
         stack=${CARGO_TARGET_DIR:-$PWD/target}/release/stack
     fi
-    work=$(mktemp -d)
-    export STACK_ROOT=$work/root STACK_RUN_DIR=$work/run
+    # Where stack's own defaults put them (/var/lib/stack, /run/stack), as
+    # the peers keep theirs under /var/lib and /run: /tmp is where builds and
+    # tests churn files, which costs every inode allocation on a filesystem
+    # without a journal (see "A container start, phase by phase").
+    work=$(mktemp -d /var/lib/stack-bench.XXXXXX)
+    run_dir=$(mktemp -d /run/stack-bench.XXXXXX)
+    export STACK_ROOT=$work/root STACK_RUN_DIR=$run_dir
     unset STACK_HOST DOCKER_HOST
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
@@ -37,7 +42,7 @@ bench_cleanup() {
     done
     bench_stop_stack_daemon
     bench_check_leaks
-    rm -rf "$work"
+    rm -rf "$work" "$run_dir"
 }
 
 # Warns when stack's daemon left its firewall table or bridges behind (the
