@@ -5,7 +5,7 @@
 use super::super::engine::with_client;
 use super::logs::{display_name, PrefixStyle, Printer};
 use super::progress::{sink, ProgressMode};
-use super::{load, ProjectArgs};
+use super::{load_for_create, ProjectArgs};
 use crate::orchestrator::execute::execute;
 use crate::orchestrator::plan::Action;
 use crate::orchestrator::ports::{busy, published_ports};
@@ -112,7 +112,7 @@ pub struct CreateArgs {
 
 /// `stack create`: `up --no-start`, with `create`'s own flags.
 pub fn create(project: &ProjectArgs, args: CreateArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, origin) = load(project, env)?;
+    let (loaded, origin) = load_for_create(project, env)?;
     let options = UpOptions {
         services: args.services.clone(),
         recreate: recreate_policy(args.force_recreate, args.no_recreate),
@@ -156,7 +156,7 @@ fn parse_scale(pairs: &[String]) -> Result<BTreeMap<String, u32>> {
 }
 
 pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, origin) = load(project, env)?;
+    let (loaded, origin) = load_for_create(project, env)?;
     if let Some(service) = &args.exit_code_from {
         if !loaded.project.services.contains_key(service) {
             bail!("--exit-code-from {service}: no such service in the project");
