@@ -127,6 +127,13 @@ pub(super) fn ulimits(requested: &[ResourcesUlimits]) -> Result<Vec<Ulimit>, Api
             hard: limit(entry.hard, "hard")?,
             name,
         };
+        if ulimit.soft == u64::MAX && ulimit.hard != u64::MAX {
+            return Err(ApiError::bad_request(format!(
+                "HostConfig.Ulimits: ulimit {}: an unlimited (-1) soft limit needs an \
+                 unlimited hard limit too",
+                ulimit.name
+            )));
+        }
         check_ulimit(&ulimit)
             .map_err(|e| ApiError::bad_request(format!("HostConfig.Ulimits: {e}")))?;
         out.retain(|u| u.name != ulimit.name);
@@ -253,7 +260,7 @@ mod tests {
             above.contains("ulimit nofile: soft limit 2048 is above the hard limit 1024"),
             "{above}"
         );
-        assert!(error(ulimit("core", -1, 10)).contains("ulimit core: soft limit"));
+        assert!(error(ulimit("core", -1, 10)).contains("ulimit core: an unlimited (-1) soft"));
         assert!(error(ulimit("core", -2, 10)).contains("soft limit -2 is negative"));
         let nameless = ResourcesUlimits::default();
         assert!(error(nameless).contains("has no Name"));
