@@ -541,4 +541,41 @@ mod tests {
             Some("none")
         );
     }
+
+    #[test]
+    fn ulimits_and_security_options_as_docker_takes_them() {
+        let project = load(
+            "services:\n  web:\n    image: busybox\n    \
+             ulimits: {nproc: 64, nofile: {soft: 100, hard: 200}, memlock: -1}\n    \
+             security_opt: [no-new-privileges:true, seccomp=unconfined]\n",
+        );
+        let body = create_body(
+            &project,
+            &project.services["web"],
+            &create("web"),
+            &BTreeMap::new(),
+        );
+        let host = body.host_config.expect("host config");
+        let limits: Vec<(String, i64, i64)> = host
+            .ulimits
+            .expect("ulimits")
+            .into_iter()
+            .map(|u| (u.name.unwrap(), u.soft.unwrap(), u.hard.unwrap()))
+            .collect();
+        assert_eq!(
+            limits,
+            [
+                ("nproc".to_owned(), 64, 64),
+                ("nofile".to_owned(), 100, 200),
+                ("memlock".to_owned(), -1, -1)
+            ]
+        );
+        assert_eq!(
+            host.security_opt,
+            Some(vec![
+                "no-new-privileges:true".to_owned(),
+                "seccomp=unconfined".to_owned()
+            ])
+        );
+    }
 }

@@ -14,6 +14,7 @@
 //! - `container_config`: a service's containers as the engine's create body;
 //! - [`oneoff`]: the one-off container of `run`;
 //! - [`ports`]: the check that published host ports are free;
+//! - [`security_opt`]: seccomp profile files read into `security_opt`;
 //! - [`waits`]: waiting for `depends_on` conditions and `up --wait`.
 
 mod container_config;
@@ -26,6 +27,7 @@ pub mod plan;
 pub mod ports;
 pub mod progress;
 mod reconcile;
+pub mod security_opt;
 pub mod snapshot;
 #[cfg(test)]
 mod test_project;

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::init;
 use super::log_options::LogOptions;
 use crate::runtime::{
-    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, User,
+    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit,
+    User,
 };
 
 /// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
@@ -67,6 +68,15 @@ pub(crate) struct LaunchSpec {
     /// Where the output goes and when its log file is rotated.
     #[serde(default)]
     pub(crate) log: LogOptions,
+    /// Resource limits of the process (`HostConfig.Ulimits`).
+    #[serde(default)]
+    pub(crate) ulimits: Vec<Ulimit>,
+    /// The seccomp profile (`HostConfig.SecurityOpt` `seccomp=`).
+    #[serde(default)]
+    pub(crate) seccomp: Seccomp,
+    /// `no_new_privs` for every process (`SecurityOpt` `no-new-privileges`).
+    #[serde(default)]
+    pub(crate) no_new_privileges: bool,
 }
 
 /// One mount of a [`LaunchSpec`].
@@ -172,6 +182,9 @@ impl LaunchSpec {
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),
             privileged: self.privileged,
+            ulimits: self.ulimits.clone(),
+            seccomp: self.seccomp.clone(),
+            no_new_privileges: self.no_new_privileges,
             resources: Resources {
                 memory: self.memory.filter(|m| *m > 0),
                 cpu_quota,
@@ -285,6 +298,39 @@ mod tests {
         assert_eq!(config.mounts[0].target, Path::new("/etc/hostname"));
         assert_eq!(config.mounts[2].target, Path::new("/etc/resolv.conf"));
         assert_eq!(config.namespaces.net, NamespaceMode::Host);
+        assert!(!config.no_new_privileges);
+        assert_eq!(config.seccomp, Seccomp::Default);
+    }
+
+    #[test]
+    fn security_options_and_ulimits_reach_the_runtime_and_survive_json() {
+        let spec = LaunchSpec {
+            ulimits: vec![Ulimit {
+                name: "nofile".into(),
+                soft: 1024,
+                hard: 2048,
+            }],
+            seccomp: Seccomp::Unconfined,
+            no_new_privileges: true,
+            ..LaunchSpec::default()
+        };
+        let read: LaunchSpec = serde_json::from_slice(&serde_json::to_vec(&spec).unwrap()).unwrap();
+        assert_eq!(read, spec);
+        let older: LaunchSpec = serde_json::from_str(
+            r#"{"layers":[],"args":[],"env":[],"cwd":"","user":"","hostname":"","read_only":false,"mounts":[],"cap_add":[],"cap_drop":[],"privileged":false,"memory":null,"nano_cpus":null,"pids_limit":null}"#,
+        )
+        .unwrap();
+        assert_eq!(older.seccomp, Seccomp::Default);
+        let etc = EtcFiles {
+            hostname: Path::new("/h"),
+            hosts: Path::new("/hosts"),
+            resolv_conf: None,
+        };
+        let config =
+            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        assert_eq!(config.ulimits, spec.ulimits);
+        assert_eq!(config.seccomp, Seccomp::Unconfined);
+        assert!(config.no_new_privileges);
     }
 
     #[test]

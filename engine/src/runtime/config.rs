@@ -6,6 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
+use super::seccomp::Profile;
+
 /// Everything needed to turn a root filesystem into an isolated container.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerConfig {
@@ -55,15 +59,17 @@ pub struct ContainerConfig {
 
 /// Which seccomp profile confines a container's processes, as Docker's
 /// `--security-opt seccomp=` chooses it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Seccomp {
     /// Docker's default profile for the container's capabilities.
     #[default]
     Default,
     /// No filter (`seccomp=unconfined`).
     Unconfined,
-    /// A profile of the user's, already in the OCI form (`seccomp=FILE`).
-    Profile(oci_spec::runtime::LinuxSeccomp),
+    /// A profile of the user's, in Docker's format (`seccomp=FILE`),
+    /// resolved for the container's capabilities when its spec is built.
+    Profile(Box<Profile>),
 }
 
 /// The numeric identity of the container's process.
@@ -111,7 +117,7 @@ pub enum MountKind {
 }
 
 /// One `ulimit`, by Docker's name (`nofile`, `nproc`, `core`...).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ulimit {
     /// Docker's name of the limit, without the `RLIMIT_` prefix, lower case.
     pub name: String,

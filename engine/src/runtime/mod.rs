@@ -5,7 +5,8 @@
 //!
 //! - `config`: the engine's own description of a container (plain data);
 //! - `spec`: pure translation into an OCI runtime spec with Docker's defaults;
-//! - `seccomp`: Docker's default seccomp profile as data;
+//! - `seccomp`: Docker's default seccomp profile as data, and users'
+//!   profiles in Docker's format resolved for a container;
 //! - `filter`: the seccomp profile compiled once, cached, and loaded just
 //!   before the container's command runs;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;

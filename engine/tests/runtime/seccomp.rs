@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use nix::libc;
 use nix::sys::signal::Signal;
-use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSyscall};
+use oci_spec::runtime::LinuxSeccomp;
+use stack_engine::runtime::seccomp::Profile;
 use stack_engine::runtime::{ExecConfig, Seccomp, Stdio};
 
 use crate::fixture::{expect_contains, expect_eq, finish, Fixture, TestResult};
@@ -22,16 +23,11 @@ const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
 const DOCKER_CAPS: &str = "00000000a80425fb";
 
 /// Allows everything but `mkdir`/`mkdirat`, which fail with `EPERM`.
-fn deny_mkdir() -> LinuxSeccomp {
-    let mut rule = LinuxSyscall::default();
-    rule.set_names(vec!["mkdir".to_owned(), "mkdirat".to_owned()])
-        .set_action(LinuxSeccompAction::ScmpActErrno)
-        .set_errno_ret(Some(libc::EPERM as u32));
-    let mut profile = LinuxSeccomp::default();
-    profile
-        .set_default_action(LinuxSeccompAction::ScmpActAllow)
-        .set_syscalls(Some(vec![rule]));
-    profile
+fn deny_mkdir() -> Box<Profile> {
+    let profile = Profile::from_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#,
+    );
+    Box::new(profile.expect("the test profile is valid"))
 }
 
 fn cache_files(fixture: &Fixture) -> Result<Vec<PathBuf>, String> {

@@ -116,6 +116,19 @@ fn load(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels)
     Ok((loaded, origin(args, &cwd)))
 }
 
+/// [`load`] for the commands that create containers: each service's
+/// seccomp profile files are read (from the project directory), so that a
+/// missing or malformed one stops the command before anything is created.
+fn load_for_create(args: &ProjectArgs, env: &Environment) -> Result<(Loaded, ProjectLabels)> {
+    let (mut loaded, origin) = load(args, env)?;
+    crate::orchestrator::security_opt::read_project_profiles(
+        &mut loaded.project,
+        Path::new(&origin.working_dir),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}\nnothing was created"))?;
+    Ok((loaded, origin))
+}
+
 /// Like [`load`], but with `-p NAME` and no compose file found, the project
 /// as the engine alone knows it: named, with no services (its containers
 /// are found by their labels). The flag says whether a file was read.

@@ -5,7 +5,7 @@
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
 use super::up::converge;
-use super::{check_services, load, ProjectArgs};
+use super::{check_services, load_for_create, ProjectArgs};
 use crate::orchestrator::oneoff::{oneoff_body, Overrides};
 use crate::orchestrator::waits::service_containers;
 use crate::orchestrator::{api_message, ProjectLabels, UpOptions};
@@ -155,7 +155,7 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
     if args.service_ports && !args.publish.is_empty() {
         bail!("--service-ports and --publish are incompatible");
     }
-    let (loaded, origin) = load(project, env)?;
+    let (loaded, origin) = load_for_create(project, env)?;
     check_services(&loaded, std::slice::from_ref(&args.service))?;
     let overrides = Overrides {
         command: args.command.clone(),

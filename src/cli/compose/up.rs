@@ -6,7 +6,7 @@ use super::super::engine::with_client;
 use super::image_sources::{self, ImageFlags};
 use super::logs::{display_name, PrefixStyle, Printer};
 use super::progress::{sink, ProgressMode};
-use super::{load, ProjectArgs};
+use super::{load_for_create, ProjectArgs};
 use crate::orchestrator::execute::execute;
 use crate::orchestrator::plan::Action;
 use crate::orchestrator::ports::{busy, published_ports};
@@ -117,7 +117,7 @@ pub struct CreateArgs {
 
 /// `stack create`: `up --no-start`, with `create`'s own flags.
 pub fn create(project: &ProjectArgs, args: CreateArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, origin) = load(project, env)?;
+    let (loaded, origin) = load_for_create(project, env)?;
     check_image_sources(&args.images, &loaded, &args.services, false)?;
     let options = UpOptions {
         services: args.services.clone(),
@@ -162,7 +162,7 @@ fn parse_scale(pairs: &[String]) -> Result<BTreeMap<String, u32>> {
 }
 
 pub fn run(project: &ProjectArgs, args: UpArgs, env: &Environment) -> Result<ExitCode> {
-    let (loaded, origin) = load(project, env)?;
+    let (loaded, origin) = load_for_create(project, env)?;
     if let Some(service) = &args.exit_code_from {
         if !loaded.project.services.contains_key(service) {
             bail!("--exit-code-from {service}: no such service in the project");

@@ -23,6 +23,7 @@ mod ops;
 mod port;
 mod ps;
 mod run;
+mod security;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ContainerCommand {
@@ -247,6 +248,8 @@ pub struct CreateArgs {
     restart: Option<String>,
     #[command(flatten)]
     health: flags::HealthArgs,
+    #[command(flatten)]
+    security: security::SecurityArgs,
     /// Logging driver for the container (json-file or none)
     #[arg(long)]
     log_driver: Option<String>,
@@ -520,6 +523,7 @@ async fn create(
         ..ContainerCreateBody::default()
     };
     args.network.apply(&mut body)?;
+    args.security.apply(&mut body)?;
     let options = CreateContainerOptions {
         name: args.name.clone(),
         platform: String::new(),

@@ -18,6 +18,7 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::event_attributes;
+use super::security;
 use super::volumes_from::VolumesFrom;
 use crate::container::init;
 use crate::container::launch::{LaunchMount, LaunchMountKind, LaunchSpec};
@@ -81,6 +82,8 @@ const SUPPORTED_HOST: &[&str] = &[
     "LogConfig",
     "ConsoleSize",
     "Init",
+    "Ulimits",
+    "SecurityOpt",
 ];
 
 /// Creates a container.
@@ -115,6 +118,8 @@ pub(crate) fn create(
         .map_err(|e| ApiError::internal(super::super::chain(&e)))?;
     let host = body.host_config.clone().unwrap_or_default();
     let log = log_options(&host)?;
+    let security = security::security_options(host.security_opt.as_deref().unwrap_or_default())?;
+    let ulimits = security::ulimits(host.ulimits.as_deref().unwrap_or_default())?;
     super::restart_policy::check(&host)?;
     let init = (host.init == Some(true))
         .then(|| init::find(ctx.init_path.as_deref(), init::CANDIDATES))
@@ -225,6 +230,9 @@ pub(crate) fn create(
         console_size: crate::runtime::console_size(host.console_size.as_deref()),
         init,
         log,
+        ulimits,
+        seccomp: security.seccomp,
+        no_new_privileges: security.no_new_privileges,
     };
     let now = SystemTime::now();
     let record = ContainerRecord {

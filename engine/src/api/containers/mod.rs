@@ -18,6 +18,7 @@ mod logs;
 mod pause;
 mod rename;
 mod restart_policy;
+mod security;
 mod stats;
 mod stdin;
 mod top;

@@ -411,5 +411,8 @@ pub fn docker_default(capabilities: &Capabilities, platform: Platform) -> LinuxS
     seccomp
 }
 
+mod profile;
 #[cfg(test)]
 mod tests;
+
+pub use profile::{KernelVersion, Profile, ProfileError};

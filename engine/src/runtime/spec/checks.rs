@@ -134,21 +134,31 @@ fn rlimit_type(name: &str) -> Option<PosixRlimitType> {
     })
 }
 
+/// Checks one ulimit as the spec takes it: a known name (Docker's, lower
+/// case) and a soft limit no higher than the hard one.
+pub fn check_ulimit(ulimit: &Ulimit) -> Result<PosixRlimitType, ConfigError> {
+    let typ =
+        rlimit_type(&ulimit.name).ok_or_else(|| ConfigError::UnknownUlimit(ulimit.name.clone()))?;
+    if ulimit.soft > ulimit.hard {
+        return Err(ConfigError::UlimitSoftAboveHard {
+            name: ulimit.name.clone(),
+            soft: ulimit.soft,
+            hard: ulimit.hard,
+        });
+    }
+    Ok(typ)
+}
+
 pub(super) fn rlimits(ulimits: &[Ulimit], errors: &mut Vec<ConfigError>) -> Vec<PosixRlimit> {
     let mut rlimits = Vec::new();
     for ulimit in ulimits {
-        let Some(typ) = rlimit_type(&ulimit.name) else {
-            errors.push(ConfigError::UnknownUlimit(ulimit.name.clone()));
-            continue;
+        let typ = match check_ulimit(ulimit) {
+            Ok(typ) => typ,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
         };
-        if ulimit.soft > ulimit.hard {
-            errors.push(ConfigError::UlimitSoftAboveHard {
-                name: ulimit.name.clone(),
-                soft: ulimit.soft,
-                hard: ulimit.hard,
-            });
-            continue;
-        }
         let rlimit = PosixRlimitBuilder::default()
             .typ(typ)
             .soft(ulimit.soft)

@@ -31,7 +31,9 @@ pub(super) fn linux(
         _ if config.privileged => None,
         Seccomp::Default => Some(seccomp::docker_default(capabilities, platform)),
         Seccomp::Unconfined => None,
-        Seccomp::Profile(profile) => Some(profile.clone()),
+        Seccomp::Profile(profile) => {
+            profile.resolve(capabilities, platform, seccomp::KernelVersion::host())
+        }
     };
     let mut linux = Linux::default();
     linux

@@ -25,6 +25,8 @@ use super::defaults::{ALL_CAPABILITIES, DEFAULT_PATH, STANDARD_MOUNTS};
 use super::error::{ConfigError, ConfigErrors};
 use super::seccomp::Platform;
 
+pub use checks::check_ulimit;
+
 /// The OCI runtime-spec version written into `config.json`.
 const OCI_VERSION: &str = "1.0.2";
 

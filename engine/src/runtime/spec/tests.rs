@@ -314,10 +314,12 @@ fn cap_sys_admin_opens_the_mount_syscalls() {
 
 #[test]
 fn seccomp_option_chooses_the_profile_and_privileged_wins() {
-    let mut custom = oci_spec::runtime::LinuxSeccomp::default();
-    custom
-        .set_default_action(LinuxSeccompAction::ScmpActAllow)
-        .set_syscalls(Some(Vec::new()));
+    let custom = Box::new(
+        crate::runtime::seccomp::Profile::from_json(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        )
+        .unwrap(),
+    );
     let seccomp_of = |seccomp: Seccomp, privileged: bool| {
         let spec = build_x86(&ContainerConfig {
             seccomp,

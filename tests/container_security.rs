@@ -1,0 +1,346 @@
+//! Ulimits and security options end to end, as root, through the real
+//! binary (and Debian's docker client where installed): `--ulimit`,
+//! `--security-opt no-new-privileges`, `seccomp=unconfined` and a custom
+//! seccomp profile file reach the container's process, show in inspect,
+//! and bad values are refused by name with nothing created; the same from
+//! a compose file through `stack up` and `stack run`. Each test has its
+//! own engine (state root, run directory, daemon) and ends by checking
+//! that nothing is left: no mount, cgroup or process of its root.
+
+#[path = "common/busybox.rs"]
+mod busybox;
+mod common;
+#[path = "common/project.rs"]
+mod project;
+
+use busybox::engine;
+use common::{stderr, stdout};
+use project::Project;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What the tests read from a container's view of its own process.
+const STATUS: &str = "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status";
+
+/// A profile in Docker's format that allows everything but `mkdir`.
+const DENY_MKDIR: &str = r#"{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "comment": "no new directories"}
+  ]
+}
+"#;
+
+#[test]
+fn ulimits_reach_the_process_and_show_in_inspect() {
+    let Some(engine) = engine() else { return };
+    let out = engine.ok(&[
+        "run",
+        "--name",
+        "limited",
+        "--ulimit",
+        "nofile=1024:2048",
+        "--ulimit",
+        "core=0",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; ulimit -c",
+    ]);
+    assert_eq!(out, "1024\n2048\n0\n");
+    let ids = engine.ids();
+    let ulimits = &engine.inspect("limited")["HostConfig"]["Ulimits"];
+    assert_eq!(
+        ulimits,
+        &serde_json::json!([
+            {"Name": "nofile", "Soft": 1024, "Hard": 2048},
+            {"Name": "core", "Soft": 0, "Hard": 0}
+        ])
+    );
+    // Without the flag, the daemon's own limit, as with Docker.
+    let plain = engine.ok(&["run", "--rm", "busybox", "sh", "-c", "ulimit -n"]);
+    assert_ne!(plain, "1024\n");
+    engine.finish(&ids);
+}
+
+#[test]
+fn security_options_reach_the_process_and_show_in_inspect() {
+    let Some(engine) = engine() else { return };
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend(["busybox", "sh", "-c", STATUS]);
+        engine.ok(&all)
+    };
+    assert_eq!(run(&[]), "NoNewPrivs:\t0\nSeccomp:\t2\n");
+    assert_eq!(
+        run(&["--security-opt", "no-new-privileges"]),
+        "NoNewPrivs:\t1\nSeccomp:\t2\n"
+    );
+    assert_eq!(
+        run(&["--security-opt", "no-new-privileges:false"]),
+        "NoNewPrivs:\t0\nSeccomp:\t2\n"
+    );
+    assert_eq!(
+        run(&["--security-opt", "seccomp=unconfined"]),
+        "NoNewPrivs:\t0\nSeccomp:\t0\n"
+    );
+    // Docker on a host without AppArmor or SELinux accepts and ignores these.
+    assert_eq!(
+        run(&[
+            "--security-opt",
+            "apparmor=unconfined",
+            "--security-opt",
+            "label=disable"
+        ]),
+        "NoNewPrivs:\t0\nSeccomp:\t2\n"
+    );
+    assert_eq!(run(&["--privileged"]), "NoNewPrivs:\t0\nSeccomp:\t0\n");
+
+    let profile = engine.dir().join("deny-mkdir.json");
+    std::fs::write(&profile, DENY_MKDIR).unwrap();
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--name",
+        "custom",
+        "--security-opt",
+        &format!("seccomp={}", profile.display()),
+        "--security-opt",
+        "no-new-privileges=true",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("{STATUS}; mkdir /tmp/made"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "NoNewPrivs:\t1\nSeccomp:\t2\n");
+    assert!(
+        stderr(&out).contains("Operation not permitted"),
+        "{}",
+        stderr(&out)
+    );
+    let ids = engine.ids();
+    let options = engine.inspect("custom")["HostConfig"]["SecurityOpt"].clone();
+    let options: Vec<String> = serde_json::from_value(options).unwrap();
+    assert_eq!(options.len(), 2, "{options:?}");
+    assert!(
+        options[0].starts_with(r#"seccomp={"defaultAction":"SCMP_ACT_ALLOW""#),
+        "{options:?}"
+    );
+    assert_eq!(options[1], "no-new-privileges=true");
+    engine.finish(&ids);
+}
+
+#[test]
+fn bad_ulimits_and_security_options_are_refused_by_name() {
+    let Some(engine) = engine() else { return };
+    let refused = |args: &[&str], named: &str| {
+        let mut all = vec!["container", "run", "--name", "never"];
+        all.extend_from_slice(args);
+        all.extend(["busybox", "true"]);
+        let out = engine.stack(&all);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
+    };
+    refused(&["--ulimit", "files=1:1"], r#"ulimit "files": unknown"#);
+    refused(
+        &["--ulimit", "nofile=2048:1024"],
+        "ulimit nofile: soft limit 2048 is above the hard limit 1024",
+    );
+    refused(&["--ulimit", "nofile"], r#"invalid --ulimit "nofile""#);
+    refused(
+        &["--security-opt", "foo=bar"],
+        r#"HostConfig.SecurityOpt "foo=bar": unknown option "foo""#,
+    );
+    refused(
+        &["--security-opt", "no-new-privileges=maybe"],
+        r#""maybe" is not a boolean"#,
+    );
+    let missing = engine.dir().join("missing.json");
+    refused(
+        &["--security-opt", &format!("seccomp={}", missing.display())],
+        &format!("cannot read the seccomp profile {}", missing.display()),
+    );
+    let not_json = engine.dir().join("profile.yaml");
+    std::fs::write(&not_json, "defaultAction: SCMP_ACT_ALLOW\n").unwrap();
+    refused(
+        &["--security-opt", &format!("seccomp={}", not_json.display())],
+        &format!("the seccomp profile {} is not JSON", not_json.display()),
+    );
+    let bad_profile = engine.dir().join("bad.json");
+    std::fs::write(&bad_profile, r#"{"defaultAction":"SCMP_ACT_SOMETIMES"}"#).unwrap();
+    refused(
+        &[
+            "--security-opt",
+            &format!("seccomp={}", bad_profile.display()),
+        ],
+        "SCMP_ACT_SOMETIMES",
+    );
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "", "a refused run created");
+    let volumes = engine.stack(&["volume", "ls", "-q"]);
+    assert_eq!(stdout(&volumes), "");
+    engine.finish(&[]);
+}
+
+#[test]
+fn the_docker_client_sends_ulimits_and_security_options() {
+    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("skipped: needs a docker client");
+        return;
+    };
+    let Some(engine) = engine() else { return };
+    let profile = engine.dir().join("deny-mkdir.json");
+    std::fs::write(&profile, DENY_MKDIR).unwrap();
+    let docker_run = |args: &[&str]| {
+        Command::new(docker)
+            .arg("-H")
+            .arg(format!("unix://{}", engine.socket().display()))
+            .env_remove("DOCKER_HOST")
+            .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
+            .arg("run")
+            .arg("--rm")
+            .args(args)
+            .output()
+            .expect("docker")
+    };
+    // Starts the daemon (docker cannot).
+    engine.ok(&["ps"]);
+    let out = docker_run(&[
+        "--ulimit",
+        "nofile=1024:2048",
+        "--security-opt",
+        "no-new-privileges",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("ulimit -n; ulimit -Hn; {STATUS}"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "1024\n2048\nNoNewPrivs:\t1\nSeccomp:\t2\n",
+        "{}",
+        stderr(&out)
+    );
+    let out = docker_run(&[
+        "--security-opt",
+        "seccomp=unconfined",
+        "busybox",
+        "sh",
+        "-c",
+        STATUS,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "NoNewPrivs:\t0\nSeccomp:\t0\n",
+        "{}",
+        stderr(&out)
+    );
+    let out = docker_run(&[
+        "--security-opt",
+        &format!("seccomp={}", profile.display()),
+        "busybox",
+        "mkdir",
+        "/tmp/made",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "mkdir was allowed");
+    assert!(
+        stderr(&out).contains("Operation not permitted"),
+        "{}",
+        stderr(&out)
+    );
+    let out = docker_run(&["--security-opt", "foo=bar", "busybox", "true"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("foo=bar"), "{}", stderr(&out));
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
+    engine.finish(&[]);
+}
+
+/// The compose file of the compose tests: one service with ulimits and
+/// security options, its profile read from the project directory.
+const LIMITED: &str = "name: sec\nservices:\n  limited:\n    image: busybox\n    \
+    network_mode: none\n    \
+    command: [sh, -c, \"ulimit -u; ulimit -n; ulimit -Hn; grep -E '^(NoNewPrivs|Seccomp):' \
+    /proc/self/status; mkdir /tmp/made && echo made || echo refused; echo done; sleep 600\"]\n    \
+    ulimits:\n      nproc: 64\n      nofile: {soft: 100, hard: 200}\n    \
+    security_opt: [no-new-privileges:true, 'seccomp:profiles/deny-mkdir.json']\n";
+
+const LIMITED_OUTPUT: &str = "64\n100\n200\nNoNewPrivs:\t1\nSeccomp:\t2\nrefused\ndone\n";
+
+#[test]
+fn compose_ulimits_and_security_opt_reach_the_containers() {
+    let Some(project) = Project::new(LIMITED) else {
+        return;
+    };
+    std::fs::create_dir_all(project.dir.join("profiles")).unwrap();
+    std::fs::write(project.dir.join("profiles/deny-mkdir.json"), DENY_MKDIR).unwrap();
+    project.ok(&["up", "-d"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let logs = loop {
+        let logs = project.ok(&["logs", "--no-log-prefix", "limited"]);
+        if logs.contains("done") || Instant::now() > deadline {
+            break logs;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(logs.starts_with(LIMITED_OUTPUT), "{logs}");
+    let host = &project.inspect("sec-limited-1")["HostConfig"];
+    assert_eq!(
+        host["Ulimits"],
+        serde_json::json!([
+            {"Name": "nproc", "Soft": 64, "Hard": 64},
+            {"Name": "nofile", "Soft": 100, "Hard": 200}
+        ])
+    );
+    assert_eq!(host["SecurityOpt"][0], "no-new-privileges:true");
+
+    // `run` takes the service's options too; its output is the container's.
+    let out = project.run(&[
+        "run",
+        "--rm",
+        "limited",
+        "sh",
+        "-c",
+        "ulimit -Hn; grep NoNewPrivs /proc/self/status; mkdir /tmp/x || echo refused",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "200\nNoNewPrivs:\t1\nrefused\n",
+        "{}",
+        stderr(&out)
+    );
+    project.finish();
+}
+
+#[test]
+fn compose_refuses_a_missing_profile_and_bad_options_before_creating() {
+    let Some(project) = Project::new(LIMITED) else {
+        return;
+    };
+    let out = project.run(&["up", "-d"]);
+    assert_ne!(out.status.code(), Some(0));
+    let missing = project.dir.join("profiles/deny-mkdir.json");
+    let message = stderr(&out);
+    assert!(
+        message.contains("service limited: security_opt \"seccomp:profiles/deny-mkdir.json\"")
+            && message.contains(&missing.display().to_string())
+            && message.contains("nothing was created"),
+        "{message}"
+    );
+    assert_eq!(project.all_containers(), "");
+
+    project.write(
+        "name: sec\nservices:\n  limited:\n    image: busybox\n    network_mode: none\n    \
+         command: [true]\n    ulimits: {fsize: 10, nofiles: 5}\n",
+    );
+    let out = project.run(&["up", "-d"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("nofiles"), "{}", stderr(&out));
+    assert_eq!(project.all_containers(), "");
+    project.finish();
+}
