@@ -5,6 +5,7 @@
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::Duration;
 
@@ -23,9 +24,17 @@ pub(crate) struct CgroupMounts {
 }
 
 impl CgroupMounts {
-    /// Reads the calling process's mount table.
+    /// The hierarchies in the calling process's mount table, read once per
+    /// process: they are mounted at boot and stay, while the table itself
+    /// is long to render and parse, and a container start asks several
+    /// times (a failed read is not remembered).
     pub fn from_proc() -> io::Result<Self> {
-        Ok(Self::parse(&std::fs::read_to_string(MOUNTINFO)?))
+        static MOUNTS: OnceLock<CgroupMounts> = OnceLock::new();
+        if let Some(mounts) = MOUNTS.get() {
+            return Ok(mounts.clone());
+        }
+        let mounts = Self::parse(&std::fs::read_to_string(MOUNTINFO)?);
+        Ok(MOUNTS.get_or_init(|| mounts).clone())
     }
 
     /// Parses `/proc/<pid>/mountinfo` text.
