@@ -472,16 +472,8 @@ mod tests {
 
     fn running(monitor_pid: i32) -> RunState {
         RunState {
-            status: RunStatus::Running,
-            pid: 1,
             monitor_pid,
-            started_at: String::new(),
-            started_unix: 0,
-            finished_unix: 0,
-            finished_at: None,
-            exit_code: None,
-            oom_killed: false,
-            error: None,
+            ..RunState::sample(RunStatus::Running)
         }
     }
 
