@@ -47,7 +47,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::container::launch::{resolve_user, EtcFiles, LaunchMountKind, LaunchSpec};
+use crate::container::launch::{
+    resolve_groups, resolve_user, EtcFiles, LaunchMountKind, LaunchSpec,
+};
 use crate::container::run_state::{RunState, RunStatus};
 use crate::network::record::{ContainerNetwork, Namespace};
 use crate::runtime::{ConsoleSocket, NamespaceMode, Runtime, Stdio};
@@ -176,8 +178,10 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     .map_err(context("cannot mount the root filesystem".into()))?;
     let read_etc =
         |name: &str| fs::read_to_string(rootfs.path().join("etc").join(name)).unwrap_or_default();
-    let user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
+    let mut user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
         .map_err(io::Error::other)?;
+    user.additional_gids =
+        resolve_groups(&spec.group_add, &read_etc("group")).map_err(io::Error::other)?;
     let dir = layout.container(id);
     let hostname_file = dir.join("hostname");
     let hosts_file = dir.join("hosts");
