@@ -244,6 +244,48 @@ fn sysctls_groups_namespaces_shm_and_domainname_reach_the_container() {
 }
 
 #[test]
+fn a_container_joins_the_pid_namespace_of_a_running_one() {
+    let Some(engine) = engine() else { return };
+    engine.ok(&["run", "-d", "--name", "donor", "busybox", "sleep", "60"]);
+    let out = engine.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "container:donor",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/1/comm; true",
+    ]);
+    assert_eq!(out, "sleep\n");
+    engine.ok(&["create", "--name", "idle", "busybox", "true"]);
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--name",
+        "joiner",
+        "--pid",
+        "container:idle",
+        "busybox",
+        "true",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("cannot join the pid namespace of container")
+            && stderr(&out).contains("it is not running"),
+        "{}",
+        stderr(&out)
+    );
+    refused(
+        &engine,
+        &["--pid", "container:nobody"],
+        "HostConfig.PidMode \"container:nobody\": No such container: nobody",
+    );
+    let ids = engine.ids();
+    engine.finish(&ids);
+}
+
+#[test]
 fn bad_values_are_refused_by_name_and_nothing_is_created() {
     let Some(engine) = engine() else { return };
     refused(

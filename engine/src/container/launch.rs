@@ -127,8 +127,9 @@ pub(crate) struct Limits {
     pub(crate) oom_score_adj: Option<i32>,
 }
 
-/// Whether a container gets a namespace of its own or shares the host's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether a container gets a namespace of its own, shares the host's or
+/// joins another container's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Share {
     /// A namespace of its own (Docker's `private`, `shareable` or empty mode).
@@ -136,15 +137,28 @@ pub(crate) enum Share {
     Private,
     /// The host's namespace (`host`).
     Host,
+    /// The namespace of the running container of this id (`container:ID`).
+    Container(String),
 }
 
 impl Share {
-    /// The runtime's namespace mode for this choice.
-    pub(crate) fn mode(self) -> NamespaceMode {
-        match self {
+    /// The runtime's mode for the namespace `kind` (`pid`, `ipc`), with
+    /// `running_pid` giving the host pid of a container to join.
+    pub(crate) fn resolve(
+        &self,
+        kind: &str,
+        running_pid: impl FnOnce(&str) -> Result<i32, String>,
+    ) -> Result<NamespaceMode, String> {
+        Ok(match self {
             Share::Private => NamespaceMode::Private,
             Share::Host => NamespaceMode::Host,
-        }
+            Share::Container(id) => {
+                let pid = running_pid(id).map_err(|e| {
+                    format!("cannot join the {kind} namespace of container {id}: {e}")
+                })?;
+                NamespaceMode::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}")))
+            }
+        })
     }
 }
 
@@ -183,13 +197,14 @@ pub(crate) enum LaunchMountKind {
 impl LaunchSpec {
     /// The runtime's configuration for this spec on the mounted `rootfs`,
     /// running as `user`, with the `/etc` files bound from those the
-    /// monitor wrote, in the network namespace `net`.
+    /// monitor wrote, in the network, pid and IPC namespaces the monitor
+    /// resolved (`net`, `pid`, `ipc` of `namespaces`).
     pub(crate) fn runtime_config(
         &self,
         rootfs: &Path,
         user: User,
         etc: &EtcFiles<'_>,
-        net: NamespaceMode,
+        namespaces: Namespaces,
     ) -> ContainerConfig {
         let mut mounts: Vec<MountSpec> = [
             ("/etc/hostname", Some(etc.hostname)),
@@ -276,12 +291,7 @@ impl LaunchSpec {
                 cpuset_mems: limits.cpuset_mems.clone(),
                 pids_limit: self.pids_limit.filter(|p| *p > 0),
             },
-            namespaces: Namespaces {
-                net,
-                ipc: self.ipc.mode(),
-                pid: self.pid.mode(),
-                ..Namespaces::default()
-            },
+            namespaces,
             ..ContainerConfig::default()
         }
     }
@@ -377,7 +387,11 @@ mod tests {
             hosts: Path::new("/hosts"),
             resolv_conf: None,
         };
-        spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host)
+        let namespaces = Namespaces {
+            net: NamespaceMode::Host,
+            ..Namespaces::default()
+        };
+        spec.runtime_config(Path::new("/r"), User::default(), &etc, namespaces)
     }
 
     #[test]
@@ -406,8 +420,11 @@ mod tests {
             hosts: Path::new("/hosts"),
             resolv_conf: Some(Path::new("/resolv")),
         };
-        let config =
-            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        let namespaces = Namespaces {
+            net: NamespaceMode::Host,
+            ..Namespaces::default()
+        };
+        let config = spec.runtime_config(Path::new("/r"), User::default(), &etc, namespaces);
         assert_eq!(config.resources.cpu_quota, Some(150_000));
         assert_eq!(config.resources.cpu_period, Some(100_000));
         assert_eq!(config.resources.memory, None);
@@ -496,14 +513,33 @@ mod tests {
         assert_eq!(resources.cpuset_mems.as_deref(), Some("0"));
         assert_eq!(config.oom_score_adj, Some(300));
         assert_eq!(config.sysctls, spec.sysctls);
-        assert_eq!(config.namespaces.ipc, NamespaceMode::Host);
-        assert_eq!(config.namespaces.pid, NamespaceMode::Host);
-        assert_eq!(config.namespaces.uts, NamespaceMode::Private);
         assert_eq!(config.shm_size, Some(1 << 20));
         assert_eq!(config.domainname.as_deref(), Some("example.org"));
         let defaults = host_config_of(&LaunchSpec::default());
-        assert_eq!(defaults.namespaces.pid, NamespaceMode::Private);
         assert_eq!(defaults.domainname, None);
+    }
+
+    #[test]
+    fn shared_namespaces_resolve_to_modes() {
+        let running = |id: &str| match id {
+            "up" => Ok(42),
+            _ => Err("it is not running".to_owned()),
+        };
+        assert_eq!(
+            Share::Private.resolve("pid", running),
+            Ok(NamespaceMode::Private)
+        );
+        assert_eq!(Share::Host.resolve("ipc", running), Ok(NamespaceMode::Host));
+        assert_eq!(
+            Share::Container("up".into()).resolve("pid", running),
+            Ok(NamespaceMode::Join(PathBuf::from("/proc/42/ns/pid")))
+        );
+        assert_eq!(
+            Share::Container("down".into()).resolve("pid", running),
+            Err("cannot join the pid namespace of container down: it is not running".into())
+        );
+        let stored = serde_json::to_string(&Share::Container("up".into())).unwrap();
+        assert_eq!(stored, r#"{"container":"up"}"#);
     }
 
     #[test]

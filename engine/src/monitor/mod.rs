@@ -52,7 +52,7 @@ use crate::container::launch::{
 };
 use crate::container::run_state::{RunState, RunStatus};
 use crate::network::record::{ContainerNetwork, Namespace};
-use crate::runtime::{ConsoleSocket, NamespaceMode, Runtime, Stdio};
+use crate::runtime::{ConsoleSocket, NamespaceMode, Namespaces, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
 use log::{JsonLog, Stream};
 use log_file::LogFile;
@@ -219,7 +219,27 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
         hosts: &hosts_file,
         resolv_conf: resolv_conf.is_some().then_some(resolv_file.as_path()),
     };
-    let config = spec.runtime_config(rootfs.path(), user, &etc, net);
+    let running_pid = |other: &str| -> Result<i32, String> {
+        let state: Option<RunState> = state::read_json(&layout.container_state(other))
+            .map_err(|e| format!("cannot read its state: {e}"))?;
+        match state {
+            Some(run) if run.status == RunStatus::Running && run.pid > 0 => Ok(run.pid),
+            _ => Err("it is not running (start it first)".to_owned()),
+        }
+    };
+    let namespaces = Namespaces {
+        net,
+        pid: spec
+            .pid
+            .resolve("pid", running_pid)
+            .map_err(io::Error::other)?,
+        ipc: spec
+            .ipc
+            .resolve("ipc", running_pid)
+            .map_err(io::Error::other)?,
+        ..Namespaces::default()
+    };
+    let config = spec.runtime_config(rootfs.path(), user, &etc, namespaces);
 
     let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
     // A container of this id left by a monitor that died: its process is

@@ -232,7 +232,9 @@ pub(crate) fn create(
         }
         _ => NamespaceMode::Private,
     };
-    let settings = resources::settings(&host, net, &Available::read())?;
+    let container_id =
+        |reference: &str| super::lookup(ctx, reference).map(|entry| entry.record.id.clone());
+    let settings = resources::settings(&host, net, &Available::read(), &container_id)?;
     let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,

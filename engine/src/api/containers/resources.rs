@@ -43,6 +43,9 @@ impl Available {
     }
 }
 
+/// Finds the id of the container a `container:NAME` mode names.
+pub(super) type ContainerId<'a> = &'a dyn Fn(&str) -> Result<String, ApiError>;
+
 /// The launch fields of the request's resources and namespaces.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Settings {
@@ -55,11 +58,13 @@ pub(super) struct Settings {
 }
 
 /// Checks the fields of `host` as Docker does, for a container whose
-/// network namespace is `net`.
+/// network namespace is `net`; `container_id` finds the container a
+/// `container:NAME` mode names.
 pub(super) fn settings(
     host: &HostConfig,
     net: NamespaceMode,
     available: &Available,
+    container_id: ContainerId<'_>,
 ) -> Result<Settings, ApiError> {
     let bad = |message: String| Err(ApiError::bad_request(message));
     let memory = host.memory.unwrap_or(0);
@@ -149,11 +154,17 @@ pub(super) fn settings(
         "IpcMode",
         host.ipc_mode.as_deref(),
         &["private", "shareable"],
+        None,
     )?;
-    let pid = share("PidMode", host.pid_mode.as_deref(), &[])?;
+    let pid = share("PidMode", host.pid_mode.as_deref(), &[], Some(container_id))?;
+    // For the sysctl checks, another container's namespace is as shared as the host's.
+    let shared = |share: &Share| match share {
+        Share::Private => NamespaceMode::Private,
+        Share::Host | Share::Container(_) => NamespaceMode::Host,
+    };
     let namespaces = Namespaces {
-        ipc: ipc.mode(),
-        pid: pid.mode(),
+        ipc: shared(&ipc),
+        pid: shared(&pid),
         net,
         ..Namespaces::default()
     };
@@ -205,16 +216,33 @@ pub(super) fn adapt(host: &mut HostConfig) {
     }
 }
 
-/// `IpcMode` or `PidMode`: empty, `host`, or one of `private` (modes that
-/// mean a namespace of its own); the rest is refused by name.
-fn share(field: &str, mode: Option<&str>, private: &[&str]) -> Result<Share, ApiError> {
-    match mode.unwrap_or_default() {
-        "" => Ok(Share::Private),
-        "host" => Ok(Share::Host),
-        mode if private.contains(&mode) => Ok(Share::Private),
-        mode => {
+/// `IpcMode` or `PidMode`: empty, `host`, one of `private` (modes that
+/// mean a namespace of its own), or `container:NAME` where
+/// `container_id` is given; the rest is refused by name.
+fn share(
+    field: &str,
+    mode: Option<&str>,
+    private: &[&str],
+    container_id: Option<ContainerId<'_>>,
+) -> Result<Share, ApiError> {
+    let mode = mode.unwrap_or_default();
+    match (mode, mode.strip_prefix("container:"), container_id) {
+        ("", _, _) => Ok(Share::Private),
+        ("host", _, _) => Ok(Share::Host),
+        (mode, _, _) if private.contains(&mode) => Ok(Share::Private),
+        (_, Some(name), Some(container_id)) if !name.is_empty() => {
+            let id = container_id(name).map_err(|e| ApiError {
+                status: e.status,
+                message: format!("HostConfig.{field} {mode:?}: {}", e.message),
+            })?;
+            Ok(Share::Container(id))
+        }
+        (mode, _, container_id) => {
             let mut known = vec!["host"];
             known.extend_from_slice(private);
+            if container_id.is_some() {
+                known.push("container:NAME");
+            }
             Err(ApiError::bad_request(format!(
                 "HostConfig.{field} {mode:?} is not supported yet by the stack engine (use {}, or leave it empty for a namespace of the container's own)",
                 known.join(", ")
@@ -273,8 +301,16 @@ mod tests {
         }
     }
 
+    /// Knows one container, `db`.
+    fn container_id(name: &str) -> Result<String, ApiError> {
+        match name {
+            "db" => Ok("c0ffee".to_owned()),
+            _ => Err(ApiError::not_found(format!("No such container: {name}"))),
+        }
+    }
+
     fn check(host: HostConfig) -> Result<Settings, String> {
-        settings(&host, NamespaceMode::Private, &two_cpus()).map_err(|e| e.message)
+        settings(&host, NamespaceMode::Private, &two_cpus(), &container_id).map_err(|e| e.message)
     }
 
     fn refused(host: HostConfig, named: &str) {
@@ -318,7 +354,16 @@ mod tests {
             }
         );
         assert_eq!(settings.shm_size, Some(1 << 20));
-        assert_eq!((settings.ipc, settings.pid), (Share::Private, Share::Host));
+        assert_eq!(
+            (&settings.ipc, &settings.pid),
+            (&Share::Private, &Share::Host)
+        );
+        let joined = check(HostConfig {
+            pid_mode: Some("container:db".into()),
+            ..HostConfig::default()
+        })
+        .unwrap();
+        assert_eq!(joined.pid, Share::Container("c0ffee".into()));
         assert_eq!(settings.group_add, ["audio", "1234"]);
         assert_eq!(settings.sysctls["kernel.shmmax"], "1024");
         // What clients send for "not set".
@@ -394,7 +439,11 @@ mod tests {
         );
         refused_host(
             |h| h.pid_mode = Some("private".into()),
-            "HostConfig.PidMode \"private\"",
+            "HostConfig.PidMode \"private\" is not supported yet by the stack engine (use host, container:NAME",
+        );
+        refused_host(
+            |h| h.pid_mode = Some("container:web".into()),
+            "HostConfig.PidMode \"container:web\": No such container: web",
         );
         refused_host(
             |h| h.sysctls = Some([("vm.swappiness".to_owned(), "1".to_owned())].into()),
@@ -416,8 +465,8 @@ mod tests {
             sysctls: Some([("net.ipv4.ip_forward".to_owned(), "1".to_owned())].into()),
             ..HostConfig::default()
         };
-        assert!(settings(&host, NamespaceMode::Private, &two_cpus()).is_ok());
-        let error = settings(&host, NamespaceMode::Host, &two_cpus()).unwrap_err();
+        assert!(settings(&host, NamespaceMode::Private, &two_cpus(), &container_id).is_ok());
+        let error = settings(&host, NamespaceMode::Host, &two_cpus(), &container_id).unwrap_err();
         assert!(
             error.message.contains("net.ipv4.ip_forward"),
             "{}",
