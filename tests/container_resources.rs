@@ -374,6 +374,11 @@ fn a_compose_service_gets_its_limits_and_namespaces_from_up() {
          id -G; df -k /dev/shm | tail -n 1 | awk '{print $2}'",
     ]);
     assert_eq!(out, "1234567\nexample.org\n200\n0 1234\n16384\n");
+    // Another user of an exec gets the service's groups too, as with Docker.
+    assert_eq!(
+        project.ok(&["exec", "-T", "-u", "1000:1000", "tuned", "id", "-G"]),
+        "1000 1234\n"
+    );
     let host_init = std::fs::read_to_string("/proc/1/comm").unwrap();
     assert_eq!(
         project.ok(&["exec", "-T", "tuned", "cat", "/proc/1/comm"]),
