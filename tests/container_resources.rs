@@ -1,11 +1,11 @@
 //! cgroup limits, namespaces and kernel parameters end to end, as root,
 //! through the real binary: `--memory-swap`, `--memory-reservation`,
 //! `--cpu-shares`, `--cpu-quota`/`--cpu-period`, `--cpuset-cpus`,
-//! `--oom-score-adj`, `--sysctl`, `--group-add`, `--pid host`, `--ipc host`,
+//! `--oom-score-adj`, `--sysctl`, `--group-add`, `--pid host|container:NAME`, `--ipc host`,
 //! `--shm-size` and `--domainname` reach the container's cgroup or its
 //! processes and show in inspect as Docker shows them; bad values are
-//! refused by name with nothing created; a compose service gets them from
-//! `stack up`. The host's own sysctls, processes and IPC objects are only
+//! refused by name with nothing created; compose services get them from
+//! `stack up` (`pid: service:NAME` too). The host's own sysctls, processes and IPC objects are only
 //! read. Each test has its own engine and ends by checking that nothing is
 //! left: no mount, cgroup or process of its root.
 
@@ -356,10 +356,19 @@ services:
     shm_size: 16m
     domainname: example.org
     pid: host
+  app:
+    image: busybox
+    network_mode: none
+    command: [sh, -c, 'while true; do sleep 1; done']
+  debug:
+    image: busybox
+    network_mode: none
+    pid: service:app
+    command: [sleep, '60']
 ";
 
 #[test]
-fn a_compose_service_gets_its_limits_and_namespaces_from_up() {
+fn compose_services_get_their_limits_and_namespaces_from_up() {
     let Some(project) = Project::new(COMPOSE) else {
         return;
     };
@@ -383,6 +392,11 @@ fn a_compose_service_gets_its_limits_and_namespaces_from_up() {
     assert_eq!(
         project.ok(&["exec", "-T", "tuned", "cat", "/proc/1/comm"]),
         host_init
+    );
+    // `pid: service:app`: the app's shell is PID 1 of the debug container.
+    assert_eq!(
+        project.ok(&["exec", "-T", "debug", "cat", "/proc/1/comm"]),
+        "sh\n"
     );
     let inspect = project.inspect("res-tuned-1");
     let id = inspect["Id"].as_str().expect("id").to_owned();
