@@ -70,6 +70,11 @@ pub(super) fn settings(
     let memory = host.memory.unwrap_or(0);
     let swap = host.memory_swap.unwrap_or(0);
     let reservation = host.memory_reservation.unwrap_or(0);
+    if memory > 0 && memory < MIN_MEMORY {
+        return bad(format!(
+            "HostConfig.Memory {memory}: the minimum memory limit is 6MB"
+        ));
+    }
     if swap > 0 && memory <= 0 {
         return bad(format!(
             "HostConfig.MemorySwap {swap}: a memory plus swap limit needs a memory limit (set Memory too, or MemorySwap -1 for unlimited swap)"
@@ -105,6 +110,12 @@ pub(super) fn settings(
         }
     };
     let nano_cpus = host.nano_cpus.unwrap_or(0);
+    let online = parse_list(&available.cpus).map_or(1, |cpus| cpus.len().max(1)) as i64;
+    if nano_cpus < 0 || nano_cpus > online * 1_000_000_000 {
+        return bad(format!(
+            "HostConfig.NanoCpus {nano_cpus}: the range of CPUs is from 0.01 to {online}.00, as there are only {online} CPUs available"
+        ));
+    }
     let quota = host.cpu_quota.unwrap_or(0);
     let period = host.cpu_period.unwrap_or(0);
     for (field, value) in [("CpuPeriod", period), ("CpuQuota", quota)] {
@@ -408,6 +419,14 @@ mod tests {
             "MemoryReservation 33554432: above the memory limit",
         );
         refused_host(|h| h.memory_swappiness = Some(101), "MemorySwappiness 101");
+        refused_host(
+            |h| h.memory = Some(1 << 20),
+            "HostConfig.Memory 1048576: the minimum memory limit is 6MB",
+        );
+        refused_host(
+            |h| h.nano_cpus = Some(3_000_000_000),
+            "NanoCpus 3000000000: the range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available",
+        );
         refused_host(
             |h| {
                 h.nano_cpus = Some(1_000_000_000);
