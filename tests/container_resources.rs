@@ -325,6 +325,11 @@ fn bad_values_are_refused_by_name_and_nothing_is_created() {
     );
     refused(
         &engine,
+        &["--cpus", "4096"],
+        "the range of CPUs is from 0.01 to",
+    );
+    refused(
+        &engine,
         &["--ipc", "container:other"],
         "HostConfig.IpcMode \"container:other\" is not supported yet",
     );
