@@ -174,6 +174,8 @@ fn limits_reach_the_cgroup_and_show_in_inspect() {
         // The kernel's "no limit" (a page-aligned i64::MAX).
         assert!(cgroup_file(&unlimited, memsw, "").len() >= 19);
     }
+    // Unlimited swap without a memory limit is the default, as with Docker.
+    engine.ok(&["run", "--rm", "--memory-swap", "-1", "busybox", "true"]);
     let ids = engine.ids();
     engine.finish(&ids);
 }

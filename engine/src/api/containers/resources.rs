@@ -193,7 +193,9 @@ pub(super) fn settings(
     }
     Ok(Settings {
         limits: Limits {
-            memory_swap: (swap != 0).then_some(swap),
+            // Unlimited swap without a memory limit is the kernel's default
+            // (and libcgroups refuses a swap limit without a memory one on v2).
+            memory_swap: (swap != 0 && memory > 0).then_some(swap),
             memory_reservation: (reservation > 0).then_some(reservation),
             memory_swappiness: swappiness,
             cpu_shares: (shares > 0).then_some(shares as u64),
@@ -377,8 +379,9 @@ mod tests {
         assert_eq!(joined.pid, Share::Container("c0ffee".into()));
         assert_eq!(settings.group_add, ["audio", "1234"]);
         assert_eq!(settings.sysctls["kernel.shmmax"], "1024");
-        // What clients send for "not set".
+        // What clients send for "not set"; -1 alone is the default too.
         let unset = check(HostConfig {
+            memory_swap: Some(-1),
             memory_swappiness: Some(-1),
             cpu_shares: Some(0),
             oom_score_adj: Some(0),
