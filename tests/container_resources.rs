@@ -221,6 +221,13 @@ fn sysctls_groups_namespaces_shm_and_domainname_reach_the_container() {
     };
     assert_eq!(shm_kib(&[]), "65536");
     assert_eq!(shm_kib(&["--shm-size", "16m"]), "16384");
+    assert_eq!(
+        run(
+            &["--ipc", "none"],
+            "grep -c ' /dev/shm ' /proc/mounts; true"
+        ),
+        "0\n"
+    );
 
     // The host's namespaces, only looked at.
     let host_ipc = std::fs::read_link("/proc/self/ns/ipc").unwrap();

@@ -139,6 +139,8 @@ pub(crate) enum Share {
     Host,
     /// The namespace of the running container of this id (`container:ID`).
     Container(String),
+    /// IPC only: a namespace of its own without `/dev/shm` (`none`).
+    None,
 }
 
 impl Share {
@@ -150,7 +152,7 @@ impl Share {
         running_pid: impl FnOnce(&str) -> Result<i32, String>,
     ) -> Result<NamespaceMode, String> {
         Ok(match self {
-            Share::Private => NamespaceMode::Private,
+            Share::Private | Share::None => NamespaceMode::Private,
             Share::Host => NamespaceMode::Host,
             Share::Container(id) => {
                 let pid = running_pid(id).map_err(|e| {
@@ -279,6 +281,7 @@ impl LaunchSpec {
             sysctls: self.sysctls.clone(),
             oom_score_adj: limits.oom_score_adj,
             shm_size: self.shm_size,
+            no_shm: self.ipc == Share::None,
             resources: Resources {
                 memory: self.memory.filter(|m| *m > 0),
                 memory_swap: limits.memory_swap,
@@ -517,6 +520,12 @@ mod tests {
         assert_eq!(config.domainname.as_deref(), Some("example.org"));
         let defaults = host_config_of(&LaunchSpec::default());
         assert_eq!(defaults.domainname, None);
+        assert!(!defaults.no_shm);
+        let no_ipc = LaunchSpec {
+            ipc: Share::None,
+            ..LaunchSpec::default()
+        };
+        assert!(host_config_of(&no_ipc).no_shm);
     }
 
     #[test]

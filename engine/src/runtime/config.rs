@@ -60,6 +60,8 @@ pub struct ContainerConfig {
     /// Size in bytes of the `/dev/shm` tmpfs of a private IPC namespace
     /// (`shm_size`); Docker's 64 MiB when absent.
     pub shm_size: Option<u64>,
+    /// No `/dev/shm` at all (Docker's `--ipc none`).
+    pub no_shm: bool,
 }
 
 /// Which seccomp profile confines a container's processes, as Docker's

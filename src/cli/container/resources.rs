@@ -46,7 +46,7 @@ pub struct ResourceArgs {
     /// Add additional groups to join (name or number)
     #[arg(long)]
     group_add: Vec<String>,
-    /// IPC mode to use (private, shareable or host)
+    /// IPC mode to use (private, shareable, none or host)
     #[arg(long)]
     ipc: Option<String>,
     /// PID namespace to use (host)

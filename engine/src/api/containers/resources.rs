@@ -164,13 +164,17 @@ pub(super) fn settings(
     let ipc = share(
         "IpcMode",
         host.ipc_mode.as_deref(),
-        &["private", "shareable"],
+        &[
+            ("private", Share::Private),
+            ("shareable", Share::Private),
+            ("none", Share::None),
+        ],
         None,
     )?;
     let pid = share("PidMode", host.pid_mode.as_deref(), &[], Some(container_id))?;
     // For the sysctl checks, another container's namespace is as shared as the host's.
     let shared = |share: &Share| match share {
-        Share::Private => NamespaceMode::Private,
+        Share::Private | Share::None => NamespaceMode::Private,
         Share::Host | Share::Container(_) => NamespaceMode::Host,
     };
     let namespaces = Namespaces {
@@ -229,20 +233,22 @@ pub(super) fn adapt(host: &mut HostConfig) {
     }
 }
 
-/// `IpcMode` or `PidMode`: empty, `host`, one of `private` (modes that
-/// mean a namespace of its own), or `container:NAME` where
-/// `container_id` is given; the rest is refused by name.
+/// `IpcMode` or `PidMode`: empty, `host`, one of `named` (such as
+/// `private`), or `container:NAME` where `container_id` is given; the rest
+/// is refused by name.
 fn share(
     field: &str,
     mode: Option<&str>,
-    private: &[&str],
+    named: &[(&str, Share)],
     container_id: Option<ContainerId<'_>>,
 ) -> Result<Share, ApiError> {
     let mode = mode.unwrap_or_default();
+    if let Some((_, share)) = named.iter().find(|(name, _)| *name == mode) {
+        return Ok(share.clone());
+    }
     match (mode, mode.strip_prefix("container:"), container_id) {
         ("", _, _) => Ok(Share::Private),
         ("host", _, _) => Ok(Share::Host),
-        (mode, _, _) if private.contains(&mode) => Ok(Share::Private),
         (_, Some(name), Some(container_id)) if !name.is_empty() => {
             let id = container_id(name).map_err(|e| ApiError {
                 status: e.status,
@@ -252,7 +258,7 @@ fn share(
         }
         (mode, _, container_id) => {
             let mut known = vec!["host"];
-            known.extend_from_slice(private);
+            known.extend(named.iter().map(|(name, _)| *name));
             if container_id.is_some() {
                 known.push("container:NAME");
             }
@@ -377,6 +383,12 @@ mod tests {
         })
         .unwrap();
         assert_eq!(joined.pid, Share::Container("c0ffee".into()));
+        let none = check(HostConfig {
+            ipc_mode: Some("none".into()),
+            ..HostConfig::default()
+        })
+        .unwrap();
+        assert_eq!(none.ipc, Share::None);
         assert_eq!(settings.group_add, ["audio", "1234"]);
         assert_eq!(settings.sysctls["kernel.shmmax"], "1024");
         // What clients send for "not set"; -1 alone is the default too.

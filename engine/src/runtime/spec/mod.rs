@@ -199,7 +199,7 @@ fn mounts(config: &ContainerConfig) -> Vec<Mount> {
     let share_host_ipc = config.namespaces.ipc != NamespaceMode::Private;
     let mut mounts = Vec::new();
     for standard in &STANDARD_MOUNTS {
-        if replaced(standard.destination) {
+        if replaced(standard.destination) || (config.no_shm && standard.destination == "/dev/shm") {
             continue;
         }
         let mut options: Vec<String> = standard.options.iter().map(|o| o.to_string()).collect();

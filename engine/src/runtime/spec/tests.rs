@@ -585,6 +585,9 @@ fn process_fields_are_carried_over() {
         lines_with(&rendered, "mount /dev/shm"),
         ["mount /dev/shm tmpfs shm nosuid,noexec,nodev,mode=1777,size=1048576"]
     );
+    custom.no_shm = true;
+    let rendered = render(&build_x86(&custom).unwrap());
+    assert!(lines_with(&rendered, "mount /dev/shm").is_empty());
     assert_eq!(
         lines_with(&rendered, "user"),
         ["user 1000:1000 groups=[10 20] cwd=/app tty=true nnp=true oom=500"]
