@@ -4,8 +4,9 @@
 //! `--oom-score-adj`, `--sysctl`, `--group-add`, `--pid host|container:NAME`, `--ipc host`,
 //! `--shm-size` and `--domainname` reach the container's cgroup or its
 //! processes and show in inspect as Docker shows them; bad values are
-//! refused by name with nothing created; compose services get them from
-//! `stack up` (`pid: service:NAME` too). The host's own sysctls, processes and IPC objects are only
+//! refused by name with nothing created; Debian's docker client sends
+//! them; compose services get them from `stack up` (`pid: service:NAME`
+//! too). The host's own sysctls, processes and IPC objects are only
 //! read. Each test has its own engine and ends by checking that nothing is
 //! left: no mount, cgroup or process of its root.
 
@@ -348,6 +349,64 @@ fn bad_values_are_refused_by_name_and_nothing_is_created() {
         "invalid --sysctl \"kernel.shmmax\"",
     );
     assert_eq!(engine.ok(&["ps", "-a", "-q"]), "", "a refused run created");
+    engine.finish(&[]);
+}
+
+#[test]
+fn the_docker_client_sends_limits_namespaces_and_sysctls() {
+    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("skipped: needs a docker client");
+        return;
+    };
+    let Some(engine) = engine() else { return };
+    // Starts the daemon (docker cannot).
+    engine.ok(&["ps"]);
+    let out = std::process::Command::new(docker)
+        .arg("-H")
+        .arg(format!("unix://{}", engine.socket().display()))
+        .env_remove("DOCKER_HOST")
+        .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--memory",
+            "64m",
+            "--memory-swap",
+            "96m",
+            "--cpu-shares",
+            "512",
+            "--cpuset-cpus",
+            "0",
+            "--oom-score-adj",
+            "100",
+            "--sysctl",
+            "kernel.shmmax=4096",
+            "--group-add",
+            "staff",
+            "--shm-size",
+            "8m",
+            "--domainname",
+            "example.org",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /proc/self/oom_score_adj /proc/sys/kernel/shmmax /proc/sys/kernel/domainname; \
+             id -G; df -k /dev/shm | tail -n 1 | awk '{print $2}'",
+        ])
+        .output()
+        .expect("docker");
+    assert_eq!(
+        common::stdout(&out),
+        "100\n4096\nexample.org\n0 50\n8192\n",
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
     engine.finish(&[]);
 }
 
