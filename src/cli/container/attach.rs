@@ -54,7 +54,7 @@ impl StartArgs {
 
 /// How an attached session ended.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Ended {
+pub(in crate::cli) enum Ended {
     /// The container's process exited (or the output ended).
     Exited,
     /// The detach keys were typed: the container goes on running.
@@ -62,17 +62,21 @@ pub(super) enum Ended {
 }
 
 /// What an attached session asks for.
-pub(super) struct Session<'a> {
-    pub(super) id: &'a str,
-    pub(super) interactive: bool,
-    pub(super) tty: bool,
-    pub(super) detach_keys: Option<String>,
+pub(in crate::cli) struct Session<'a> {
+    /// The container.
+    pub(in crate::cli) id: &'a str,
+    /// This process's stdin goes to the container's.
+    pub(in crate::cli) interactive: bool,
+    /// The container has a TTY: this terminal goes raw and its size follows.
+    pub(in crate::cli) tty: bool,
+    /// `--detach-keys` (none: the engine's default, ctrl-p ctrl-q).
+    pub(in crate::cli) detach_keys: Option<String>,
 }
 
 /// Attaches to container `session.id` (before its start, as docker does),
 /// then `start` starts it (a no-op when it runs already), then the streams
 /// are relayed until the container ends or the user detaches.
-pub(super) async fn session(
+pub(in crate::cli) async fn session(
     client: &Docker,
     session: Session<'_>,
     start: impl std::future::Future<Output = Result<()>>,
