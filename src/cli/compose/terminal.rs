@@ -172,6 +172,17 @@ mod tests {
     }
 
     #[test]
+    fn optional_values_take_no_following_word() {
+        let parsed = Wrapper::try_parse_from(["x", "-it", "app", "sh"]).expect("flags");
+        assert_eq!(parsed.rest, ["app", "sh"]);
+        assert_eq!(parsed.terminal.interactive, Some(true));
+        assert_eq!(parsed.terminal.tty, Some(true));
+        let parsed = Wrapper::try_parse_from(["x", "-i", "app"]).expect("flags");
+        assert_eq!(parsed.rest, ["app"]);
+        assert!(Wrapper::try_parse_from(["x", "--tty=maybe", "app"]).is_err());
+    }
+
+    #[test]
     fn run_takes_docker_style_flags() {
         assert_eq!(run(&["-it"], TERMINAL).unwrap(), streams(true, true));
         assert_eq!(run(&["-ti"], TERMINAL).unwrap(), streams(true, true));
