@@ -54,7 +54,7 @@ impl StartArgs {
 
 /// How an attached session ended.
 #[derive(Debug, PartialEq, Eq)]
-pub(in crate::cli) enum Ended {
+pub(super) enum Ended {
     /// The container's process exited (or the output ended).
     Exited,
     /// The detach keys were typed: the container goes on running.
@@ -76,7 +76,7 @@ pub(in crate::cli) struct Session<'a> {
 /// Attaches to container `session.id` (before its start, as docker does),
 /// then `start` starts it (a no-op when it runs already), then the streams
 /// are relayed until the container ends or the user detaches.
-pub(in crate::cli) async fn session(
+pub(super) async fn session(
     client: &Docker,
     session: Session<'_>,
     start: impl std::future::Future<Output = Result<()>>,
