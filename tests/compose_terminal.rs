@@ -1,7 +1,8 @@
 //! `stack run` and `stack exec` as a person at a terminal uses them, end
 //! to end as root through the real binary: under a terminal of its own
-//! (script(1)) a one-off shell gets a TTY, runs what is typed, exits with
-//! its code and can be left running with ctrl-p ctrl-q; `-T` gives it none;
+//! (script(1)) a one-off shell gets a TTY of the terminal's size, runs
+//! what is typed, exits with its code and can be left running with ctrl-p
+//! ctrl-q; `-T` gives it none;
 //! piped stdin reaches it without one; `exec -it` opens a shell in a
 //! service's container. Each test has its own engine and ends with
 //! `down` and the check that nothing of the project is left.
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use terminal::{typed_session, SCRIPT};
+use terminal::{check_live, typed_session, Terminal, SCRIPT};
 
 /// Project `app` with one service, `app`, that runs until stopped.
 const COMPOSE: &str = "name: app\nservices:\n  app:\n    image: busybox\n    \
@@ -69,6 +70,39 @@ fn run_under_a_terminal_gives_a_shell_on_a_tty_and_its_exit_code() {
     assert_eq!(status.code(), Some(0), "{screen}");
     assert!(screen.contains("not a tty"), "{screen}");
     assert_eq!(oneoffs(&p), Vec::<String>::new());
+    p.finish();
+}
+
+#[test]
+fn a_oneoffs_tty_takes_the_terminals_size_and_follows_its_changes() {
+    let Some(p) = project() else { return };
+    // The terminal changes size once the test creates `resize` (or after
+    // 20 s, so that nothing outlives a failed test).
+    let resize = p.dir.join("resize");
+    let command = format!(
+        "stty rows 33 cols 99; (for i in $(seq 400); do [ -e '{}' ] && break; sleep 0.05; done; \
+         stty rows 44 cols 111 </dev/tty) & {}",
+        resize.display(),
+        p.command_line("run --rm app sh")
+    );
+    let mut session = Terminal::start(&p.engine, &command);
+    check_live(&mut session, "first");
+    session.type_keys(b"stty size\r");
+    session.expect("33 99");
+    std::fs::write(&resize, "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !session.screen().contains("44 111") {
+        assert!(
+            Instant::now() < deadline,
+            "the size did not follow: {}",
+            session.screen()
+        );
+        session.type_keys(b"stty size\r");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    session.type_keys(b"exit\r");
+    let (status, screen) = session.wait();
+    assert!(status.success(), "{screen}");
     p.finish();
 }
 
