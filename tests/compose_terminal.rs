@@ -15,9 +15,9 @@ mod terminal;
 
 use common::{stderr, stdout};
 use project::Project;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use terminal::{check_live, typed_session, Terminal, SCRIPT};
 
@@ -51,7 +51,8 @@ fn run_under_a_terminal_gives_a_shell_on_a_tty_and_its_exit_code() {
         &p.engine,
         &p.command_line("run --rm app sh"),
         "first",
-        &[b"tty\r", b"exit 3\r"],
+        // ctrl-c is the shell's key here: it ends the sleep, not the run.
+        &[b"sleep 100\r", &[0x03], b"tty\r", b"exit 3\r"],
     );
     assert_eq!(status.code(), Some(3), "{screen}");
     assert!(screen.contains("first42"), "{screen}");
@@ -133,7 +134,7 @@ fn the_detach_keys_leave_the_oneoff_running_and_rm_removes_it_when_it_ends() {
 }
 
 #[test]
-fn piped_stdin_reaches_a_oneoff_without_a_tty() {
+fn piped_stdin_reaches_a_oneoff_without_a_tty_and_ctrl_c_stops_it() {
     let Some(p) = Project::new(COMPOSE) else {
         return;
     };
@@ -154,6 +155,34 @@ fn piped_stdin_reaches_a_oneoff_without_a_tty() {
     let out = p.run(&["run", "--rm", "--interactive=false", "app", "cat"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
+    // Without a TTY, Ctrl-C reaches `stack`, which stops the one-off.
+    let mut child = p
+        .command(&[
+            "run",
+            "--rm",
+            "app",
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; echo started; while true; do sleep 0.1; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stack run");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "started\n");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = child.wait_with_output().expect("stack run");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(oneoffs(&p), Vec::<String>::new());
     // Compose's refusals.
     let out = p.run(&["run", "--rm", "-t", "-T", "app", "true"]);
     assert!(
