@@ -151,6 +151,21 @@ fn piped_stdin_reaches_a_oneoff_without_a_tty_and_ctrl_c_stops_it() {
     let out = child.wait_with_output().expect("stack run");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "not a tty\nhi\n");
+    // Without a TTY, ctrl-p ctrl-q in the data are data, as in Docker.
+    let mut child = p
+        .command(&["run", "--rm", "app", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stack run");
+    let data = [b'a', 0x10, 0x11, b'b', b'\n'];
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&data).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().expect("stack run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, data);
     // --interactive=false: the command's stdin is closed, not this one.
     let out = p.run(&["run", "--rm", "--interactive=false", "app", "cat"]);
     assert!(out.status.success(), "{}", stderr(&out));
