@@ -29,7 +29,7 @@ use ipnet::Ipv4Net;
 use crate::network::firewall::apply::Tools;
 use crate::network::firewall::iptables::IptablesChains;
 use crate::network::firewall::rules::{FirewallNetwork, PortForward};
-use crate::network::firewall::sync::{self, Driver, HostFirewall};
+use crate::network::firewall::sync::{self, HostFirewall};
 use crate::network::ipam::{self, AddressBook, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet};
 use crate::network::link::{self, Netlink};
 use crate::network::names::{BridgeName, IfName};
@@ -450,7 +450,7 @@ impl Networks {
         .map_err(host_err)?;
         *firewall = backend;
         let outcome = outcome.map_err(host_err)?;
-        let shown = backend_text(&self.options.tools, &outcome);
+        let shown = outcome.describe(&self.options.tools);
         *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = shown;
         Ok(())
     }
@@ -499,38 +499,6 @@ impl Networks {
         } else if let Err(error) = self.sync_firewall().await {
             tracing::warn!(%error, "cannot update the firewall");
         }
-    }
-}
-
-/// The firewall driver's name and what `stack info` says it holds.
-fn backend_text(tools: &Tools, outcome: &sync::SyncOutcome) -> (&'static str, String) {
-    let chains = &tools.chains;
-    match outcome.driver {
-        None => (
-            "none",
-            "none: neither nft nor iptables can be run (no rules needed yet)".to_owned(),
-        ),
-        Some(Driver::Nftables) if outcome.rules == 0 => {
-            ("nftables", "nftables (no rules)".to_owned())
-        }
-        Some(Driver::Nftables) if outcome.iptables_chain => (
-            "nftables",
-            format!(
-                "nftables table ip {} + iptables chain {} (FORWARD policy is DROP)",
-                tools.table, chains.forward
-            ),
-        ),
-        Some(Driver::Nftables) => ("nftables", format!("nftables table ip {}", tools.table)),
-        Some(Driver::Iptables) if outcome.rules == 0 => {
-            ("iptables", "iptables, nft not found (no rules)".to_owned())
-        }
-        Some(Driver::Iptables) => (
-            "iptables",
-            format!(
-                "iptables chains {} (filter), {}, {}, {} (nat); nft not found",
-                chains.forward, chains.prerouting, chains.output, chains.postrouting
-            ),
-        ),
     }
 }
 
