@@ -5,9 +5,8 @@
 //! compatibility chain, or the whole rule set where `nft` is missing)
 //! through `iptables-restore --noflush`, which replaces our chains in one
 //! commit per table, and `iptables` for checking and removing the jumps.
-//! Every
-//! program is a parameter ([`Tools`]), so tests and unusual hosts can point
-//! elsewhere. Commands act on the network namespace of the calling thread.
+//! Every program is a parameter ([`Tools`]), so tests and unusual hosts can
+//! point elsewhere. Commands act on the network namespace of the calling thread.
 
 use std::ffi::OsString;
 use std::io::Write;
