@@ -947,7 +947,10 @@ async fn fallback_scenario(ns: &Namespaces, tools: &Tools, save: &str) {
     let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
 
     // The daemon's entry point finds no nft and uses iptables; syncing
-    // again replaces the chains rather than appending to them.
+    // again, also after a restart (a new firewall), replaces the chains
+    // rather than appending to them.
+    let outcome = sync::sync(&mut HostFirewall::new(tools.clone()), &networks, &ports).unwrap();
+    assert_eq!(outcome.driver, Some(Driver::Iptables));
     let mut firewall = HostFirewall::new(tools.clone());
     for _ in 0..2 {
         let outcome = sync::sync(&mut firewall, &networks, &ports).unwrap();
@@ -1047,5 +1050,24 @@ async fn fallback_scenario(ns: &Namespaces, tools: &Tools, save: &str) {
             Some(Driver::Iptables)
         );
     }
+    assert_eq!(iptables_save(save), before);
+
+    // Once nft is installed, a restarted daemon moves the rules into its
+    // table and removes the chains of the iptables run.
+    sync::sync(&mut firewall, &networks, &ports).unwrap();
+    let nft_tools = Tools {
+        nft: "nft".into(),
+        ..tools.clone()
+    };
+    let mut firewall = HostFirewall::new(nft_tools.clone());
+    let outcome = sync::sync(&mut firewall, &networks, &ports).unwrap();
+    assert_eq!(outcome.driver, Some(Driver::Nftables));
+    assert!(!outcome.iptables_chain);
+    assert_eq!(iptables_save(save), before);
+    assert_eq!(fetch(&outer, sock(host_ip, 18080)), Ok("c1".into()));
+    assert!(fetch(&outer, sock(host_ip, 18081)).is_err());
+    assert!(fetch(&c3, sock(a1, 80)).is_err());
+    sync::teardown(&mut firewall).unwrap();
+    assert!(!run("nft", &["list", "tables"]).contains(&nft_tools.table));
     assert_eq!(iptables_save(save), before);
 }
