@@ -25,6 +25,10 @@ pub struct DaemonArgs {
     /// to this executable)
     #[arg(long)]
     monitor_path: Option<PathBuf>,
+    /// The nft program for the firewall rules (default: nft on PATH);
+    /// where it cannot be run, iptables chains are used instead
+    #[arg(long, env = "STACK_NFT")]
+    nft_path: Option<PathBuf>,
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
@@ -40,6 +44,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     }
     config.monitor_exe = Some(monitor_exe);
     config.init_path = args.init_path.clone();
+    config.nft = args.nft_path.clone();
     if let Some(host) = &args.host {
         let Some(path) = host.strip_prefix("unix://") else {
             bail!("unsupported --host {host:?}: the daemon serves a Unix socket, write unix:///path/to/stack.sock");
