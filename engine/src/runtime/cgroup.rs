@@ -121,6 +121,33 @@ impl CgroupMounts {
         parse_oom_kills(&text)
     }
 
+    /// Kills (`SIGKILL`) every process left in the container's cgroup, as
+    /// libcontainer's delete does before removing it: with a pid namespace
+    /// of its own they died with its init process, but one that shares the
+    /// host's (or another container's) outlives it. On cgroup v2 with
+    /// `cgroup.kill` the kernel does it in one write; otherwise each pid
+    /// listed in `cgroup.procs` of each hierarchy gets the signal. A
+    /// missing directory has nothing to kill.
+    pub fn kill(&self, cgroups_path: &Path) {
+        for dir in self.dirs(cgroups_path) {
+            if self.v2.as_ref().is_some_and(|v2| dir.starts_with(v2))
+                && std::fs::write(dir.join("cgroup.kill"), "1").is_ok()
+            {
+                continue;
+            }
+            let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
+                continue;
+            };
+            for pid in procs.lines().filter_map(|line| line.trim().parse().ok()) {
+                // Gone already (ESRCH) is what this wants.
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+
     /// Removes the container's directory in every hierarchy, then each parent
     /// directory within `cgroups_path` that is left empty. A parent still used
     /// by another container stays. Missing directories are not an error.
