@@ -36,6 +36,7 @@ mod log;
 mod log_file;
 mod mount_ns;
 mod rootfs;
+mod shrink;
 mod stdin;
 pub mod watch;
 

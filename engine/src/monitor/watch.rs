@@ -8,7 +8,8 @@
 //! reaps its init process, removes what libcontainer's delete would
 //! (the container's processes and cgroup directories in every hierarchy,
 //! libcontainer's state directory), unmounts the root filesystem and
-//! records the exit.
+//! records the exit. A container that runs longer than half a second gets
+//! the pages of the watcher's own start given back ([`super::shrink`]).
 //!
 //! An `execve` keeps the process's pid, its children (the container's init
 //! stays its child, so it alone can reap it), its mount namespace (where
@@ -30,6 +31,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::handover::{Handover, StdinFds};
 use super::log::{JsonLog, Stream};
+use super::shrink;
 use super::stdin::StdinHandout;
 use super::{rootfs, ArgsError, Invocation, MonitorArgs, MonitorMissing};
 use crate::container::log_options::LogOptions;
@@ -44,6 +46,12 @@ pub const EXECUTABLE: &str = "stack-watch";
 /// exited: its pid namespace is gone, so only a process outside it that
 /// inherited the pipes could keep them open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+
+/// How long a container runs before its watcher gives back the pages its
+/// start mapped (see [`super::shrink`]): a short-lived container (a `run
+/// --rm` of one command) ends before that and does not pay for it on its
+/// exit path, where the dropped pages would fault back in.
+const SHRINK_AFTER: Duration = Duration::from_millis(500);
 
 /// The streams copied into the log, each with its name.
 pub(super) type Outputs = Vec<(Stream, File)>;
@@ -89,10 +97,14 @@ impl Watch {
                 .iter()
                 .map(|(stream, file)| (*stream, file.as_raw_fd()))
                 .collect(),
-            stdin: self.handout.as_ref().map(|handout| StdinFds {
-                listener: handout.listener_fd(),
-                fd: handout.fd().unwrap_or(-1),
-                once: handout.once(),
+            // A handout whose descriptor was given away (never the case
+            // before the watch starts) has nothing left to serve.
+            stdin: self.handout.as_ref().and_then(|handout| {
+                Some(StdinFds {
+                    listener: handout.listener_fd(),
+                    fd: handout.fd()?,
+                    once: handout.once(),
+                })
             }),
         }
     }
@@ -291,8 +303,14 @@ fn copy_output<W: Write>(
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
     });
     let mut exited_at: Option<Instant> = None;
+    let started = Instant::now();
+    let mut shrunk = false;
     let mut buffer = vec![0u8; 32 * 1024];
     while !pipes.is_empty() {
+        if !shrunk && exited_at.is_none() && started.elapsed() >= SHRINK_AFTER {
+            shrink::shrink();
+            shrunk = true;
+        }
         let timeout = match exited_at {
             Some(at) => {
                 let left = DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
@@ -300,6 +318,10 @@ fn copy_output<W: Write>(
                     break;
                 }
                 PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
+            }
+            None if !shrunk => {
+                PollTimeout::try_from(SHRINK_AFTER.saturating_sub(started.elapsed()))
+                    .unwrap_or(PollTimeout::MAX)
             }
             None => PollTimeout::NONE,
         };
