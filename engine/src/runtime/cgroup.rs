@@ -130,9 +130,14 @@ impl CgroupMounts {
     /// missing directory has nothing to kill.
     pub fn kill(&self, cgroups_path: &Path) {
         for dir in self.dirs(cgroups_path) {
-            if self.v2.as_ref().is_some_and(|v2| dir.starts_with(v2))
-                && std::fs::write(dir.join("cgroup.kill"), "1").is_ok()
-            {
+            // Opened, never created: a kernel without it has no such file.
+            let killed_at_once = self.v2.as_ref().is_some_and(|v2| dir.starts_with(v2))
+                && std::fs::File::options()
+                    .write(true)
+                    .open(dir.join("cgroup.kill"))
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, b"1"))
+                    .is_ok();
+            if killed_at_once {
                 continue;
             }
             let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
@@ -288,6 +293,55 @@ mod tests {
             v2: Some(base.clone()),
         };
         assert!(v2.supports_swap_limit());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn what_is_left_in_the_cgroups_is_killed() {
+        let base = std::env::temp_dir().join(format!("stack-kill-test-{}", std::process::id()));
+        let mounts = CgroupMounts {
+            v1: vec![(base.join("pids"), vec!["pids".to_owned()])],
+            v2: Some(base.join("unified")),
+        };
+        let mut left = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::create_dir_all(base.join("pids/stack/c1")).unwrap();
+        std::fs::create_dir_all(base.join("unified/stack/c1")).unwrap();
+        std::fs::write(
+            base.join("pids/stack/c1/cgroup.procs"),
+            format!("{}\n", left.id()),
+        )
+        .unwrap();
+        // v2 with cgroup.kill: one write, the kernel's job.
+        std::fs::write(base.join("unified/stack/c1/cgroup.kill"), "").unwrap();
+        std::fs::write(
+            base.join("unified/stack/c1/cgroup.procs"),
+            format!("{}\n", other.id()),
+        )
+        .unwrap();
+
+        mounts.kill(Path::new("/stack/c1"));
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(left.wait().unwrap().signal(), Some(9));
+        assert_eq!(
+            std::fs::read_to_string(base.join("unified/stack/c1/cgroup.kill")).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            other.try_wait().unwrap(),
+            None,
+            "killed through cgroup.procs"
+        );
+        other.kill().unwrap();
+        other.wait().unwrap();
+        // Missing directories have nothing to kill.
+        mounts.kill(Path::new("/stack/none"));
         std::fs::remove_dir_all(&base).unwrap();
     }
 
