@@ -38,7 +38,9 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         None => default_monitor_path()?,
     };
     // Serving images and volumes does not need it: say so, and go on.
-    match monitor::check_executable(&monitor_exe) {
+    let checked = monitor::check_executable(&monitor_exe)
+        .and_then(|()| monitor::watch::check_executable(&monitor_exe));
+    match checked {
         Ok(()) => tracing::info!(path = %monitor_exe.display(), "container monitor"),
         Err(missing) => tracing::warn!("{missing}; containers cannot start"),
     }
