@@ -48,6 +48,10 @@ pub struct DaemonConfig {
     /// (`--init-path`); without one, the first static one of
     /// `/usr/bin/tini-static` and `/usr/bin/docker-init`.
     pub init_path: Option<PathBuf>,
+    /// The `nft` program (`--nft-path`); without one, `nft` on `PATH`.
+    /// Where it cannot be run, the firewall rules go into iptables chains
+    /// instead (tests point it at a missing file to exercise that).
+    pub nft: Option<PathBuf>,
 }
 
 impl DaemonConfig {
@@ -61,6 +65,7 @@ impl DaemonConfig {
             monitor_exe: None,
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             init_path: None,
+            nft: None,
         }
     }
 }
@@ -197,6 +202,9 @@ async fn open_networks(
     }
     let mut options = NetworkOptions::for_root(&config.root);
     options.resolv_conf = config.resolv_conf.clone();
+    if let Some(nft) = &config.nft {
+        options.tools.nft = nft.clone();
+    }
     Networks::open(started.layout.clone(), options, &running, &all)
         .await
         .map_err(|e| DaemonError::Networks(e.to_string()))

@@ -263,6 +263,17 @@ mod tests {
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nwww:x:33:34::/var/www:/bin/false\n";
     const GROUP: &str = "root:x:0:\nstaff:x:50:\n";
 
+    /// `spec`'s runtime configuration with placeholder /etc files, on the
+    /// host's network.
+    fn host_config_of(spec: &LaunchSpec) -> crate::runtime::ContainerConfig {
+        let etc = EtcFiles {
+            hostname: Path::new("/h"),
+            hosts: Path::new("/hosts"),
+            resolv_conf: None,
+        };
+        spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host)
+    }
+
     #[test]
     fn users_by_number_and_by_name() {
         let user = |spec| resolve_user(spec, PASSWD, GROUP).map(|u| (u.uid, u.gid));
@@ -321,13 +332,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(older.seccomp, Seccomp::Default);
-        let etc = EtcFiles {
-            hostname: Path::new("/h"),
-            hosts: Path::new("/hosts"),
-            resolv_conf: None,
-        };
-        let config =
-            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        let config = host_config_of(&spec);
         assert_eq!(config.ulimits, spec.ulimits);
         assert_eq!(config.seccomp, Seccomp::Unconfined);
         assert!(config.no_new_privileges);
@@ -340,13 +345,7 @@ mod tests {
             init: Some(PathBuf::from("/usr/bin/tini-static")),
             ..LaunchSpec::default()
         };
-        let etc = EtcFiles {
-            hostname: Path::new("/h"),
-            hosts: Path::new("/hosts"),
-            resolv_conf: None,
-        };
-        let config =
-            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        let config = host_config_of(&spec);
         assert_eq!(config.args, ["/sbin/docker-init", "--", "sleep", "5"]);
         let mount = config.mounts.last().unwrap();
         assert_eq!(mount.target, Path::new("/sbin/docker-init"));

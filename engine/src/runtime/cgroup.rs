@@ -5,6 +5,7 @@
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::Duration;
 
@@ -23,9 +24,17 @@ pub(crate) struct CgroupMounts {
 }
 
 impl CgroupMounts {
-    /// Reads the calling process's mount table.
+    /// The hierarchies in the calling process's mount table, read once per
+    /// process: they are mounted at boot and stay, while the table itself
+    /// is long to render and parse, and a container start asks several
+    /// times (a failed read is not remembered).
     pub fn from_proc() -> io::Result<Self> {
-        Ok(Self::parse(&std::fs::read_to_string(MOUNTINFO)?))
+        static MOUNTS: OnceLock<CgroupMounts> = OnceLock::new();
+        if let Some(mounts) = MOUNTS.get() {
+            return Ok(mounts.clone());
+        }
+        let mounts = Self::parse(&std::fs::read_to_string(MOUNTINFO)?);
+        Ok(MOUNTS.get_or_init(|| mounts).clone())
     }
 
     /// Parses `/proc/<pid>/mountinfo` text.
@@ -119,6 +128,38 @@ impl CgroupMounts {
         };
         let text = std::fs::read_to_string(file).ok()?;
         parse_oom_kills(&text)
+    }
+
+    /// Kills (`SIGKILL`) every process left in the container's cgroup, as
+    /// libcontainer's delete does before removing it: with a pid namespace
+    /// of its own they died with its init process, but one that shares the
+    /// host's (or another container's) outlives it. On cgroup v2 with
+    /// `cgroup.kill` the kernel does it in one write; otherwise each pid
+    /// listed in `cgroup.procs` of each hierarchy gets the signal. A
+    /// missing directory has nothing to kill.
+    pub fn kill(&self, cgroups_path: &Path) {
+        for dir in self.dirs(cgroups_path) {
+            // Opened, never created: a kernel without it has no such file.
+            let killed_at_once = self.v2.as_ref().is_some_and(|v2| dir.starts_with(v2))
+                && std::fs::File::options()
+                    .write(true)
+                    .open(dir.join("cgroup.kill"))
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, b"1"))
+                    .is_ok();
+            if killed_at_once {
+                continue;
+            }
+            let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
+                continue;
+            };
+            for pid in procs.lines().filter_map(|line| line.trim().parse().ok()) {
+                // Gone already (ESRCH) is what this wants.
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
     }
 
     /// Removes the container's directory in every hierarchy, then each parent
@@ -261,6 +302,55 @@ mod tests {
             v2: Some(base.clone()),
         };
         assert!(v2.supports_swap_limit());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn what_is_left_in_the_cgroups_is_killed() {
+        let base = std::env::temp_dir().join(format!("stack-kill-test-{}", std::process::id()));
+        let mounts = CgroupMounts {
+            v1: vec![(base.join("pids"), vec!["pids".to_owned()])],
+            v2: Some(base.join("unified")),
+        };
+        let mut left = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::create_dir_all(base.join("pids/stack/c1")).unwrap();
+        std::fs::create_dir_all(base.join("unified/stack/c1")).unwrap();
+        std::fs::write(
+            base.join("pids/stack/c1/cgroup.procs"),
+            format!("{}\n", left.id()),
+        )
+        .unwrap();
+        // v2 with cgroup.kill: one write, the kernel's job.
+        std::fs::write(base.join("unified/stack/c1/cgroup.kill"), "").unwrap();
+        std::fs::write(
+            base.join("unified/stack/c1/cgroup.procs"),
+            format!("{}\n", other.id()),
+        )
+        .unwrap();
+
+        mounts.kill(Path::new("/stack/c1"));
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(left.wait().unwrap().signal(), Some(9));
+        assert_eq!(
+            std::fs::read_to_string(base.join("unified/stack/c1/cgroup.kill")).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            other.try_wait().unwrap(),
+            None,
+            "killed through cgroup.procs"
+        );
+        other.kill().unwrap();
+        other.wait().unwrap();
+        // Missing directories have nothing to kill.
+        mounts.kill(Path::new("/stack/none"));
         std::fs::remove_dir_all(&base).unwrap();
     }
 
