@@ -101,6 +101,28 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    // Without a TTY the input is data: piped bytes that hold the keys
+    // reach an exec'd `cat` whole, as in Docker.
+    let data: &[u8] = b"a\x10\x11b\n";
+    let mut child = {
+        let mut command = std::process::Command::new(stack);
+        engine.env(&mut command);
+        command
+            .args(["container", "exec", "-i", "shell", "cat"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn exec")
+    };
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(data).expect("write");
+    }
+    let out = child.wait_with_output().expect("exec output");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, data);
+
     // `start -a -i` attaches again, and the shell's exit ends it.
     engine.ok(&["stop", "-t", "1", "shell"]);
     let (status, screen) = typed_session(
