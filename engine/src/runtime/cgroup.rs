@@ -1,7 +1,7 @@
 //! The cgroup directories of one container on this host's hierarchies: where
 //! they are (from the mount table, so both cgroup v1, v2 and hybrid layouts
-//! work), how many OOM kills happened in them, and removing them together
-//! with the empty parent directories libcontainer leaves behind.
+//! work), how many OOM kills happened in them, removing them, and removing
+//! the engine's parent directory once the daemon stops.
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -162,26 +162,33 @@ impl CgroupMounts {
         }
     }
 
-    /// Removes the container's directory in every hierarchy, then each parent
-    /// directory within `cgroups_path` that is left empty. A parent still used
-    /// by another container stays. Missing directories are not an error.
+    /// Removes the container's directory in every hierarchy. Its parents
+    /// stay: libcontainer makes a container's parent and then its directory,
+    /// so a parent removed in between (by another container's exit, in this
+    /// engine or another one) fails that start. Missing directories are not
+    /// an error.
     pub fn remove(&self, cgroups_path: &Path) -> Result<(), (PathBuf, io::Error)> {
         let relative = relative(cgroups_path);
-        let mounts = self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter());
-        for mount in mounts {
-            let mut dir = mount.join(&relative);
+        for mount in self.hierarchies() {
+            let dir = mount.join(&relative);
             remove_leaf(&dir).map_err(|error| (dir.clone(), error))?;
-            while dir.pop() && dir.starts_with(mount) && dir != *mount {
-                match std::fs::remove_dir(&dir) {
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Ok(()) => {}
-                    // Another container's cgroup still lives below it.
-                    Err(error) if is_busy(&error) => break,
-                    Err(error) => return Err((dir, error)),
-                }
-            }
         }
         Ok(())
+    }
+
+    /// Removes `parent` in every hierarchy where no container's directory
+    /// is left below it: for a daemon that stops, when no start of its own
+    /// can run. Missing and busy directories are left as they are.
+    pub fn remove_empty_parent(&self, parent: &Path) {
+        let relative = relative(parent);
+        for mount in self.hierarchies() {
+            // Busy (another engine's container below it) or gone: left.
+            let _ = std::fs::remove_dir(mount.join(&relative));
+        }
+    }
+
+    fn hierarchies(&self) -> impl Iterator<Item = &PathBuf> {
+        self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter())
     }
 }
 
@@ -191,11 +198,6 @@ fn relative(cgroups_path: &Path) -> PathBuf {
         .components()
         .filter(|component| matches!(component, Component::Normal(_)))
         .collect()
-}
-
-fn is_busy(error: &io::Error) -> bool {
-    let code = error.raw_os_error();
-    code == Some(Errno::ENOTEMPTY as i32) || code == Some(Errno::EBUSY as i32)
 }
 
 /// `rmdir`, treating "already gone" as success and retrying briefly while the
@@ -355,7 +357,7 @@ mod tests {
     }
 
     #[test]
-    fn removes_the_leaf_and_empty_parents_but_not_busy_ones() {
+    fn removes_the_leaf_and_keeps_the_parent_until_asked() {
         let base = std::env::temp_dir().join(format!("stack-cgroup-test-{}", std::process::id()));
         let mounts = CgroupMounts {
             v1: vec![(base.join("memory"), vec!["memory".to_owned()])],
@@ -368,10 +370,14 @@ mod tests {
         mounts.remove(Path::new("/stack/c1")).unwrap();
         assert!(!base.join("memory/stack/c1").exists());
         assert!(base.join("memory/stack/c2").exists());
-        assert!(!base.join("unified/stack").exists());
-        assert!(base.join("unified").exists());
+        assert!(!base.join("unified/stack/c1").exists());
+        assert!(base.join("unified/stack").exists());
 
+        mounts.remove_empty_parent(Path::new("/stack"));
+        assert!(base.join("memory/stack/c2").exists());
+        assert!(!base.join("unified/stack").exists());
         mounts.remove(Path::new("/stack/c2")).unwrap();
+        mounts.remove_empty_parent(Path::new("/stack"));
         assert!(!base.join("memory/stack").exists());
         std::fs::remove_dir_all(&base).unwrap();
     }
