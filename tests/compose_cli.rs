@@ -256,6 +256,26 @@ fn a_service_that_cannot_start_fails_up_naming_it() {
 }
 
 #[test]
+fn a_failed_up_leaves_no_network_that_nothing_uses() {
+    let compose =
+        "name: lone\nservices:\n  broken:\n    image: busybox\n    command: [/nonexistent]\n";
+    let Some(p) = Project::new(compose) else {
+        return;
+    };
+    let out = p.run(&["up", "-d"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("service \"broken\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.all_containers(), "");
+    let networks = p.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(!networks.contains("lone_default"), "{networks}");
+    p.finish();
+}
+
+#[test]
 fn named_volumes_survive_down_and_go_with_down_v() {
     let compose = "name: app
 services:

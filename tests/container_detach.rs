@@ -7,136 +7,19 @@
 #[path = "common/busybox.rs"]
 mod busybox;
 mod common;
+#[path = "common/terminal.rs"]
+mod terminal;
 
 use busybox::engine;
 use common::{stderr, stdout, Engine};
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use terminal::{typed_session, SCRIPT};
 
 const DOCKER: &str = "/usr/bin/docker";
-const SCRIPT: &str = "/usr/bin/script";
-
-/// A command run under a terminal (script(1)): what is written to it is
-/// typed on that terminal, what it prints is collected.
-struct Terminal {
-    child: Child,
-    keys: Option<ChildStdin>,
-    screen: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Terminal {
-    fn start(engine: &Engine, command: &str) -> Terminal {
-        let mut script = Command::new(SCRIPT);
-        script
-            .args(["-qfec", command, "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        engine.env(&mut script);
-        let mut child = script.spawn().expect("script");
-        let keys = child.stdin.take();
-        let mut output = child.stdout.take().expect("script's output");
-        let screen = Arc::new(Mutex::new(Vec::new()));
-        let shared = screen.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = output.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                shared.lock().unwrap().extend_from_slice(&buffer[..n]);
-            }
-        });
-        Terminal {
-            child,
-            keys,
-            screen,
-        }
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
-    }
-
-    /// Waits until the screen shows `text`.
-    fn expect(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.screen().contains(text) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?} on the screen: {:?}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Types `keys` one at a time, as a person does.
-    fn type_keys(&mut self, keys: &[u8]) {
-        let input = self.keys.as_mut().expect("the terminal's input");
-        for key in keys {
-            input.write_all(&[*key]).unwrap();
-            input.flush().unwrap();
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits for the command to end (its input still open: a closed one
-    /// would end the session by itself).
-    fn wait(mut self) -> (ExitStatus, String) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // The reader gets the last bytes.
-                std::thread::sleep(Duration::from_millis(100));
-                return (status, self.screen());
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the session did not end: {:?}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        // Ended already on success; killed when a test failed midway.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn running(engine: &Engine, container: &str) -> bool {
     engine.inspect(container)["State"]["Running"] == true
-}
-
-/// Types a command in an attached shell and waits for its answer, so that
-/// the session is known to be live before the detach keys come.
-fn check_live(terminal: &mut Terminal, tag: &str) {
-    terminal.type_keys(format!("echo {tag}$((40+2))\r").as_bytes());
-    terminal.expect(&format!("{tag}42"));
-}
-
-/// Runs `command` under a terminal, checks it is live (`tag`), types each
-/// of `keys` and waits for the client to end: its status and screen.
-fn typed_session(
-    engine: &Engine,
-    command: &str,
-    tag: &str,
-    keys: &[&[u8]],
-) -> (ExitStatus, String) {
-    let mut session = Terminal::start(engine, command);
-    check_live(&mut session, tag);
-    for sequence in keys {
-        session.type_keys(sequence);
-    }
-    session.wait()
 }
 
 #[test]
@@ -217,6 +100,28 @@ fn the_detach_keys_leave_the_container_running_and_it_can_be_attached_again() {
         assert!(Instant::now() < deadline, "--rm left the container");
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // Without a TTY the input is data: piped bytes that hold the keys
+    // reach an exec'd `cat` whole, as in Docker.
+    let data: &[u8] = b"a\x10\x11b\n";
+    let mut child = {
+        let mut command = std::process::Command::new(stack);
+        engine.env(&mut command);
+        command
+            .args(["container", "exec", "-i", "shell", "cat"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn exec")
+    };
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(data).expect("write");
+    }
+    let out = child.wait_with_output().expect("exec output");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, data);
 
     // `start -a -i` attaches again, and the shell's exit ends it.
     engine.ok(&["stop", "-t", "1", "shell"]);

@@ -19,7 +19,9 @@ use crate::container::run_state::RunStatus;
 use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::{ImageError, ImageStore};
+use crate::monitor::CGROUP_PARENT;
 use crate::network::manager::{NetworkOptions, Networks};
+use crate::runtime::CgroupMounts;
 use crate::state::{self, Layout, RootLock};
 use crate::volume::VolumeStore;
 
@@ -48,6 +50,10 @@ pub struct DaemonConfig {
     /// (`--init-path`); without one, the first static one of
     /// `/usr/bin/tini-static` and `/usr/bin/docker-init`.
     pub init_path: Option<PathBuf>,
+    /// The `nft` program (`--nft-path`); without one, `nft` on `PATH`.
+    /// Where it cannot be run, the firewall rules go into iptables chains
+    /// instead (tests point it at a missing file to exercise that).
+    pub nft: Option<PathBuf>,
 }
 
 impl DaemonConfig {
@@ -61,6 +67,7 @@ impl DaemonConfig {
             monitor_exe: None,
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             init_path: None,
+            nft: None,
         }
     }
 }
@@ -171,9 +178,24 @@ pub async fn run(
     );
     api::serve(listener, ctx, stop_streams, shutdown).await;
     networks.shutdown().await;
+    if config.root == Path::new(crate::DEFAULT_ROOT) {
+        release_cgroup_parent();
+    }
     drop(socket);
     tracing::info!("stack daemon stopped");
     Ok(())
+}
+
+/// Removes the containers' parent cgroup (`/stack`) in every hierarchy
+/// where no container is left below it. Only the daemon of the default
+/// root does it, once it no longer starts containers: every root's
+/// containers share the parent, and one removed under a start that is
+/// creating its directory fails that start.
+fn release_cgroup_parent() {
+    match CgroupMounts::from_proc() {
+        Ok(mounts) => mounts.remove_empty_parent(Path::new(CGROUP_PARENT)),
+        Err(error) => tracing::warn!(%error, "cannot read the cgroup mounts to release /stack"),
+    }
 }
 
 /// Opens the networks, telling them which containers still run (their
@@ -197,6 +219,9 @@ async fn open_networks(
     }
     let mut options = NetworkOptions::for_root(&config.root);
     options.resolv_conf = config.resolv_conf.clone();
+    if let Some(nft) = &config.nft {
+        options.tools.nft = nft.clone();
+    }
     Networks::open(started.layout.clone(), options, &running, &all)
         .await
         .map_err(|e| DaemonError::Networks(e.to_string()))

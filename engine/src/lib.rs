@@ -9,7 +9,8 @@
 //! - [`runtime`]: containers on youki's libcontainer with Docker's defaults
 //!   (spec, seccomp profile, cgroups, create/start/wait/kill/exec).
 //! - `container`: container records, launch descriptions and run states.
-//! - [`monitor`]: the per-container monitor process (`stack-monitor`).
+//! - [`monitor`]: the per-container monitor process (`stack-monitor`, which
+//!   becomes the small `stack-watch` once its container runs).
 //! - `volume`: named volumes under the state root.
 //! - [`network`]: IPAM, interface names, bridges and veths, firewall rules.
 //! - `events`: the Docker-shaped event bus behind `/events`.

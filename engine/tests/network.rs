@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use stack_engine::network::firewall::apply::{self, ForwardPolicy, Tools};
-use stack_engine::network::firewall::iptables::IptablesForward;
+use stack_engine::network::firewall::iptables::{IptablesChains, IptablesForward};
 use stack_engine::network::firewall::rules::{self, FirewallNetwork, PortForward, Protocol};
-use stack_engine::network::firewall::sync::{self, HostFirewall};
+use stack_engine::network::firewall::sync::{self, Driver, HostFirewall};
 use stack_engine::network::ipam::{
     plan_network, AddressBook, NetworkAddressing, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet,
 };
@@ -780,4 +780,294 @@ fn a_container_by_pid_on_an_internal_network() {
             assert_eq!(outer_snapshot(), before);
         })
     });
+}
+
+/// `iptables-save` of the calling thread's namespace without comments and
+/// counters: what must be the same before and after.
+fn iptables_save(program: &str) -> String {
+    run(program, &[])
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(" [").next().unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where `nft` is missing, the iptables driver holds the whole rule set in
+/// chains of its own: published ports (127.0.0.1 too), isolation, an
+/// internal network without outbound, next to the "host's" own rules,
+/// which come out exactly as they were. Run with the host's `iptables`
+/// (Debian 12: the nf_tables backend) and, where installed, with
+/// `iptables-legacy`.
+#[test]
+fn without_nft_the_iptables_driver_does_the_same() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let variants = [
+        ("iptables", "iptables-restore", "iptables-save"),
+        (
+            "iptables-legacy",
+            "iptables-legacy-restore",
+            "iptables-legacy-save",
+        ),
+    ];
+    for (iptables, restore, save) in variants {
+        let tools = Tools {
+            nft: "/nonexistent/stack-test/nft".into(),
+            chains: IptablesChains::tagged(&format!("t{}", std::process::id() % 100_000)),
+            iptables: iptables.into(),
+            iptables_restore: restore.into(),
+            ..Tools::default()
+        };
+        let present = |p: &str| Command::new(p).arg("--version").output().is_ok();
+        if ![iptables, restore, save].into_iter().all(present) {
+            eprintln!("skipped for {iptables}: needs {iptables}, {restore} and {save}");
+            continue;
+        }
+        eprintln!("{}", apply::detect_iptables(&tools).unwrap());
+        // 0: the outer namespace ("host"), 1 and 2: containers on network
+        // A, 3: one on network B, 4: one on internal network C, 5: a
+        // machine outside the host, on a link to it.
+        let ns = Namespaces::create("fallback", 6);
+        let outer = ns.path(0);
+        in_netns(&outer, || {
+            runtime().block_on(fallback_scenario(&ns, &tools, save));
+        });
+    }
+}
+
+async fn fallback_scenario(ns: &Namespaces, tools: &Tools, save: &str) {
+    let ipt = tools.iptables.to_str().unwrap();
+    let (outer, c1, c2, c3, c4, outside) = (
+        ns.path(0),
+        ns.path(1),
+        ns.path(2),
+        ns.path(3),
+        ns.path(4),
+        ns.path(5),
+    );
+    set_loopback_up();
+    link::enable_ip_forward(Path::new(PROC_SYS_IPV4)).unwrap();
+    // The "host": a link to the outside world with address 10.214.0.1, and
+    // rules of its own. Its FORWARD policy is ACCEPT at first, so that
+    // every drop seen is the engine's doing.
+    let host_ip = Ipv4Addr::new(10, 214, 0, 1);
+    let outside_ip = Ipv4Addr::new(10, 214, 0, 2);
+    run(
+        "ip",
+        &[
+            "link",
+            "add",
+            "stk-up0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "stk-up1",
+            "netns",
+            ns.name(5),
+        ],
+    );
+    run("ip", &["addr", "add", "10.214.0.1/24", "dev", "stk-up0"]);
+    run("ip", &["link", "set", "stk-up0", "up"]);
+    run(
+        "ip",
+        &[
+            "-n",
+            ns.name(5),
+            "addr",
+            "add",
+            "10.214.0.2/24",
+            "dev",
+            "stk-up1",
+        ],
+    );
+    run("ip", &["-n", ns.name(5), "link", "set", "stk-up1", "up"]);
+    run(
+        ipt,
+        &["-A", "FORWARD", "-s", "198.51.100.0/24", "-j", "ACCEPT"],
+    );
+    run(
+        ipt,
+        &[
+            "-t",
+            "nat",
+            "-A",
+            "POSTROUTING",
+            "-s",
+            "198.51.100.0/24",
+            "-j",
+            "MASQUERADE",
+        ],
+    );
+    run(
+        ipt,
+        &[
+            "-t",
+            "nat",
+            "-A",
+            "PREROUTING",
+            "-d",
+            "198.51.100.1",
+            "-j",
+            "RETURN",
+        ],
+    );
+    let before = iptables_save(save);
+
+    let nl = Netlink::connect().unwrap();
+    let mut nets = create_networks(&nl, "fallback", 3).await;
+    nets[2].internal = true;
+    let (a1, _) = attach(&nl, &mut nets[0], "c1", &c1, 0).await;
+    let (a2, _) = attach(&nl, &mut nets[0], "c2", &c2, 0).await;
+    attach(&nl, &mut nets[1], "c3", &c3, 0).await;
+    attach(&nl, &mut nets[2], "c4", &c4, 0).await;
+    let gw_b = nets[1].addressing().gateway;
+    let _s1 = Server::start(&c1, 80, "c1");
+    let _s2 = Server::start(&c2, 8081, "c2");
+    let _out = Server::start(&outside, 7070, "outside");
+    let ports = [
+        PortForward {
+            host_ip: None,
+            host_port: 18080,
+            container_ip: a1,
+            container_port: 80,
+            protocol: Protocol::Tcp,
+        },
+        PortForward {
+            host_ip: Some(Ipv4Addr::LOCALHOST),
+            host_port: 18081,
+            container_ip: a2,
+            container_port: 8081,
+            protocol: Protocol::Tcp,
+        },
+    ];
+    let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
+
+    // The daemon's entry point finds no nft and uses iptables; syncing
+    // again, also after a restart (a new firewall), replaces the chains
+    // rather than appending to them.
+    let outcome = sync::sync(&mut HostFirewall::new(tools.clone()), &networks, &ports).unwrap();
+    assert_eq!(outcome.driver, Some(Driver::Iptables));
+    let mut firewall = HostFirewall::new(tools.clone());
+    for _ in 0..2 {
+        let outcome = sync::sync(&mut firewall, &networks, &ports).unwrap();
+        assert_eq!(outcome.driver, Some(Driver::Iptables));
+    }
+    let expected = rules::rule_set(&networks, &ports)
+        .unwrap()
+        .to_restore(&tools.chains, &[]);
+    let added = |l: &&str| l.starts_with("-A ");
+    for jump in tools.chains.jumps() {
+        let chain = run(ipt, &["-t", jump.table, "-S", jump.to]);
+        let want = expected
+            .lines()
+            .filter(added)
+            .filter(|l| l.split(' ').nth(1) == Some(jump.to))
+            .count();
+        assert_eq!(chain.lines().filter(added).count(), want, "{chain}");
+        let from = run(ipt, &["-t", jump.table, "-S", jump.from]);
+        let first = from.lines().find(added);
+        assert_eq!(
+            first,
+            Some(format!("-A {} -j {}", jump.from, jump.to).as_str()),
+            "{from}"
+        );
+        assert_eq!(
+            from.matches(&format!("-j {}", jump.to)).count(),
+            1,
+            "{from}"
+        );
+    }
+
+    // Published on all addresses: from the host's loopback and its other
+    // address, from outside the host, and from another network.
+    assert_eq!(
+        fetch(&outer, sock(Ipv4Addr::LOCALHOST, 18080)),
+        Ok("c1".into())
+    );
+    assert_eq!(fetch(&outer, sock(host_ip, 18080)), Ok("c1".into()));
+    assert_eq!(fetch(&outside, sock(host_ip, 18080)), Ok("c1".into()));
+    assert_eq!(fetch(&c3, sock(gw_b, 18080)), Ok("c1".into()));
+    // Published on 127.0.0.1 only.
+    assert_eq!(
+        fetch(&outer, sock(Ipv4Addr::LOCALHOST, 18081)),
+        Ok("c2".into())
+    );
+    assert!(fetch(&outer, sock(host_ip, 18081)).is_err());
+    assert!(fetch(&outside, sock(host_ip, 18081)).is_err());
+    // Same network: reachable; other network: not, either way.
+    assert_eq!(fetch(&c1, sock(a2, 8081)), Ok("c2".into()));
+    assert!(fetch(&c3, sock(a1, 80)).is_err());
+    // Outbound: masqueraded from a network (the outside has no route back
+    // to the bridges), nothing from an internal one.
+    assert_eq!(fetch(&c1, sock(outside_ip, 7070)), Ok("outside".into()));
+    assert!(fetch(&c4, sock(outside_ip, 7070)).is_err());
+    // Without the rules (and with a route back), those would pass.
+    sync::teardown(&mut firewall).unwrap();
+    run(
+        "ip",
+        &[
+            "-n",
+            ns.name(5),
+            "route",
+            "add",
+            "10.213.0.0/16",
+            "via",
+            "10.214.0.1",
+        ],
+    );
+    assert_eq!(fetch(&c3, sock(a1, 80)), Ok("c1".into()));
+    assert_eq!(fetch(&c4, sock(outside_ip, 7070)), Ok("outside".into()));
+
+    // What Docker does to the host: the engine's accepts still let its
+    // traffic through, and sync does not move its jumps off the top.
+    run(ipt, &["-P", "FORWARD", "DROP"]);
+    run(ipt, &["-I", "FORWARD", "-j", "RETURN"]);
+    sync::sync(&mut firewall, &networks, &ports).unwrap();
+    run(ipt, &["-D", "FORWARD", "2"]);
+    sync::sync(&mut firewall, &networks, &ports).unwrap();
+    let forward = run(ipt, &["-S", "FORWARD"]);
+    assert!(
+        forward.contains(&format!(
+            "-A FORWARD -j {}\n-A FORWARD -s 198",
+            tools.chains.forward
+        )),
+        "{forward}"
+    );
+    assert_eq!(fetch(&c1, sock(outside_ip, 7070)), Ok("outside".into()));
+    assert_eq!(fetch(&outside, sock(host_ip, 18080)), Ok("c1".into()));
+    assert_eq!(fetch(&c1, sock(a2, 8081)), Ok("c2".into()));
+    assert!(fetch(&c3, sock(a1, 80)).is_err());
+    run(ipt, &["-P", "FORWARD", "ACCEPT"]);
+
+    // Removal, twice: not found is success; the host's rules are as before.
+    for _ in 0..2 {
+        assert_eq!(
+            sync::teardown(&mut firewall).unwrap(),
+            Some(Driver::Iptables)
+        );
+    }
+    assert_eq!(iptables_save(save), before);
+
+    // Once nft is installed, a restarted daemon moves the rules into its
+    // table and removes the chains of the iptables run.
+    sync::sync(&mut firewall, &networks, &ports).unwrap();
+    let nft_tools = Tools {
+        nft: "nft".into(),
+        ..tools.clone()
+    };
+    let mut firewall = HostFirewall::new(nft_tools.clone());
+    let outcome = sync::sync(&mut firewall, &networks, &ports).unwrap();
+    assert_eq!(outcome.driver, Some(Driver::Nftables));
+    assert!(!outcome.iptables_chain);
+    assert_eq!(iptables_save(save), before);
+    assert_eq!(fetch(&outer, sock(host_ip, 18080)), Ok("c1".into()));
+    assert!(fetch(&outer, sock(host_ip, 18081)).is_err());
+    assert!(fetch(&c3, sock(a1, 80)).is_err());
+    sync::teardown(&mut firewall).unwrap();
+    assert!(!run("nft", &["list", "tables"]).contains(&nft_tools.table));
+    assert_eq!(iptables_save(save), before);
 }

@@ -25,6 +25,10 @@ pub struct DaemonArgs {
     /// to this executable)
     #[arg(long)]
     monitor_path: Option<PathBuf>,
+    /// The nft program for the firewall rules (default: nft on PATH);
+    /// where it cannot be run, iptables chains are used instead
+    #[arg(long, env = "STACK_NFT")]
+    nft_path: Option<PathBuf>,
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
@@ -34,12 +38,15 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         None => default_monitor_path()?,
     };
     // Serving images and volumes does not need it: say so, and go on.
-    match monitor::check_executable(&monitor_exe) {
+    let checked = monitor::check_executable(&monitor_exe)
+        .and_then(|()| monitor::watch::check_executable(&monitor_exe));
+    match checked {
         Ok(()) => tracing::info!(path = %monitor_exe.display(), "container monitor"),
         Err(missing) => tracing::warn!("{missing}; containers cannot start"),
     }
     config.monitor_exe = Some(monitor_exe);
     config.init_path = args.init_path.clone();
+    config.nft = args.nft_path.clone();
     if let Some(host) = &args.host {
         let Some(path) = host.strip_prefix("unix://") else {
             bail!("unsupported --host {host:?}: the daemon serves a Unix socket, write unix:///path/to/stack.sock");

@@ -15,7 +15,8 @@ use super::waits::{wait_condition, WaitError};
 use bollard::errors::Error as ApiError;
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptions, RemoveContainerOptions, StartContainerOptions, StopContainerOptions,
+    CreateContainerOptions, InspectNetworkOptions, RemoveContainerOptions, StartContainerOptions,
+    StopContainerOptions,
 };
 use bollard::Docker;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -88,6 +89,7 @@ pub async fn execute(
     }
     if !errors.is_empty() {
         executor.remove_unstarted(&done).await;
+        executor.remove_unused_networks(&done).await;
     }
     if errors.is_empty() && done.len() != plan.ops().len() {
         // Only a plan whose ops depend on later ones can stall.
@@ -169,6 +171,49 @@ impl Executor<'_> {
                 link: false,
             };
             let (status, text) = match self.client.remove_container(&id, Some(options)).await {
+                Ok(()) => (Status::Done, "Removed".to_owned()),
+                Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
+            };
+            self.sink.event(Event::new(
+                subject.kind,
+                subject.name,
+                status,
+                text,
+                started.elapsed(),
+            ));
+        });
+        futures_util::future::join_all(removals).await;
+    }
+
+    /// After a failure and [`Self::remove_unstarted`]: removes each network
+    /// this run created that no container is attached to, so a failed `up`
+    /// leaves no stray network (nor its bridge and rules). A network that a
+    /// container started by this run uses stays, with that container.
+    async fn remove_unused_networks(&self, done: &HashMap<OpId, Outcome>) {
+        let created = self
+            .plan
+            .ops()
+            .iter()
+            .filter(|op| done.contains_key(&op.id));
+        let removals = created.filter_map(|op| match &op.action {
+            Action::CreateNetwork { name, .. } => Some((op, name)),
+            _ => None,
+        });
+        let removals = removals.map(|(op, name)| async move {
+            let unused = match self
+                .client
+                .inspect_network(name, None::<InspectNetworkOptions>)
+                .await
+            {
+                Ok(network) => network.containers.unwrap_or_default().is_empty(),
+                Err(_) => false,
+            };
+            if !unused {
+                return;
+            }
+            let subject = subject(self.plan, op);
+            let started = Instant::now();
+            let (status, text) = match self.client.remove_network(name).await {
                 Ok(()) => (Status::Done, "Removed".to_owned()),
                 Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
             };

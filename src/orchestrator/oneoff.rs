@@ -35,6 +35,14 @@ pub struct Overrides {
     pub name: Option<String>,
     /// A unique suffix for the default name (`<project>-<service>-run-<suffix>`).
     pub suffix: String,
+    /// Its stdin is open and attached (`-i`, the default in the foreground).
+    pub stdin: bool,
+    /// It runs on a pseudo-TTY (`-t`, or a terminal here); the service's
+    /// own `tty:` does not count, as in Compose.
+    pub tty: bool,
+    /// `--rm`: the engine removes it once it exits, also after the user
+    /// detached from it.
+    pub auto_remove: bool,
 }
 
 /// The one-off container of `service` (whose image has id `image_id`):
@@ -71,8 +79,15 @@ pub fn oneoff_body(
         spec.ports = overrides.publish.clone();
     }
     spec.volumes.extend(overrides.volumes.iter().cloned());
-    // A one-off container never takes the service's fixed name.
+    // A one-off container never takes the service's fixed name, and is
+    // never restarted (which also lets the engine remove it with `--rm`).
     spec.container_name = None;
+    spec.restart = None;
+    if let Some(deploy) = &mut spec.deploy {
+        deploy.restart_policy = None;
+    }
+    spec.tty = overrides.tty;
+    spec.stdin_open = overrides.stdin;
     let hash = service_hash(&spec)?;
     let identity = ContainerIdentity {
         project: &project.name,
@@ -97,7 +112,15 @@ pub fn oneoff_body(
         inherit: Vec::new(),
         shares: BTreeMap::new(),
     };
-    Ok((name, create_body(project, &spec, &create, shares)))
+    let mut body = create_body(project, &spec, &create, shares);
+    body.attach_stdin = Some(overrides.stdin);
+    body.stdin_once = Some(overrides.stdin);
+    body.attach_stdout = Some(true);
+    body.attach_stderr = Some(true);
+    if let Some(host) = &mut body.host_config {
+        host.auto_remove = Some(overrides.auto_remove);
+    }
+    Ok((name, body))
 }
 
 #[cfg(test)]
@@ -108,7 +131,7 @@ mod tests {
     fn a_oneoff_container_is_labelled_and_named_as_compose_does() {
         let project = crate::orchestrator::test_project::load(
             "services:\n  web:\n    image: busybox\n    container_name: fixed\n    \
-             command: [sleep, '9']\n    ports: ['8080:80']\n",
+             command: [sleep, '9']\n    ports: ['8080:80']\n    restart: always\n    tty: true\n",
         )
         .project;
         let overrides = Overrides {
@@ -133,6 +156,7 @@ mod tests {
         assert_eq!(labels[labels::ONEOFF], "True");
         assert_eq!(labels[labels::SERVICE], "web");
         assert!(body.host_config.and_then(|h| h.port_bindings).is_none());
+        assert_eq!((body.tty, body.open_stdin), (Some(false), Some(false)));
 
         let flags = Overrides {
             publish: stack_compose::flags::ports("127.0.0.1:9090:90").expect("port"),
@@ -179,5 +203,36 @@ mod tests {
             .and_then(|h| h.port_bindings)
             .expect("bindings");
         assert_eq!(bindings.keys().collect::<Vec<_>>(), ["80/tcp"]);
+    }
+
+    #[test]
+    fn an_interactive_oneoff_has_a_tty_open_stdin_and_no_restart_policy() {
+        let project = crate::orchestrator::test_project::load(
+            "services:\n  web:\n    image: busybox\n    restart: always\n",
+        )
+        .project;
+        let overrides = Overrides {
+            stdin: true,
+            tty: true,
+            auto_remove: true,
+            suffix: "abc".into(),
+            ..Overrides::default()
+        };
+        let (_, body) = oneoff_body(
+            &project,
+            "web",
+            "sha256:1",
+            &overrides,
+            &ProjectLabels::default(),
+            &BTreeMap::new(),
+        )
+        .expect("body");
+        assert_eq!(body.tty, Some(true));
+        assert_eq!(body.open_stdin, Some(true));
+        assert_eq!(body.stdin_once, Some(true));
+        assert_eq!(body.attach_stdin, Some(true));
+        let host = body.host_config.expect("host config");
+        assert_eq!(host.auto_remove, Some(true));
+        assert!(host.restart_policy.is_none(), "{:?}", host.restart_policy);
     }
 }

@@ -47,6 +47,16 @@ impl Project {
         command
     }
 
+    /// The shell command line (for a terminal's script(1)) that runs
+    /// `stack ARGS` in the project directory; `args` as typed at a shell.
+    pub fn command_line(&self, args: &str) -> String {
+        format!(
+            "cd '{}' && {} {args}",
+            self.dir.display(),
+            env!("CARGO_BIN_EXE_stack")
+        )
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run stack")
     }

@@ -150,7 +150,7 @@ pub(super) fn info(ctx: &Context, query: Query) -> Result<Response<Body>, ApiErr
             ..Default::default()
         }),
         firewall_backend: Some(FirewallInfo {
-            driver: Some("nftables".to_string()),
+            driver: Some(ctx.networks.firewall_driver().to_string()),
             info: Some(vec![vec!["Rules".to_string(), ctx.networks.backend()]]),
         }),
         driver: Some("overlayfs".to_string()),

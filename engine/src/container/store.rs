@@ -437,7 +437,7 @@ pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
 }
 
 /// Whether `cmdline` (NUL-separated, as in `/proc/PID/cmdline`) is the
-/// command line of container `id`'s monitor.
+/// command line of container `id`'s monitor, or of the watcher it became.
 fn is_monitor_of(cmdline: &[u8], id: &str) -> bool {
     let args = cmdline
         .strip_suffix(&[0])
@@ -520,6 +520,10 @@ mod tests {
         assert!(!is_monitor_of(&cmdline(&args.to_args()), "abd"));
         let exec = args.to_exec_args(&Default::default());
         assert!(!is_monitor_of(&cmdline(&exec), "abc"));
+        // The watcher the monitor becomes (its executable's name does not matter).
+        let watch = args.to_watch_args("{}".into());
+        assert!(is_monitor_of(&cmdline(&watch), "abc"));
+        assert!(!is_monitor_of(&cmdline(&watch), "abd"));
         // Another program that names the id, and a process without arguments.
         assert!(!is_monitor_of(b"/bin/sleep\0abc\0", "abc"));
         assert!(!is_monitor_of(b"", "abc"));

@@ -5,7 +5,10 @@
 //! hand: the monitor runs once per container start and per exec, and an
 //! argument parser's code and start-up cost would be paid each time.
 //!
-//! The form is `--root DIR --run-dir DIR [--exec JSON] ID`.
+//! The form is `--root DIR --run-dir DIR [--exec JSON | --watch JSON] ID`;
+//! the watcher (`stack-watch`, see [`super::watch`]) that a monitor becomes
+//! keeps the monitor's form, with the handover as `--watch`, so that the
+//! daemon recognises it as the container's monitor all the same.
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
@@ -35,6 +38,21 @@ pub enum MonitorMissing {
         .0.display()
     )]
     NotExecutable(PathBuf),
+    /// No watcher next to the monitor.
+    #[error(
+        "the container watcher {} does not exist (each container's monitor \
+         becomes it once the container runs): build it with `cargo build \
+         --release` and install it next to stack-monitor",
+        .0.display()
+    )]
+    WatcherNotFound(PathBuf),
+    /// Something next to the monitor that is not an executable watcher.
+    #[error(
+        "the container watcher {} is not an executable file: install stack's \
+         `stack-watch` there, next to stack-monitor",
+        .0.display()
+    )]
+    WatcherNotExecutable(PathBuf),
 }
 
 /// Checks that `path` is an executable file (the daemon does at its start,
@@ -88,6 +106,15 @@ impl MonitorArgs {
         args.insert(args.len() - 1, json.into());
         args
     }
+
+    /// The arguments of the watcher this container's monitor becomes,
+    /// with the handover's JSON (see [`super::handover`]).
+    pub(crate) fn to_watch_args(&self, handover: String) -> Vec<OsString> {
+        let mut args = self.to_args();
+        args.insert(args.len() - 1, "--watch".into());
+        args.insert(args.len() - 1, handover.into());
+        args
+    }
 }
 
 /// A parsed command line: the container, and for an exec helper the
@@ -99,6 +126,8 @@ pub struct Invocation {
     pub args: MonitorArgs,
     /// `--exec`: the process to run in the running container.
     pub exec: Option<String>,
+    /// `--watch`: the watcher's handover from the monitor.
+    pub watch: Option<String>,
 }
 
 /// Why a command line is not a monitor's.
@@ -119,6 +148,9 @@ pub enum ArgsError {
     /// An id or request that is not UTF-8.
     #[error("{0} is not UTF-8")]
     NotUtf8(&'static str),
+    /// `--exec` and `--watch` together.
+    #[error("--exec and --watch exclude each other")]
+    ExecAndWatch,
 }
 
 impl Invocation {
@@ -127,6 +159,7 @@ impl Invocation {
         let mut root: Option<PathBuf> = None;
         let mut run_dir: Option<PathBuf> = None;
         let mut exec: Option<String> = None;
+        let mut watch: Option<String> = None;
         let mut id: Option<String> = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -146,6 +179,13 @@ impl Invocation {
                             .map_err(|_| ArgsError::NotUtf8("--exec"))?,
                     );
                 }
+                Some("--watch") => {
+                    let json = value("--watch", watch.is_some())?;
+                    watch = Some(
+                        json.into_string()
+                            .map_err(|_| ArgsError::NotUtf8("--watch"))?,
+                    );
+                }
                 Some(text) if text.starts_with('-') || id.is_some() => {
                     return Err(ArgsError::Unexpected(arg));
                 }
@@ -157,6 +197,9 @@ impl Invocation {
                 }
             }
         }
+        if exec.is_some() && watch.is_some() {
+            return Err(ArgsError::ExecAndWatch);
+        }
         Ok(Invocation {
             args: MonitorArgs {
                 root: root.ok_or(ArgsError::Missing("--root"))?,
@@ -164,6 +207,7 @@ impl Invocation {
                 id: id.ok_or(ArgsError::Missing("the container id"))?,
             },
             exec,
+            watch,
         })
     }
 }
@@ -200,7 +244,8 @@ mod tests {
             parsed,
             Invocation {
                 args: args(),
-                exec: None
+                exec: None,
+                watch: None,
             }
         );
         let request = ExecRequest {
@@ -212,6 +257,10 @@ mod tests {
         assert_eq!(parsed.args, args());
         let json = parsed.exec.unwrap();
         assert_eq!(serde_json::from_str::<ExecRequest>(&json).unwrap(), request);
+        let parsed = Invocation::parse(args().to_watch_args("{\"a\": 1}".into())).unwrap();
+        assert_eq!(parsed.args, args());
+        assert_eq!(parsed.exec, None);
+        assert_eq!(parsed.watch.as_deref(), Some("{\"a\": 1}"));
     }
 
     #[test]
@@ -262,6 +311,20 @@ mod tests {
         assert_eq!(
             error(&["--verbose", "--root", "/r", "--run-dir", "/d", "a"]),
             "unexpected argument \"--verbose\""
+        );
+        assert_eq!(
+            error(&[
+                "--root",
+                "/r",
+                "--run-dir",
+                "/d",
+                "--exec",
+                "{}",
+                "--watch",
+                "{}",
+                "a"
+            ]),
+            "--exec and --watch exclude each other"
         );
         // The former `stack monitor` form: `monitor` and the id are two ids.
         assert!(parse(&["monitor", "--root", "/r", "--run-dir", "/d", "a"]).is_err());

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::log_file::LogFile;
 use crate::container::log_options::LogOptions;
@@ -16,7 +16,8 @@ use crate::state::time::rfc3339_nanos;
 const MAX_ENTRY: usize = 16 * 1024;
 
 /// Which stream an entry came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Stream {
     Stdout,
     Stderr,

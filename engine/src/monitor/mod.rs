@@ -12,12 +12,15 @@
 //! empty volumes (as Docker does), creates and starts the container with
 //! pipes on its stdout and stderr, records the run as `running` in
 //! `state.json`, reports `ok` (or the error) on its own stdout (the
-//! daemon's "ready" pipe), then copies the pipes into the json-file log
-//! (rotated as its `max-size`/`max-file` say) until the container exits —
-//! giving back the memory the start needed (`shrink`) once the container
-//! has run for half a second — records the
-//! exit (code, OOM kill, time), deletes the container (cgroups) and
-//! unmounts the root filesystem.
+//! daemon's "ready" pipe), then replaces itself (`execve`, same pid) with
+//! the small watcher executable `stack-watch` ([`watch`]), which copies the
+//! pipes into the json-file log (rotated as its `max-size`/`max-file`
+//! say) until the container exits, records the exit (code, OOM kill,
+//! time), deletes the container (processes, cgroups, libcontainer's state)
+//! and unmounts the root filesystem. Only the watcher lives as long as the
+//! container, and it links none of libcontainer: what a process that ran
+//! libcontainer keeps (relocated data, the heap and stack the start grew)
+//! is gone with the `execve`.
 //!
 //! It runs in its own process group, with no tie to the daemon besides the
 //! files under the state root: a daemon that dies or restarts leaves it and
@@ -28,24 +31,24 @@
 mod args;
 mod copy_up;
 pub mod exec;
+mod handover;
 mod log;
 mod log_file;
 mod mount_ns;
 mod rootfs;
 mod shrink;
 mod stdin;
+pub mod watch;
 
 pub(crate) use args::spawn_error;
 pub use args::{check_executable, ArgsError, Invocation, MonitorArgs, MonitorMissing, EXECUTABLE};
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
-
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::container::launch::{
     resolve_groups, resolve_user, EtcFiles, LaunchMountKind, LaunchSpec,
@@ -54,24 +57,13 @@ use crate::container::run_state::{RunState, RunStatus};
 use crate::network::record::{ContainerNetwork, Namespace};
 use crate::runtime::{ConsoleSocket, NamespaceMode, Namespaces, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
-use log::{JsonLog, Stream};
-use log_file::LogFile;
+use log::Stream;
 use rootfs::Rootfs;
 use stdin::StdinHandout;
+use watch::{unix_seconds, Outputs, Watch};
 
 /// The cgroup (in every hierarchy) under which each container gets its own.
 pub(crate) const CGROUP_PARENT: &str = "/stack";
-
-/// How long the monitor keeps reading output after the init process
-/// exited: its pid namespace is gone, so only a process outside it that
-/// inherited the pipes could keep them open.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
-
-/// How long a container runs before its monitor gives back the memory the
-/// start needed (see [`shrink`]): a short-lived container (a `run --rm` of
-/// one command) ends before that and does not pay for it on its exit path,
-/// where the dropped pages would fault back in.
-const SHRINK_AFTER: Duration = Duration::from_millis(500);
 
 /// The `stack-monitor` executable's work: runs the monitor, or with
 /// `--exec` the exec helper, as `args` (the arguments after the program's
@@ -88,6 +80,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             return 2;
         }
     };
+    if invocation.watch.is_some() {
+        eprintln!(
+            "stack-monitor: --watch is for {}, not for the monitor",
+            watch::EXECUTABLE
+        );
+        return 2;
+    }
     let Some(json) = invocation.exec else {
         return if run(&invocation.args) == 0 { 0 } else { 1 };
     };
@@ -105,9 +104,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
 /// container ran (whatever its own exit code), 1 when it could not start.
 /// Must be called from a single-threaded process.
 fn run(args: &MonitorArgs) -> i32 {
-    let layout = Layout::new(args.root.clone(), args.run_dir.clone());
     let mut ready = Ready::stdout();
-    match launch(&layout, &args.id, &mut ready) {
+    match launch(args, &mut ready) {
         Ok(()) => 0,
         Err(error) => {
             let message = format!("{error}");
@@ -154,7 +152,18 @@ fn context(what: String) -> impl FnOnce(io::Error) -> io::Error {
     move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
-fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
+/// The watcher next to this executable, checked before anything is made.
+fn watcher() -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()
+        .map_err(context("cannot find the monitor's own executable".into()))?;
+    watch::check_executable(&exe).map_err(io::Error::other)?;
+    Ok(watch::executable_next_to(&exe))
+}
+
+fn launch(args: &MonitorArgs, ready: &mut Ready) -> io::Result<()> {
+    let watcher = watcher()?;
+    let layout = &Layout::new(args.root.clone(), args.run_dir.clone());
+    let id = args.id.as_str();
     let launch_path = layout.container_launch(id);
     let spec: LaunchSpec = state::read_json(&launch_path)
         .map_err(context(format!("cannot read {}", launch_path.display())))?
@@ -251,7 +260,7 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
     let mut container = runtime
         .create(id, &dir, &config, streams.stdio.take().unwrap_or_default())
         .map_err(|e| io::Error::other(crate::api::chain(&e)))?;
-    let (outputs, mut handout) = match streams.receive(layout, id, &spec) {
+    let (outputs, handout) = match streams.receive(layout, id, &spec) {
         Ok(received) => received,
         Err(error) => {
             let _ = container.delete();
@@ -264,7 +273,7 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
         return Err(io::Error::other(message));
     }
     let pid = container.pid().unwrap_or(0);
-    let mut run = RunState {
+    let run = RunState {
         status: RunStatus::Running,
         pid,
         monitor_pid: std::process::id() as i32,
@@ -276,42 +285,19 @@ fn launch(layout: &Layout, id: &str, ready: &mut Ready) -> io::Result<()> {
         oom_killed: false,
         error: None,
     };
-    let state_path = layout.container_state(id);
-    state::write_json_replace(&state_path, &run)?;
+    state::write_json_replace(&layout.container_state(id), &run)?;
     ready.ok();
 
-    let mut log = JsonLog::open(layout.container_log(id), spec.log)?;
-    drop((spec, config, network));
-    let copied = copy_output(&mut log, outputs, pid, handout.as_mut());
-    drop(handout);
-    let status = container.wait();
-    let finished = SystemTime::now();
-    run.status = RunStatus::Exited;
-    run.finished_at = Some(rfc3339_nanos(finished));
-    run.finished_unix = unix_seconds(finished);
-    match status {
-        Ok(status) => {
-            run.exit_code = Some(status.code);
-            run.oom_killed = status.oom_killed;
-        }
-        Err(error) => {
-            run.exit_code = Some(-1);
-            run.error = Some(crate::api::chain(&error));
-        }
-    }
-    if let Err(error) = copied.and_then(|()| log.finish()) {
-        run.error
-            .get_or_insert(format!("cannot write the log: {error}"));
-    }
-    if let Err(error) = container.delete() {
-        eprintln!("stack-monitor {id}: {}", crate::api::chain(&error));
-    }
-    drop(rootfs);
-    state::write_json_replace(&state_path, &run)
+    rootfs.hand_over();
+    let watch = Watch {
+        run,
+        log: spec.log,
+        cgroups_path: container.cgroups_path().to_path_buf(),
+        outputs,
+        handout,
+    };
+    watch::hand_over(args, &watcher, watch)
 }
-
-/// The streams copied into the log, each with its name.
-type Outputs = Vec<(Stream, File)>;
 
 /// The container's standard streams: pipes for its output (and its
 /// input with `OpenStdin`), or a terminal.
@@ -394,96 +380,6 @@ impl Streams {
         };
         Ok((std::mem::take(&mut self.outputs), handout))
     }
-}
-
-/// Copies the container's output into the log until every stream ends, or
-/// until [`DRAIN_AFTER_EXIT`] after its init process `pid` exited, handing
-/// out its input meanwhile.
-fn copy_output(
-    log: &mut JsonLog<LogFile>,
-    mut pipes: Outputs,
-    pid: i32,
-    mut handout: Option<&mut StdinHandout>,
-) -> io::Result<()> {
-    let pidfd = rustix::process::Pid::from_raw(pid).and_then(|pid| {
-        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-    });
-    let mut exited_at: Option<Instant> = None;
-    let started = Instant::now();
-    let mut shrunk = false;
-    let mut buffer = vec![0u8; 32 * 1024];
-    while !pipes.is_empty() {
-        if !shrunk && exited_at.is_none() && started.elapsed() >= SHRINK_AFTER {
-            shrink::shrink();
-            shrunk = true;
-        }
-        let timeout = match exited_at {
-            Some(at) => {
-                let left = DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
-                if left.is_zero() {
-                    break;
-                }
-                PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX)
-            }
-            None if !shrunk => {
-                PollTimeout::try_from(SHRINK_AFTER.saturating_sub(started.elapsed()))
-                    .unwrap_or(PollTimeout::MAX)
-            }
-            None => PollTimeout::NONE,
-        };
-        let mut fds: Vec<PollFd> = pipes
-            .iter()
-            .map(|(_, file)| PollFd::new(file.as_fd(), PollFlags::POLLIN))
-            .collect();
-        let handout_index = fds.len();
-        if let Some(handout) = handout.as_deref() {
-            fds.push(PollFd::new(handout.poll_fd(), PollFlags::POLLIN));
-        }
-        let watch_exit = exited_at.is_none() && pidfd.is_some();
-        if let Some(pidfd) = pidfd.as_ref().filter(|_| watch_exit) {
-            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
-        }
-        match poll(&mut fds, timeout) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(errno) => return Err(errno.into()),
-        }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        drop(fds);
-        if watch_exit && ready.last() == Some(&true) {
-            exited_at = Some(Instant::now());
-        }
-        if let Some(handout) = handout.as_deref_mut() {
-            if ready[handout_index] {
-                handout.serve();
-            }
-        }
-        let mut ended = Vec::new();
-        for (index, (stream, file)) in pipes.iter_mut().enumerate() {
-            if !ready[index] {
-                continue;
-            }
-            match file.read(&mut buffer) {
-                Ok(0) => ended.push(index),
-                Ok(n) => log.push(*stream, &buffer[..n])?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // A terminal whose every slave side closed: the process ended.
-                Err(e) if e.raw_os_error() == Some(nix::libc::EIO) => ended.push(index),
-                Err(e) => return Err(e),
-            }
-        }
-        for index in ended.into_iter().rev() {
-            pipes.remove(index);
-        }
-    }
-    Ok(())
-}
-
-fn unix_seconds(t: SystemTime) -> i64 {
-    crate::state::time::unix_nanos(t) / 1_000_000_000
 }
 
 /// The container's `/etc/hosts`: loopback names, and its own hostname on

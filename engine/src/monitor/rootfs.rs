@@ -19,7 +19,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use rustix::mount::{mount, unmount, MountFlags, UnmountFlags};
+use rustix::mount::{mount, MountFlags, UnmountFlags};
 
 /// A mounted overlay; unmounted (lazily, so a busy mount never blocks the
 /// monitor's exit) when dropped.
@@ -44,7 +44,7 @@ impl Rootfs {
             fs::create_dir_all(dir)?;
         }
         // Not mounted is the usual case: nothing to remove.
-        let _ = unmount(target, UnmountFlags::DETACH);
+        let _ = rustix::mount::unmount(target, UnmountFlags::DETACH);
         match fs::remove_dir_all(work.join("work/incompat")) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
@@ -78,13 +78,25 @@ impl Rootfs {
     pub(crate) fn path(&self) -> &Path {
         &self.target
     }
+
+    /// Leaves the mount in place for the watcher, which unmounts it (with
+    /// [`unmount`]) when the container ends.
+    pub(crate) fn hand_over(self) {
+        std::mem::forget(self);
+    }
 }
 
 impl Drop for Rootfs {
     fn drop(&mut self) {
-        if let Err(error) = unmount(&self.target, UnmountFlags::DETACH) {
-            eprintln!("cannot unmount {}: {error}", self.target.display());
-        }
+        unmount(&self.target);
+    }
+}
+
+/// Unmounts the root filesystem at `target` (detached: a process that
+/// outlived the container may still hold a file in it).
+pub(crate) fn unmount(target: &Path) {
+    if let Err(error) = rustix::mount::unmount(target, UnmountFlags::DETACH) {
+        eprintln!("cannot unmount {}: {error}", target.display());
     }
 }
 

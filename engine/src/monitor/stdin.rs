@@ -11,7 +11,7 @@
 //! the end of its input (`echo hi | docker run -i busybox cat`).
 
 use std::io::{self, IoSlice};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
@@ -38,6 +38,37 @@ impl StdinHandout {
             fd: Some(fd),
             once,
         })
+    }
+
+    /// The handout as the watcher takes it over from the monitor: `listener`
+    /// listens (non-blocking) on `path`.
+    pub(super) fn adopt(
+        listener: UnixListener,
+        path: PathBuf,
+        fd: OwnedFd,
+        once: bool,
+    ) -> StdinHandout {
+        StdinHandout {
+            listener,
+            path,
+            fd: Some(fd),
+            once,
+        }
+    }
+
+    /// The listening socket's descriptor number.
+    pub(super) fn listener_fd(&self) -> RawFd {
+        self.listener.as_raw_fd()
+    }
+
+    /// The number of the descriptor it hands out, until given away.
+    pub(super) fn fd(&self) -> Option<RawFd> {
+        self.fd.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
+    /// Whether it hands its descriptor out once only (`StdinOnce`).
+    pub(super) fn once(&self) -> bool {
+        self.once
     }
 
     /// What the monitor's loop polls for connections.

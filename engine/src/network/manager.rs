@@ -27,6 +27,7 @@ use std::time::SystemTime;
 use ipnet::Ipv4Net;
 
 use crate::network::firewall::apply::Tools;
+use crate::network::firewall::iptables::IptablesChains;
 use crate::network::firewall::rules::{FirewallNetwork, PortForward};
 use crate::network::firewall::sync::{self, HostFirewall};
 use crate::network::ipam::{self, AddressBook, PoolEntry, SubnetPool, SubnetRequest, TakenSubnet};
@@ -76,7 +77,7 @@ pub(crate) struct NetworkOptions {
     /// The host's resolver configuration (upstreams for the DNS server, the
     /// default network's `/etc/resolv.conf`).
     pub(crate) resolv_conf: PathBuf,
-    /// The firewall's programs and the names of its table and chain.
+    /// The firewall's programs and the names of its table and chains.
     pub(crate) tools: Tools,
     /// Where subnets of networks without one come from.
     pub(crate) pool: SubnetPool,
@@ -86,14 +87,14 @@ pub(crate) struct NetworkOptions {
 
 impl NetworkOptions {
     /// Docker's defaults: 172.17-31.0.0/16 then 192.168.0.0/20 blocks,
-    /// with a table and chain named after the state root (the default root
+    /// with a table and chains named after the state root (the default root
     /// keeps the plain names).
     pub(crate) fn for_root(root: &std::path::Path) -> Self {
         let mut tools = Tools::default();
         if root != std::path::Path::new(crate::DEFAULT_ROOT) {
             let tag = short_hash(&root.to_string_lossy());
             tools.table = format!("stack_{tag}");
-            tools.forward_chain = format!("STACK-FWD-{tag}");
+            tools.chains = IptablesChains::tagged(&tag);
         }
         let pool = [
             "172.17.0.0/16",
@@ -222,8 +223,9 @@ pub(crate) struct Networks {
     /// Serializes network creation: the route dump it needs fails with
     /// EBUSY while another dump runs on the same netlink socket.
     creating: tokio::sync::Mutex<()>,
-    /// What `stack info` shows of the firewall.
-    backend: Mutex<String>,
+    /// What `stack info` shows of the firewall: the driver and what it
+    /// holds.
+    backend: Mutex<(&'static str, String)>,
 }
 
 /// A network as the API shows it.
@@ -262,7 +264,7 @@ impl Networks {
             state: Mutex::new(State::default()),
             default_ready: tokio::sync::Mutex::new(false),
             creating: tokio::sync::Mutex::new(()),
-            backend: Mutex::new(String::new()),
+            backend: Mutex::new(("nftables", String::new())),
         });
         networks.load_records().await?;
         networks.recover(running, all_containers).await;
@@ -418,12 +420,20 @@ impl Networks {
         Ok(view(&state, record))
     }
 
-    /// The firewall backend and whether its iptables chain is in use.
+    /// Where the firewall rules are: the nft table (and whether the
+    /// iptables chain is in use), or the iptables chains.
     pub(crate) fn backend(&self) -> String {
         self.backend
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .1
             .clone()
+    }
+
+    /// The firewall driver in use: `nftables`, or `iptables` where `nft`
+    /// is not installed.
+    pub(crate) fn firewall_driver(&self) -> &'static str {
+        self.backend.lock().unwrap_or_else(|p| p.into_inner()).0
     }
 
     /// Brings the firewall in line with the current state (networks with a
@@ -440,17 +450,8 @@ impl Networks {
         .map_err(host_err)?;
         *firewall = backend;
         let outcome = outcome.map_err(host_err)?;
-        let text = if outcome.rules == 0 {
-            "nftables (no rules)".to_owned()
-        } else if outcome.iptables_chain {
-            format!(
-                "nftables table ip {} + iptables chain {} (FORWARD policy is DROP)",
-                self.options.tools.table, self.options.tools.forward_chain
-            )
-        } else {
-            format!("nftables table ip {}", self.options.tools.table)
-        };
-        *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = text;
+        let shown = outcome.describe(&self.options.tools);
+        *self.backend.lock().unwrap_or_else(|p| p.into_inner()) = shown;
         Ok(())
     }
 

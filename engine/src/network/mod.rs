@@ -3,8 +3,9 @@
 //! - [`ipam`] (pure): subnets from a pool that avoids host routes and other
 //!   networks; container addresses within a network.
 //! - [`names`] (pure): checked interface names, derived from ids.
-//! - [`firewall`]: the nftables rule set as data (pure) and its application
-//!   through `nft`, plus the iptables compatibility chain.
+//! - [`firewall`]: the rule set as data (pure) and its application through
+//!   `nft`, plus the iptables compatibility chain; or, where `nft` is
+//!   missing, through `iptables-restore` into chains of our own.
 //! - [`link`]: bridges, veth pairs, addresses and routes via rtnetlink, and
 //!   the sysctls the rules rely on.
 //! - `predefined` (pure): Docker's pseudo-networks `host` and `none`.

@@ -1,7 +1,7 @@
 //! The cgroup directories of one container on this host's hierarchies: where
 //! they are (from the mount table, so both cgroup v1, v2 and hybrid layouts
-//! work), how many OOM kills happened in them, and removing them together
-//! with the empty parent directories libcontainer leaves behind.
+//! work), how many OOM kills happened in them, removing them, and removing
+//! the engine's parent directory once the daemon stops.
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -155,26 +155,65 @@ impl CgroupMounts {
         parse_oom_kills(&text)
     }
 
-    /// Removes the container's directory in every hierarchy, then each parent
-    /// directory within `cgroups_path` that is left empty. A parent still used
-    /// by another container stays. Missing directories are not an error.
-    pub fn remove(&self, cgroups_path: &Path) -> Result<(), (PathBuf, io::Error)> {
-        let relative = relative(cgroups_path);
-        let mounts = self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter());
-        for mount in mounts {
-            let mut dir = mount.join(&relative);
-            remove_leaf(&dir).map_err(|error| (dir.clone(), error))?;
-            while dir.pop() && dir.starts_with(mount) && dir != *mount {
-                match std::fs::remove_dir(&dir) {
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Ok(()) => {}
-                    // Another container's cgroup still lives below it.
-                    Err(error) if is_busy(&error) => break,
-                    Err(error) => return Err((dir, error)),
-                }
+    /// Kills (`SIGKILL`) every process left in the container's cgroup, as
+    /// libcontainer's delete does before removing it: with a pid namespace
+    /// of its own they died with its init process, but one that shares the
+    /// host's (or another container's) outlives it. On cgroup v2 with
+    /// `cgroup.kill` the kernel does it in one write; otherwise each pid
+    /// listed in `cgroup.procs` of each hierarchy gets the signal. A
+    /// missing directory has nothing to kill.
+    pub fn kill(&self, cgroups_path: &Path) {
+        for dir in self.dirs(cgroups_path) {
+            // Opened, never created: a kernel without it has no such file.
+            let killed_at_once = self.v2.as_ref().is_some_and(|v2| dir.starts_with(v2))
+                && std::fs::File::options()
+                    .write(true)
+                    .open(dir.join("cgroup.kill"))
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, b"1"))
+                    .is_ok();
+            if killed_at_once {
+                continue;
+            }
+            let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) else {
+                continue;
+            };
+            for pid in procs.lines().filter_map(|line| line.trim().parse().ok()) {
+                // Gone already (ESRCH) is what this wants.
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
         }
+    }
+
+    /// Removes the container's directory in every hierarchy. Its parents
+    /// stay: libcontainer makes a container's parent and then its directory,
+    /// so a parent removed in between (by another container's exit, in this
+    /// engine or another one) fails that start. Missing directories are not
+    /// an error.
+    pub fn remove(&self, cgroups_path: &Path) -> Result<(), (PathBuf, io::Error)> {
+        let relative = relative(cgroups_path);
+        for mount in self.hierarchies() {
+            let dir = mount.join(&relative);
+            remove_leaf(&dir).map_err(|error| (dir.clone(), error))?;
+        }
         Ok(())
+    }
+
+    /// Removes `parent` in every hierarchy where no container's directory
+    /// is left below it: for a daemon that stops, when no start of its own
+    /// can run. Missing and busy directories are left as they are.
+    pub fn remove_empty_parent(&self, parent: &Path) {
+        let relative = relative(parent);
+        for mount in self.hierarchies() {
+            // Busy (another engine's container below it) or gone: left.
+            let _ = std::fs::remove_dir(mount.join(&relative));
+        }
+    }
+
+    fn hierarchies(&self) -> impl Iterator<Item = &PathBuf> {
+        self.v1.iter().map(|(mount, _)| mount).chain(self.v2.iter())
     }
 }
 
@@ -184,11 +223,6 @@ fn relative(cgroups_path: &Path) -> PathBuf {
         .components()
         .filter(|component| matches!(component, Component::Normal(_)))
         .collect()
-}
-
-fn is_busy(error: &io::Error) -> bool {
-    let code = error.raw_os_error();
-    code == Some(Errno::ENOTEMPTY as i32) || code == Some(Errno::EBUSY as i32)
 }
 
 /// `rmdir`, treating "already gone" as success and retrying briefly while the
@@ -328,7 +362,56 @@ mod tests {
     }
 
     #[test]
-    fn removes_the_leaf_and_empty_parents_but_not_busy_ones() {
+    fn what_is_left_in_the_cgroups_is_killed() {
+        let base = std::env::temp_dir().join(format!("stack-kill-test-{}", std::process::id()));
+        let mounts = CgroupMounts {
+            v1: vec![(base.join("pids"), vec!["pids".to_owned()])],
+            v2: Some(base.join("unified")),
+        };
+        let mut left = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::create_dir_all(base.join("pids/stack/c1")).unwrap();
+        std::fs::create_dir_all(base.join("unified/stack/c1")).unwrap();
+        std::fs::write(
+            base.join("pids/stack/c1/cgroup.procs"),
+            format!("{}\n", left.id()),
+        )
+        .unwrap();
+        // v2 with cgroup.kill: one write, the kernel's job.
+        std::fs::write(base.join("unified/stack/c1/cgroup.kill"), "").unwrap();
+        std::fs::write(
+            base.join("unified/stack/c1/cgroup.procs"),
+            format!("{}\n", other.id()),
+        )
+        .unwrap();
+
+        mounts.kill(Path::new("/stack/c1"));
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(left.wait().unwrap().signal(), Some(9));
+        assert_eq!(
+            std::fs::read_to_string(base.join("unified/stack/c1/cgroup.kill")).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            other.try_wait().unwrap(),
+            None,
+            "killed through cgroup.procs"
+        );
+        other.kill().unwrap();
+        other.wait().unwrap();
+        // Missing directories have nothing to kill.
+        mounts.kill(Path::new("/stack/none"));
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn removes_the_leaf_and_keeps_the_parent_until_asked() {
         let base = std::env::temp_dir().join(format!("stack-cgroup-test-{}", std::process::id()));
         let mounts = CgroupMounts {
             v1: vec![(base.join("memory"), vec!["memory".to_owned()])],
@@ -341,10 +424,14 @@ mod tests {
         mounts.remove(Path::new("/stack/c1")).unwrap();
         assert!(!base.join("memory/stack/c1").exists());
         assert!(base.join("memory/stack/c2").exists());
-        assert!(!base.join("unified/stack").exists());
-        assert!(base.join("unified").exists());
+        assert!(!base.join("unified/stack/c1").exists());
+        assert!(base.join("unified/stack").exists());
 
+        mounts.remove_empty_parent(Path::new("/stack"));
+        assert!(base.join("memory/stack/c2").exists());
+        assert!(!base.join("unified/stack").exists());
         mounts.remove(Path::new("/stack/c2")).unwrap();
+        mounts.remove_empty_parent(Path::new("/stack"));
         assert!(!base.join("memory/stack").exists());
         std::fs::remove_dir_all(&base).unwrap();
     }

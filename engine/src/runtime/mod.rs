@@ -16,7 +16,8 @@
 //! - `exec`: another process in a running container (`docker exec`);
 //! - `loopback`: `lo` up in a new network namespace, as Docker has it;
 //! - `run`: the lifecycle (create, start, wait, kill, delete) through libcontainer;
-//! - `tty`: receiving a container's pseudo-terminal over its console socket.
+//! - `tty`: receiving a container's pseudo-terminal over its console socket;
+//! - `wait`: reaping a child process, with a deadline or without.
 
 mod cgroup;
 mod config;
@@ -31,7 +32,7 @@ mod run;
 pub mod seccomp;
 pub mod spec;
 mod tty;
-mod wait;
+pub(crate) mod wait;
 
 pub(crate) use cgroup::CgroupMounts;
 pub use config::{

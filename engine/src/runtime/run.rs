@@ -365,8 +365,8 @@ impl Container {
     }
 
     /// Removes the container: kills what still runs, removes libcontainer's
-    /// state and the container's cgroup in every hierarchy, and the parent
-    /// cgroup directories that are left empty.
+    /// state and the container's cgroup in every hierarchy (the parent
+    /// stays; see [`CgroupMounts::remove`]).
     pub fn delete(mut self) -> Result<(), RunError> {
         quiet(|| self.inner.delete(true))
             .map_err(|source| runtime_error(&self.id, "delete", source))?;

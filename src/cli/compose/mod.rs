@@ -17,6 +17,7 @@ mod process;
 mod progress;
 mod ps;
 mod run;
+mod terminal;
 mod up;
 
 use super::ProjectArgs;

@@ -1,11 +1,13 @@
 //! `stack exec`, `pause`, `unpause`, `top`, `stats` and `wait`: the
 //! processes of a project's service containers. `exec` picks the container
-//! (`--index`) and hands over to `stack container exec`, which owns the
-//! terminal; `stats` hands the running containers to `stack container stats`.
+//! (`--index`), decides its streams as Compose does (`-i`, `-t`, `-T`) and
+//! hands over to `stack container exec`, which owns the terminal; `stats`
+//! hands the running containers to `stack container stats`.
 
 use super::super::container::{self, ContainerCommand};
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
+use super::terminal::{Streams, TerminalArgs, Terminals};
 use super::{check_services, load, ProjectArgs};
 use crate::orchestrator::api_message;
 use crate::orchestrator::execute::execute;
@@ -19,7 +21,7 @@ use clap::{FromArgMatches, Subcommand};
 use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use stack_compose::env::Environment;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -27,9 +29,8 @@ pub struct ExecArgs {
     /// Detached mode: run the command in the background
     #[arg(short, long)]
     detach: bool,
-    /// Disable pseudo-TTY allocation (the default when standard input is not a terminal)
-    #[arg(short = 'T', long = "no-TTY")]
-    no_tty: bool,
+    #[command(flatten)]
+    terminal: TerminalArgs,
     /// Set an environment variable (KEY=VALUE); repeatable
     #[arg(short = 'e', long = "env")]
     env: Vec<String>,
@@ -112,15 +113,17 @@ fn label(c: &ContainerSummary, key: &str) -> Option<String> {
     c.labels.as_ref().and_then(|l| l.get(key)).cloned()
 }
 
-/// The `stack container exec` arguments for `args` in container `id`.
-fn container_exec_args(args: &ExecArgs, id: &str, tty: bool) -> Vec<String> {
+/// The `stack container exec` arguments for `args` in container `id`,
+/// with `streams` (none when detached).
+fn container_exec_args(args: &ExecArgs, id: &str, streams: Streams) -> Vec<String> {
     let mut out = vec!["exec".to_owned()];
     if args.detach {
         out.push("--detach".to_owned());
-    } else {
+    }
+    if streams.stdin {
         out.push("--interactive".to_owned());
     }
-    if tty && !args.detach {
+    if streams.tty {
         out.push("--tty".to_owned());
     }
     for e in &args.env {
@@ -161,8 +164,8 @@ pub fn exec(project: &ProjectArgs, args: ExecArgs, env: &Environment) -> Result<
                 )
             })
     })?;
-    let tty = !args.no_tty && std::io::stdin().is_terminal();
-    let argv = container_exec_args(&args, &id, tty);
+    let streams = args.terminal.for_exec(args.detach, Terminals::here());
+    let argv = container_exec_args(&args, &id, streams);
     let command = ContainerCommand::augment_subcommands(clap::Command::new("container"));
     let matches = command
         .try_get_matches_from(std::iter::once("container".to_owned()).chain(argv))
@@ -349,8 +352,13 @@ mod tests {
     #[test]
     fn exec_hands_over_to_container_exec() {
         let args = Wrapper::parse_from(["x", "-e", "A=1", "-u", "nobody", "web", "ls", "-l"]).exec;
+        let terminal = Terminals {
+            stdin: true,
+            stdout: true,
+        };
+        let streams = args.terminal.for_exec(args.detach, terminal);
         assert_eq!(
-            container_exec_args(&args, "c0ffee", true),
+            container_exec_args(&args, "c0ffee", streams),
             [
                 "exec",
                 "--interactive",
@@ -365,9 +373,16 @@ mod tests {
             ]
         );
         let detached = Wrapper::parse_from(["x", "-d", "--privileged", "web", "true"]).exec;
+        let streams = detached.terminal.for_exec(detached.detach, terminal);
         assert_eq!(
-            container_exec_args(&detached, "c0ffee", true),
+            container_exec_args(&detached, "c0ffee", streams),
             ["exec", "--detach", "--privileged", "c0ffee", "true"]
+        );
+        let piped = Wrapper::parse_from(["x", "-T", "web", "cat"]).exec;
+        let streams = piped.terminal.for_exec(piped.detach, terminal);
+        assert_eq!(
+            container_exec_args(&piped, "c0ffee", streams),
+            ["exec", "--interactive", "c0ffee", "cat"]
         );
     }
 

@@ -1,19 +1,21 @@
 //! `stack run SERVICE [COMMAND...]`: a one-off container of a service,
-//! its dependencies brought up first (unless `--no-deps`); its output is
-//! streamed and its exit code returned (or, with `-d`, its id printed).
+//! its dependencies brought up first (unless `--no-deps`); in the
+//! foreground its streams are relayed as `docker compose run` relays them
+//! (a TTY on a terminal, stdin forwarded) and its exit code returned; with
+//! `-d`, its name printed.
 
+use super::super::container::{run_attached, Session};
 use super::super::engine::with_client;
 use super::progress::{sink, ProgressMode};
+use super::terminal::{TerminalArgs, Terminals};
 use super::up::converge;
 use super::{check_services, load_for_create, ProjectArgs};
 use crate::orchestrator::oneoff::{oneoff_body, Overrides};
 use crate::orchestrator::waits::service_containers;
 use crate::orchestrator::{api_message, ProjectLabels, UpOptions};
 use anyhow::{anyhow, bail, Context, Result};
-use bollard::container::LogOutput;
 use bollard::query_parameters::{
-    CreateContainerOptions, LogsOptions, RemoveContainerOptions, StartContainerOptions,
-    StopContainerOptions, WaitContainerOptions,
+    CreateContainerOptions, StartContainerOptions, StopContainerOptions, WaitContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -22,7 +24,6 @@ use stack_compose::graph::ServiceGraph;
 use stack_compose::model::{Mount, Port, Project};
 use stack_compose::Loaded;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -64,11 +65,8 @@ pub struct RunArgs {
     /// Don't start linked services
     #[arg(long)]
     no_deps: bool,
-    /// Disable pseudo-TTY allocation (stack never allocates one)
-    #[arg(short = 'T', long = "no-TTY")]
-    // Accepted as Compose accepts it; there is nothing to disable.
-    #[allow(dead_code)]
-    no_tty: bool,
+    #[command(flatten)]
+    terminal: TerminalArgs,
     /// The service
     service: String,
     /// The command and its arguments (default: the service's)
@@ -155,6 +153,7 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
     if args.service_ports && !args.publish.is_empty() {
         bail!("--service-ports and --publish are incompatible");
     }
+    let streams = args.terminal.for_run(args.detach, Terminals::here())?;
     let (loaded, origin) = load_for_create(project, env)?;
     check_services(&loaded, std::slice::from_ref(&args.service))?;
     let overrides = Overrides {
@@ -169,6 +168,9 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
         volumes: volumes(&args.volumes, env)?,
         name: args.name.clone(),
         suffix: suffix(),
+        stdin: streams.stdin,
+        tty: streams.tty,
+        auto_remove: args.rm,
     };
     with_client(env, |client| async move {
         let dependencies: Vec<String> = loaded
@@ -233,86 +235,48 @@ pub fn run(project: &ProjectArgs, args: RunArgs, env: &Environment) -> Result<Ex
             .await
             .map_err(|e| anyhow!("creating container {name}: {}", api_message(&e)))?
             .id;
-        if let Err(e) = client
-            .start_container(&id, None::<StartContainerOptions>)
-            .await
-        {
-            if args.rm {
-                remove(&client, &id).await;
-            }
-            bail!("starting container {name}: {}", api_message(&e));
-        }
         if args.detach {
+            // With `--rm`, the engine removes a container that cannot start.
+            client
+                .start_container(&id, None::<StartContainerOptions>)
+                .await
+                .map_err(|e| anyhow!("starting container {name}: {}", api_message(&e)))?;
             println!("{name}");
             return Ok(ExitCode::SUCCESS);
         }
-        let code = attach(&client, &id).await?;
-        if args.rm {
-            remove(&client, &id).await;
-        }
-        Ok(ExitCode::from(code.clamp(0, 255) as u8))
+        let session = Session {
+            id: &id,
+            interactive: streams.stdin,
+            tty: streams.tty,
+            detach_keys: None,
+        };
+        foreground(&client, session, args.rm).await
     })
 }
 
-/// Streams the container's output until it exits; its exit code. Ctrl-C
-/// stops it (and is the exit code 130).
-async fn attach(client: &Docker, id: &str) -> Result<i64> {
-    let options = LogsOptions {
-        follow: true,
-        stdout: true,
-        stderr: true,
-        tail: "all".to_owned(),
-        ..LogsOptions::default()
-    };
-    let mut logs = client.logs(id, Some(options));
+/// The one-off container in the foreground: started and its streams
+/// relayed (this terminal raw on its TTY, or stdin piped to it) until it
+/// exits, with its exit code, or the user detaches with ctrl-p ctrl-q,
+/// leaving it running. Ctrl-C, when it reaches this process rather than
+/// the container's TTY, stops the container: exit code 130.
+async fn foreground(client: &Docker, session: Session<'_>, auto_removed: bool) -> Result<ExitCode> {
+    let id = session.id.to_owned();
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
-    loop {
-        tokio::select! {
-            item = logs.next() => match item {
-                Some(Ok(LogOutput::StdErr { message })) => {
-                    let mut err = std::io::stderr().lock();
-                    err.write_all(&message)?;
-                    err.flush()?;
-                }
-                Some(Ok(other)) => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(other.as_ref())?;
-                    out.flush()?;
-                }
-                Some(Err(_)) | None => break,
-            },
-            _ = interrupt.recv() => {
-                if let Err(e) = client.stop_container(id, None::<StopContainerOptions>).await {
-                    eprintln!("warning: container {id} was not stopped: {}", api_message(&e));
-                }
-                return Ok(130);
+    tokio::select! {
+        ended = run_attached(client, session, auto_removed) => ended,
+        _ = interrupt.recv() => {
+            if let Err(e) = client.stop_container(&id, None::<StopContainerOptions>).await {
+                eprintln!("warning: container {id} was not stopped: {}", api_message(&e));
             }
+            if auto_removed {
+                let options = WaitContainerOptions {
+                    condition: "removed".to_owned(),
+                };
+                // Gone already when the wait finds no container.
+                let _ = client.wait_container(&id, Some(options)).next().await;
+            }
+            Ok(ExitCode::from(130))
         }
-    }
-    let options = WaitContainerOptions {
-        condition: "not-running".to_owned(),
-    };
-    match client.wait_container(id, Some(options)).next().await {
-        Some(Ok(response)) => Ok(response.status_code),
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-        Some(Err(e)) => bail!("waiting for the container: {}", api_message(&e)),
-        None => bail!("the engine ended the wait without an exit code"),
-    }
-}
-
-/// `--rm`: the container and its anonymous volumes; a failure is reported
-/// and does not change the exit code (the command's own).
-async fn remove(client: &Docker, id: &str) {
-    let options = RemoveContainerOptions {
-        v: true,
-        force: true,
-        link: false,
-    };
-    if let Err(e) = client.remove_container(id, Some(options)).await {
-        eprintln!(
-            "warning: --rm: container {id} was not removed ({}); remove it with `stack container rm -f {id}`",
-            api_message(&e)
-        );
     }
 }
 

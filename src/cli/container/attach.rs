@@ -62,11 +62,15 @@ pub(super) enum Ended {
 }
 
 /// What an attached session asks for.
-pub(super) struct Session<'a> {
-    pub(super) id: &'a str,
-    pub(super) interactive: bool,
-    pub(super) tty: bool,
-    pub(super) detach_keys: Option<String>,
+pub(in crate::cli) struct Session<'a> {
+    /// The container.
+    pub(in crate::cli) id: &'a str,
+    /// This process's stdin goes to the container's.
+    pub(in crate::cli) interactive: bool,
+    /// The container has a TTY: this terminal goes raw and its size follows.
+    pub(in crate::cli) tty: bool,
+    /// `--detach-keys` (none: the engine's default, ctrl-p ctrl-q).
+    pub(in crate::cli) detach_keys: Option<String>,
 }
 
 /// Attaches to container `session.id` (before its start, as docker does),

@@ -26,6 +26,10 @@ mod resources;
 mod run;
 mod security;
 
+// Compose's `run` relays its one-off container's streams the same way.
+pub(super) use attach::Session;
+pub(super) use run::run_attached;
+
 #[derive(Debug, clap::Subcommand)]
 pub enum ContainerCommand {
     /// Create and run a new container from an image

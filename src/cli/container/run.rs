@@ -38,7 +38,13 @@ pub(super) async fn run_container(
         }
     };
     if attached {
-        return run_interactive(client, &id, &args).await;
+        let session = Session {
+            id: &id,
+            interactive: args.create.interactive,
+            tty: args.create.tty,
+            detach_keys: args.detach_keys.clone(),
+        };
+        return run_attached(client, session, args.create.rm).await;
     }
     if let Err(e) = client
         .start_container(&id, None::<StartContainerOptions>)
@@ -93,10 +99,16 @@ pub(super) async fn run_container(
     finish(client, &id, &args, code).await
 }
 
-/// `run -i`/`-t` in the foreground: attach, start, relay until the end,
-/// exit with the container's code (once the daemon removed it with
-/// `--rm`); or, detached with the detach keys, leave it running and exit 0.
-async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<ExitCode> {
+/// A created container run in the foreground attached (`run -i`/`-t`,
+/// and compose's `run`): attach, start, relay until the end, exit with the
+/// container's code (once the daemon removed it when `auto_removed`); or,
+/// detached with the detach keys, leave it running and exit 0.
+pub(in crate::cli) async fn run_attached(
+    client: &Docker,
+    session: Session<'_>,
+    auto_removed: bool,
+) -> Result<ExitCode> {
+    let id = session.id;
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -105,12 +117,6 @@ async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<Ex
             .start_container(id, None::<StartContainerOptions>)
             .await
             .map_err(|e| anyhow!("{}", api_message(&e)))
-    };
-    let session = Session {
-        id,
-        interactive: args.create.interactive,
-        tty: args.create.tty,
-        detach_keys: args.detach_keys.clone(),
     };
     let code = match attach::session(client, session, start).await {
         // Still running: `--rm` is the daemon's job.
@@ -125,7 +131,7 @@ async fn run_interactive(client: &Docker, id: &str, args: &RunArgs) -> Result<Ex
             i64::from(start_failure_code(&format!("{e:#}")))
         }
     };
-    if args.create.rm {
+    if auto_removed {
         let options = WaitContainerOptions {
             condition: "removed".into(),
         };

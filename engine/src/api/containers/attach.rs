@@ -5,8 +5,8 @@
 //! client sends goes to the container's input (`OpenStdin`) once it runs.
 //! This is how `docker run` without `-d` works: it attaches before it
 //! starts the container. The detach sequence (`detachKeys`, see
-//! `attach_keys`) typed on the input ends the attach and leaves the
-//! container running. `POST /containers/{id}/resize` sizes its terminal.
+//! `attach_keys`) typed on the input of a container with a TTY ends the
+//! attach and leaves the container running. `POST /containers/{id}/resize` sizes its terminal.
 
 use std::sync::Arc;
 
@@ -54,6 +54,9 @@ pub(crate) fn attach(
     query.finish()?;
     let entry = lookup(ctx, reference)?;
     let tty = entry.record.config.tty == Some(true);
+    // As Docker's, only a terminal's input is watched for the keys: piped
+    // input (`echo data | stack run app cat`) goes to the container whole.
+    let keys = if tty { keys } else { DetachKeys::none() };
     let selection = Selection {
         raw: tty,
         ..selection

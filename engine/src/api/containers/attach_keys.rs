@@ -38,6 +38,13 @@ impl DetachKeys {
         }
     }
 
+    /// No sequence: nothing the client sends detaches it (the input of a
+    /// container without a TTY, which Docker copies as it comes, so that
+    /// piped binary data may hold the keys).
+    pub(super) fn none() -> DetachKeys {
+        DetachKeys(Vec::new())
+    }
+
     /// A watcher of one client's input.
     pub(super) fn watcher(&self) -> Watcher {
         Watcher {
@@ -86,6 +93,12 @@ pub(super) struct Watcher {
 impl Watcher {
     /// Takes the next chunk the client sent.
     pub(super) fn feed(&mut self, chunk: &[u8]) -> Filtered {
+        if self.keys.is_empty() {
+            return Filtered {
+                forward: chunk.to_vec(),
+                detached: false,
+            };
+        }
         let mut filtered = Filtered::default();
         for &byte in chunk {
             self.held.push(byte);
@@ -168,6 +181,14 @@ mod tests {
         let filtered = watcher.feed(&[0x10, 0x10, 0x11]);
         assert_eq!(filtered.forward, [0x10]);
         assert!(filtered.detached);
+    }
+
+    #[test]
+    fn without_a_sequence_everything_is_forwarded() {
+        let mut watcher = DetachKeys::none().watcher();
+        let filtered = watcher.feed(&[b'a', 0x10, 0x11, b'b']);
+        assert_eq!(filtered.forward, [b'a', 0x10, 0x11, b'b']);
+        assert!(!filtered.detached);
     }
 
     #[test]

@@ -229,17 +229,17 @@ pub(crate) async fn start(
             return;
         };
         let mut io = TokioIo::new(upgraded);
-        // Checked at creation.
-        let keys = DetachKeys::parse(finish.exec.config.detach_keys.as_deref())
-            .unwrap_or_default()
-            .watcher();
         match finish.launch(&request, stdin).await {
             Ok((started, Some(master))) => {
+                // Checked at creation.
+                let keys = DetachKeys::parse(finish.exec.config.detach_keys.as_deref())
+                    .unwrap_or_default()
+                    .watcher();
                 relay_tty(io, master, started.helper, keys, finish).await
             }
             Ok((started, None)) => {
                 let wanted = config_attach(&finish.exec);
-                relay_pipes(io, started, wanted, keys, finish).await
+                relay_pipes(io, started, wanted, finish).await
             }
             Err(error) => {
                 let message = format!("OCI runtime exec failed: {}\r\n", error.message);
@@ -342,43 +342,30 @@ async fn wait_helper(mut helper: tokio::process::Child) -> i64 {
 }
 
 /// Without a TTY: stdout and stderr as frames of the multiplexed format,
-/// the client's bytes to stdin, until both outputs end and the process
-/// exits. The detach `keys` typed on the input end the stream early: the
-/// process's input closes (as Docker's does without a TTY) and its output
-/// is read and dropped.
-async fn relay_pipes<S>(
-    io: S,
-    mut started: Started,
-    (stdout, stderr): (bool, bool),
-    mut keys: Watcher,
-    finish: Finish,
-) where
+/// the client's bytes to stdin as they come, until both outputs end and the
+/// process exits. No detach keys are watched for, as in Docker: without a
+/// TTY the input is data, and piped binary data may hold the keys.
+async fn relay_pipes<S>(io: S, mut started: Started, (stdout, stderr): (bool, bool), finish: Finish)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut reader, writer) = tokio::io::split(io);
     let writer = Arc::new(tokio::sync::Mutex::new(writer));
     let mut stdin = started.helper.stdin.take();
-    let (typed, mut detached) = watch::channel(false);
     let mut input = tokio::spawn(async move {
         let mut buffer = vec![0u8; 4096];
         while let Ok(n) = reader.read(&mut buffer).await {
-            let Some(pipe) = stdin.as_mut().filter(|_| n > 0) else {
-                // Without an input to give them to, the bytes are dropped.
-                if n == 0 {
-                    break;
-                }
-                continue;
-            };
-            let filtered = keys.feed(&buffer[..n]);
-            if pipe.write_all(&filtered.forward).await.is_err() {
-                stdin = None;
-            }
-            if filtered.detached {
-                let _ = typed.send(true);
+            if n == 0 {
                 break;
             }
+            // Without an input to give them to, the bytes are dropped.
+            if let Some(pipe) = stdin.as_mut() {
+                if pipe.write_all(&buffer[..n]).await.is_err() {
+                    stdin = None;
+                }
+            }
         }
-        // The client closing its side (or detaching) closes the process's stdin.
+        // The client closing its side closes the process's stdin.
         if let Some(mut pipe) = stdin {
             let _ = pipe.shutdown().await;
         }
@@ -395,18 +382,7 @@ async fn relay_pipes<S>(
             frames(pipe, 2, stderr, writer.clone()).await;
         }
     };
-    let copies = async { tokio::join!(copy_out, copy_err) };
-    tokio::pin!(copies);
-    tokio::select! {
-        _ = &mut copies => {}
-        // An input that ended without the keys leaves the output going.
-        true = async { detached.wait_for(|d| *d).await.is_ok() } => {
-            finish.detached();
-            // The frames written after this fail and are dropped.
-            let _ = writer.lock().await.shutdown().await;
-            copies.await;
-        }
-    }
+    tokio::join!(copy_out, copy_err);
     // Recorded before the stream ends: the client inspects the exec then.
     finish.done(wait_helper(started.helper).await);
     let _ = writer.lock().await.shutdown().await;

@@ -1,28 +1,30 @@
 //! Applying and removing the rule sets through the host's tools.
 //!
 //! nftables goes through the `nft` binary (the `nftables` crate's JSON on
-//! its standard input, one transaction per call); the iptables
-//! compatibility chain through `iptables` and `iptables-restore`. Every
-//! program is a parameter ([`Tools`]), so tests and unusual hosts can point
-//! elsewhere. Commands act on the network namespace of the calling thread.
+//! its standard input, one transaction per call); iptables (the
+//! compatibility chain, or the whole rule set where `nft` is missing)
+//! through `iptables-restore --noflush`, which replaces our chains in one
+//! commit per table, and `iptables` for checking and removing the jumps.
+//! Every program is a parameter ([`Tools`]), so tests and unusual hosts can
+//! point elsewhere. Commands act on the network namespace of the calling thread.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::network::firewall::iptables::{jump_rule, IptablesForward, FORWARD_CHAIN};
+use crate::network::firewall::iptables::{IptablesChains, IptablesForward, Jump};
 use crate::network::firewall::rules::{removal_batch, RuleSet, TABLE};
 
 /// The programs the firewall code runs, and the names of the objects it
-/// owns: each daemon (each state root) has a table and a chain of its own,
+/// owns: each daemon (each state root) has a table and chains of its own,
 /// so two daemons on one host never replace each other's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tools {
     /// The engine's nft table (family `ip`).
     pub table: String,
-    /// The engine's chain in iptables' `filter` table.
-    pub forward_chain: String,
+    /// The engine's chains in iptables.
+    pub chains: IptablesChains,
     /// `nft` (Debian package `nftables`).
     pub nft: PathBuf,
     /// `iptables` (whichever backend the host uses).
@@ -36,7 +38,7 @@ impl Default for Tools {
     fn default() -> Self {
         Self {
             table: TABLE.to_owned(),
-            forward_chain: FORWARD_CHAIN.to_owned(),
+            chains: IptablesChains::default(),
             nft: "nft".into(),
             iptables: "iptables".into(),
             iptables_restore: "iptables-restore".into(),
@@ -73,6 +75,14 @@ pub enum FirewallError {
         operation: &'static str,
         /// The encoder's error.
         source: serde_json::Error,
+    },
+    /// Neither `nft` nor `iptables` can be run.
+    #[error("{nft}; iptables, the fallback, cannot be used either: {iptables}")]
+    NoFirewall {
+        /// Why `nft` cannot be used.
+        nft: Box<FirewallError>,
+        /// Why `iptables` cannot be used.
+        iptables: Box<FirewallError>,
     },
     /// An iptables program could not be started.
     #[error("cannot run {program:?}")]
@@ -211,70 +221,126 @@ fn parse_forward_policy(listing: &str) -> ForwardPolicy {
     }
 }
 
-/// Writes the engine's forward chain and makes sure `FORWARD` jumps to it first;
-/// repeating the call leaves the same rules.
-pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(), FirewallError> {
-    let args = [OsString::from("--noflush")];
-    let mut child = Command::new(&tools.iptables_restore)
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| FirewallError::Spawn {
-            program: tools.iptables_restore.clone(),
-            source,
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A write error shows up as the program's failure below.
-        let _ = stdin.write_all(plan.restore_input(&tools.forward_chain).as_bytes());
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|source| FirewallError::Spawn {
-            program: tools.iptables_restore.clone(),
-            source,
-        })?;
-    check(&tools.iptables_restore, &args, &output)?;
-    let chain = tools.forward_chain.as_str();
-    if !iptables_ok(tools, "-C", &jump_rule(chain))? {
-        iptables(tools, &["-I", "FORWARD", "1", "-j", chain])?;
-    }
-    Ok(())
-}
-
-/// Removes the jump and the chain; succeeds when they are already gone.
-pub fn remove_iptables_forward(tools: &Tools) -> Result<(), FirewallError> {
-    // `-D` removes one copy per call; a crash between `-C` and `-I` of two
-    // daemons could have left two.
-    let chain = tools.forward_chain.as_str();
-    while iptables_ok(tools, "-C", &jump_rule(chain))? {
-        iptables(tools, &["-D", "FORWARD", "-j", chain])?;
-    }
-    if iptables_ok(tools, "-S", &[chain])? {
-        iptables(tools, &["-F", chain])?;
-        iptables(tools, &["-X", chain])?;
-    }
-    Ok(())
-}
-
-/// Runs `iptables <verb> <args>` and tells whether it exited with 0 (for
-/// `-C` and `-S`, whose failure means "no such rule/chain").
-fn iptables_ok(tools: &Tools, verb: &str, args: &[&str]) -> Result<bool, FirewallError> {
+/// The version line of `iptables --version` (it names the backend:
+/// `(nf_tables)` or `(legacy)`).
+pub fn detect_iptables(tools: &Tools) -> Result<String, FirewallError> {
+    let args = [OsString::from("--version")];
     let output = Command::new(&tools.iptables)
-        .arg(verb)
-        .args(args)
+        .args(&args)
         .stdin(Stdio::null())
         .output()
         .map_err(|source| FirewallError::Spawn {
             program: tools.iptables.clone(),
             source,
         })?;
+    check(&tools.iptables, &args, &output)?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Writes the engine's forward chain and makes sure `FORWARD` jumps to it first;
+/// repeating the call leaves the same rules.
+pub fn apply_iptables_forward(tools: &Tools, plan: &IptablesForward) -> Result<(), FirewallError> {
+    let [forward, ..] = tools.chains.jumps();
+    let missing = missing_jumps(tools, &[forward])?;
+    restore(tools, &plan.restore_input(&tools.chains.forward, &missing))
+}
+
+/// Replaces the engine's iptables chains with `rules` (the iptables
+/// driver), one commit per table, adding the jumps to them that are
+/// missing; repeating the call leaves the same rules.
+pub fn apply_iptables(tools: &Tools, rules: &RuleSet) -> Result<(), FirewallError> {
+    let missing = missing_jumps(tools, &tools.chains.jumps())?;
+    restore(tools, &rules.to_restore(&tools.chains, &missing))
+}
+
+/// Removes `jumps` (of [`IptablesChains::jumps`]) and the chains they lead
+/// to; succeeds when they are already gone, or iptables is not installed.
+/// Nothing else in those tables is touched.
+pub fn remove_iptables_chains(tools: &Tools, jumps: &[Jump<'_>]) -> Result<(), FirewallError> {
+    for jump in jumps {
+        let table = jump.table_args();
+        // `-D` removes one copy per call; a crash between the check and
+        // the insert of two daemons could have left two.
+        while iptables_ok(tools, &table, "-C", &jump.rule())? {
+            iptables(tools, &[&table[..], &["-D"], &jump.rule()[..]].concat())?;
+        }
+        if iptables_ok(tools, &table, "-S", &[jump.to])? {
+            iptables(tools, &[&table[..], &["-F", jump.to]].concat())?;
+            iptables(tools, &[&table[..], &["-X", jump.to]].concat())?;
+        }
+    }
+    Ok(())
+}
+
+/// Those of `jumps` that are not in their built-in chain yet.
+fn missing_jumps<'a>(tools: &Tools, jumps: &[Jump<'a>]) -> Result<Vec<Jump<'a>>, FirewallError> {
+    let mut missing = Vec::new();
+    for jump in jumps {
+        if !iptables_ok(tools, &jump.table_args(), "-C", &jump.rule())? {
+            missing.push(*jump);
+        }
+    }
+    Ok(missing)
+}
+
+/// Runs `iptables-restore -w --noflush` with `input`.
+fn restore(tools: &Tools, input: &str) -> Result<(), FirewallError> {
+    let args = ["-w", "--noflush"].map(OsString::from);
+    let spawn_err = |source| FirewallError::Spawn {
+        program: tools.iptables_restore.clone(),
+        source,
+    };
+    let mut child = Command::new(&tools.iptables_restore)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_err)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A write error shows up as the program's failure below.
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let output = child.wait_with_output().map_err(spawn_err)?;
+    check(&tools.iptables_restore, &args, &output)
+}
+
+/// Runs `iptables -t TABLE <verb> <args>` and tells whether it exited
+/// with 0 (for `-C` and `-S`, whose failure means "no such rule/chain");
+/// without iptables installed, nothing exists there.
+fn iptables_ok(
+    tools: &Tools,
+    table: &[&str; 2],
+    verb: &str,
+    args: &[&str],
+) -> Result<bool, FirewallError> {
+    let output = match Command::new(&tools.iptables)
+        .arg("-w")
+        .args(table)
+        .arg(verb)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(FirewallError::Spawn {
+                program: tools.iptables.clone(),
+                source,
+            })
+        }
+    };
     Ok(output.status.success())
 }
 
+/// Runs `iptables -w ARGS` (`-w`: wait for the xtables lock, which the
+/// legacy backend takes, instead of failing while Docker holds it).
 fn iptables(tools: &Tools, args: &[&str]) -> Result<(), FirewallError> {
-    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let args: Vec<OsString> = std::iter::once("-w")
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect();
     let output = Command::new(&tools.iptables)
         .args(&args)
         .stdin(Stdio::null())

@@ -29,6 +29,9 @@
 //!   those need `route_localnet=1` on the bridge (see `link.rs`) and a
 //!   routable source address.
 //!
+//! Where `nft` is not installed, the same rules go into iptables chains of
+//! our own instead ([`RuleSet::to_restore`]).
+//!
 //! IPv4 only; IPv6 will get its own `ip6 stack` table.
 
 use std::fmt;
@@ -40,6 +43,7 @@ use nftables::types::{NfChainType, NfHook};
 use crate::network::names::BridgeName;
 
 mod batch;
+mod restore;
 
 pub use batch::removal_batch;
 

@@ -2,8 +2,8 @@
 //! published ports: the one entry point the daemon calls after every
 //! network or port change, and on start and stop.
 //!
-//! The decisions (which rules, whether the iptables chain is needed) are
-//! made here; the effects go through [`FirewallBackend`], implemented for
+//! The decisions (which driver, which rules, whether the iptables chain is
+//! needed) are made here; the effects go through [`FirewallBackend`], implemented for
 //! the real host by [`HostFirewall`] and by a recording fake in the tests.
 
 use std::fmt;
@@ -12,18 +12,69 @@ use crate::network::firewall::apply::{self, FirewallError, ForwardPolicy, Tools}
 use crate::network::firewall::iptables::IptablesForward;
 use crate::network::firewall::rules::{rule_set, FirewallNetwork, PortForward, RuleError, RuleSet};
 
+/// Which program holds the engine's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// A table of our own through `nft`: preferred, used wherever `nft`
+    /// runs.
+    Nftables,
+    /// Chains of our own through `iptables`: only where `nft` is missing.
+    Iptables,
+}
+
+impl Driver {
+    /// The name `stack info` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nftables => "nftables",
+            Self::Iptables => "iptables",
+        }
+    }
+}
+
+/// The driver in use, and whether it was just found by probing the host
+/// (the first sync of a daemon, or after `nft` could not be run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriverChoice {
+    /// The driver.
+    pub driver: Driver,
+    /// Whether the host was probed for it just now.
+    pub probed: bool,
+}
+
+/// Which of the engine's iptables chains to remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chains {
+    /// All of them, with their jumps.
+    All,
+    /// The `filter` one (both drivers use it).
+    Forward,
+    /// The `nat` ones, which only the iptables driver uses.
+    Nat,
+}
+
 /// The firewall operations the engine needs, each idempotent.
 pub trait FirewallBackend {
+    /// The driver to use: nftables when `nft` runs, else iptables when
+    /// `iptables` runs, else [`FirewallError::NoFirewall`]. The host is
+    /// probed on the first call and again after [`Self::forget_driver`].
+    fn driver(&mut self) -> Result<DriverChoice, FirewallError>;
+    /// Makes the next [`Self::driver`] probe the host again.
+    fn forget_driver(&mut self);
     /// Replaces the engine's nft table with `rules`, atomically.
     fn apply_table(&mut self, rules: &RuleSet) -> Result<(), FirewallError>;
     /// Deletes the engine's nft table (absent = success).
     fn remove_table(&mut self) -> Result<(), FirewallError>;
     /// iptables' `FORWARD` policy, `None` without iptables.
     fn forward_policy(&mut self) -> Result<Option<ForwardPolicy>, FirewallError>;
-    /// Writes the `STACK-FORWARD` chain and its jump.
+    /// Writes the `STACK-FORWARD` chain and its jump (nftables driver).
     fn apply_forward_chain(&mut self, plan: &IptablesForward) -> Result<(), FirewallError>;
-    /// Removes the `STACK-FORWARD` chain and its jump (absent = success).
-    fn remove_forward_chain(&mut self) -> Result<(), FirewallError>;
+    /// Replaces the engine's iptables chains with `rules` (iptables
+    /// driver), adding missing jumps.
+    fn apply_chains(&mut self, rules: &RuleSet) -> Result<(), FirewallError>;
+    /// Removes the engine's iptables chains and their jumps (absent =
+    /// success).
+    fn remove_chains(&mut self, which: Chains) -> Result<(), FirewallError>;
 }
 
 /// The host's firewall, driven with the programs in [`Tools`]; acts on the
@@ -31,16 +82,53 @@ pub trait FirewallBackend {
 #[derive(Debug, Clone, Default)]
 pub struct HostFirewall {
     tools: Tools,
+    driver: Option<Driver>,
 }
 
 impl HostFirewall {
     /// A firewall driven with `tools`.
     pub fn new(tools: Tools) -> Self {
-        Self { tools }
+        Self {
+            tools,
+            driver: None,
+        }
     }
 }
 
 impl FirewallBackend for HostFirewall {
+    fn driver(&mut self) -> Result<DriverChoice, FirewallError> {
+        if let Some(driver) = self.driver {
+            return Ok(DriverChoice {
+                driver,
+                probed: false,
+            });
+        }
+        let driver = match apply::detect_nft(&self.tools) {
+            Ok(_) => Driver::Nftables,
+            Err(nft) => match apply::detect_iptables(&self.tools) {
+                Ok(version) => {
+                    tracing::warn!(%nft, iptables = %version, "nft cannot be run: using iptables for the firewall rules");
+                    Driver::Iptables
+                }
+                Err(iptables) => {
+                    return Err(FirewallError::NoFirewall {
+                        nft: Box::new(nft),
+                        iptables: Box::new(iptables),
+                    })
+                }
+            },
+        };
+        self.driver = Some(driver);
+        Ok(DriverChoice {
+            driver,
+            probed: true,
+        })
+    }
+
+    fn forget_driver(&mut self) {
+        self.driver = None;
+    }
+
     fn apply_table(&mut self, rules: &RuleSet) -> Result<(), FirewallError> {
         apply::apply(&self.tools, rules)
     }
@@ -57,19 +145,68 @@ impl FirewallBackend for HostFirewall {
         apply::apply_iptables_forward(&self.tools, plan)
     }
 
-    fn remove_forward_chain(&mut self) -> Result<(), FirewallError> {
-        apply::remove_iptables_forward(&self.tools)
+    fn apply_chains(&mut self, rules: &RuleSet) -> Result<(), FirewallError> {
+        apply::apply_iptables(&self.tools, rules)
+    }
+
+    fn remove_chains(&mut self, which: Chains) -> Result<(), FirewallError> {
+        let jumps = self.tools.chains.jumps();
+        let jumps = match which {
+            Chains::All => &jumps[..],
+            Chains::Forward => &jumps[..1],
+            Chains::Nat => &jumps[1..],
+        };
+        apply::remove_iptables_chains(&self.tools, jumps)
     }
 }
 
 /// What [`sync`] put in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncOutcome {
-    /// Rules in the nft table (0 when the table was removed).
+    /// The driver in use; `None` when there was nothing to put in place
+    /// and neither `nft` nor `iptables` can be run.
+    pub driver: Option<Driver>,
+    /// Rules in the rule set (0 when everything was removed).
     pub rules: usize,
-    /// Whether the iptables `STACK-FORWARD` chain is in use (the host's
-    /// `FORWARD` policy is DROP); worth showing in `stack info`.
+    /// Whether the nftables driver's iptables `STACK-FORWARD` chain is in
+    /// use (the host's `FORWARD` policy is DROP); worth showing in `stack
+    /// info`.
     pub iptables_chain: bool,
+}
+
+impl SyncOutcome {
+    /// The driver's name and where the rules are, as `stack info` shows
+    /// them.
+    pub fn describe(&self, tools: &Tools) -> (&'static str, String) {
+        let chains = &tools.chains;
+        match self.driver {
+            None => (
+                "none",
+                "none: neither nft nor iptables can be run (no rules needed yet)".to_owned(),
+            ),
+            Some(Driver::Nftables) if self.rules == 0 => {
+                ("nftables", "nftables (no rules)".to_owned())
+            }
+            Some(Driver::Nftables) if self.iptables_chain => (
+                "nftables",
+                format!(
+                    "nftables table ip {} + iptables chain {} (FORWARD policy is DROP)",
+                    tools.table, chains.forward
+                ),
+            ),
+            Some(Driver::Nftables) => ("nftables", format!("nftables table ip {}", tools.table)),
+            Some(Driver::Iptables) if self.rules == 0 => {
+                ("iptables", "iptables, nft not found (no rules)".to_owned())
+            }
+            Some(Driver::Iptables) => (
+                "iptables",
+                format!(
+                    "iptables chains {} (filter), {}, {}, {} (nat); nft not found",
+                    chains.forward, chains.prerouting, chains.output, chains.postrouting
+                ),
+            ),
+        }
+    }
 }
 
 /// Why [`sync`] or [`teardown`] failed.
@@ -97,192 +234,101 @@ impl fmt::Display for SyncError {
     }
 }
 
-/// Makes the firewall match `networks` and `ports`: the whole nft table is
-/// replaced, and the iptables chain is added when the host's `FORWARD`
-/// policy is DROP, or removed when it is not (Docker may have gone away).
-/// With no networks at all, everything is removed ([`teardown`]). The rules
-/// are computed before anything is touched.
+fn one(error: FirewallError) -> SyncError {
+    SyncError::Apply(vec![error])
+}
+
+/// Makes the firewall match `networks` and `ports`. With nftables, the
+/// whole nft table is replaced, and the iptables chain is added when the
+/// host's `FORWARD` policy is DROP, or removed when it is not (Docker may
+/// have gone away); a daemon that just chose nftables also removes the
+/// iptables driver's chains an earlier run without `nft` left. When `nft`
+/// cannot be run (also when it disappears while the daemon runs), the
+/// rules go into the engine's iptables chains instead. With no networks at
+/// all, everything is removed ([`teardown`]). The rules are computed
+/// before anything is touched.
 pub fn sync(
     backend: &mut impl FirewallBackend,
     networks: &[FirewallNetwork],
     ports: &[PortForward],
 ) -> Result<SyncOutcome, SyncError> {
     if networks.is_empty() && ports.is_empty() {
-        teardown(backend)?;
+        let driver = teardown(backend)?;
         return Ok(SyncOutcome {
+            driver,
             rules: 0,
             iptables_chain: false,
         });
     }
     let rules = rule_set(networks, ports).map_err(SyncError::Rules)?;
-    let one = |e| SyncError::Apply(vec![e]);
-    backend.apply_table(&rules).map_err(one)?;
+    let choice = backend.driver().map_err(one)?;
+    if choice.driver == Driver::Nftables {
+        match backend.apply_table(&rules) {
+            Ok(()) => return nft_iptables_chains(backend, networks, &rules, choice),
+            Err(missing @ FirewallError::NftMissing { .. }) => {
+                backend.forget_driver();
+                if backend.driver().map_err(one)?.driver == Driver::Nftables {
+                    return Err(one(missing));
+                }
+            }
+            Err(error) => return Err(one(error)),
+        }
+    }
+    backend.apply_chains(&rules).map_err(one)?;
+    Ok(SyncOutcome {
+        driver: Some(Driver::Iptables),
+        rules: rules.rule_count(),
+        iptables_chain: false,
+    })
+}
+
+/// The iptables side of the nftables driver, once its table is in place.
+fn nft_iptables_chains(
+    backend: &mut impl FirewallBackend,
+    networks: &[FirewallNetwork],
+    rules: &RuleSet,
+    choice: DriverChoice,
+) -> Result<SyncOutcome, SyncError> {
     let iptables_chain = backend.forward_policy().map_err(one)? == Some(ForwardPolicy::Drop);
     if iptables_chain {
         backend
             .apply_forward_chain(&IptablesForward::new(networks))
             .map_err(one)?;
     } else {
-        backend.remove_forward_chain().map_err(one)?;
+        backend.remove_chains(Chains::Forward).map_err(one)?;
+    }
+    if choice.probed {
+        backend.remove_chains(Chains::Nat).map_err(one)?;
     }
     Ok(SyncOutcome {
+        driver: Some(Driver::Nftables),
         rules: rules.rule_count(),
         iptables_chain,
     })
 }
 
 /// Removes everything the engine put in the firewall, trying every step
-/// even when one fails, and reporting all failures.
-pub fn teardown(backend: &mut impl FirewallBackend) -> Result<(), SyncError> {
-    let errors: Vec<FirewallError> = [backend.remove_table(), backend.remove_forward_chain()]
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
+/// even when one fails, and reporting all failures. Returns the driver in
+/// use, or `None` when neither `nft` nor `iptables` can be run (then the
+/// engine cannot have put anything there).
+pub fn teardown(backend: &mut impl FirewallBackend) -> Result<Option<Driver>, SyncError> {
+    let driver = match backend.driver() {
+        Ok(choice) => choice.driver,
+        Err(FirewallError::NoFirewall { .. }) => return Ok(None),
+        Err(error) => return Err(one(error)),
+    };
+    let mut results = Vec::new();
+    if driver == Driver::Nftables {
+        results.push(backend.remove_table());
+    }
+    results.push(backend.remove_chains(Chains::All));
+    let errors: Vec<FirewallError> = results.into_iter().filter_map(Result::err).collect();
     if errors.is_empty() {
-        Ok(())
+        Ok(Some(driver))
     } else {
         Err(SyncError::Apply(errors))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::network::firewall::rules::Protocol;
-    use crate::network::names::{BridgeName, IfName};
-
-    /// Records every call; fails the operations named in `fail`.
-    #[derive(Default)]
-    struct Recorder {
-        calls: Vec<String>,
-        policy: Option<ForwardPolicy>,
-        fail: Vec<&'static str>,
-    }
-
-    impl Recorder {
-        fn call(&mut self, name: &'static str, detail: String) -> Result<(), FirewallError> {
-            self.calls.push(format!("{name}{detail}"));
-            if self.fail.contains(&name) {
-                return Err(FirewallError::NftMissing {
-                    program: "nft".into(),
-                    source: std::io::ErrorKind::NotFound.into(),
-                });
-            }
-            Ok(())
-        }
-    }
-
-    impl FirewallBackend for Recorder {
-        fn apply_table(&mut self, rules: &RuleSet) -> Result<(), FirewallError> {
-            self.call("apply table", format!(" ({} rules)", rules.rule_count()))
-        }
-        fn remove_table(&mut self) -> Result<(), FirewallError> {
-            self.call("remove table", String::new())
-        }
-        fn forward_policy(&mut self) -> Result<Option<ForwardPolicy>, FirewallError> {
-            self.call("forward policy", String::new())?;
-            Ok(self.policy)
-        }
-        fn apply_forward_chain(&mut self, plan: &IptablesForward) -> Result<(), FirewallError> {
-            self.call(
-                "apply forward chain",
-                format!(" ({} rules)", plan.rule_count()),
-            )
-        }
-        fn remove_forward_chain(&mut self) -> Result<(), FirewallError> {
-            self.call("remove forward chain", String::new())
-        }
-    }
-
-    fn network() -> FirewallNetwork {
-        FirewallNetwork {
-            bridge: BridgeName::explicit(IfName::new("stk-a").unwrap()),
-            subnet: "10.1.0.0/24".parse().unwrap(),
-            internal: false,
-        }
-    }
-
-    #[test]
-    fn an_accepting_host_gets_the_table_and_no_iptables_chain() {
-        let mut fw = Recorder {
-            policy: Some(ForwardPolicy::Accept),
-            ..Recorder::default()
-        };
-        let outcome = sync(&mut fw, &[network()], &[]).unwrap();
-        assert_eq!(
-            fw.calls,
-            [
-                "apply table (7 rules)",
-                "forward policy",
-                "remove forward chain"
-            ]
-        );
-        assert_eq!(
-            outcome,
-            SyncOutcome {
-                rules: 7,
-                iptables_chain: false
-            }
-        );
-    }
-
-    #[test]
-    fn a_dropping_host_also_gets_the_iptables_chain() {
-        let mut fw = Recorder {
-            policy: Some(ForwardPolicy::Drop),
-            ..Recorder::default()
-        };
-        assert!(sync(&mut fw, &[network()], &[]).unwrap().iptables_chain);
-        assert_eq!(fw.calls[2], "apply forward chain (3 rules)");
-    }
-
-    #[test]
-    fn no_networks_removes_everything() {
-        let mut fw = Recorder::default();
-        let outcome = sync(&mut fw, &[], &[]).unwrap();
-        assert_eq!(fw.calls, ["remove table", "remove forward chain"]);
-        assert_eq!(outcome.rules, 0);
-    }
-
-    #[test]
-    fn bad_input_changes_nothing() {
-        let mut fw = Recorder::default();
-        let port = PortForward {
-            host_ip: None,
-            host_port: 80,
-            container_ip: "10.9.0.2".parse().unwrap(),
-            container_port: 80,
-            protocol: Protocol::Tcp,
-        };
-        let err = sync(&mut fw, &[network()], &[port]).unwrap_err();
-        assert!(
-            matches!(err, SyncError::Rules(ref e) if e.len() == 1),
-            "{err}"
-        );
-        assert!(fw.calls.is_empty());
-    }
-
-    #[test]
-    fn a_failed_table_is_not_followed_by_iptables_changes() {
-        let mut fw = Recorder {
-            fail: vec!["apply table"],
-            ..Recorder::default()
-        };
-        assert!(sync(&mut fw, &[network()], &[]).is_err());
-        assert_eq!(fw.calls, ["apply table (7 rules)"]);
-    }
-
-    #[test]
-    fn teardown_tries_every_step_and_reports_every_failure() {
-        let mut fw = Recorder {
-            fail: vec!["remove table", "remove forward chain"],
-            ..Recorder::default()
-        };
-        let err = teardown(&mut fw).unwrap_err();
-        assert_eq!(fw.calls, ["remove table", "remove forward chain"]);
-        assert!(matches!(err, SyncError::Apply(ref e) if e.len() == 2));
-        assert!(err
-            .to_string()
-            .starts_with("cannot update the firewall: cannot run \"nft\""));
-    }
-}
+mod tests;

@@ -265,3 +265,73 @@ fn statements_serialise_as_nft_expects() {
         ])
     );
 }
+
+/// The iptables driver's version of [`GOLDEN`], with every jump missing:
+/// "one of our bridges" is one rule per bridge (`-i stk-app -o stk-app -j
+/// DROP` is one of them, unreachable after the accept above it, as in nft).
+const RESTORE_GOLDEN: &str = r#"*filter
+:STACK-FORWARD - [0:0]
+-I FORWARD 1 -j STACK-FORWARD
+-A STACK-FORWARD -o stk-app -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A STACK-FORWARD -o stk-db -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A STACK-FORWARD -o stk-web -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A STACK-FORWARD -o stk-app -m conntrack --ctstate DNAT -j ACCEPT
+-A STACK-FORWARD -o stk-db -m conntrack --ctstate DNAT -j ACCEPT
+-A STACK-FORWARD -o stk-web -m conntrack --ctstate DNAT -j ACCEPT
+-A STACK-FORWARD -i stk-app -o stk-app -j ACCEPT
+-A STACK-FORWARD -i stk-app -o stk-app -j DROP
+-A STACK-FORWARD -i stk-app -o stk-db -j DROP
+-A STACK-FORWARD -i stk-app -o stk-web -j DROP
+-A STACK-FORWARD -i stk-app -j ACCEPT
+-A STACK-FORWARD -o stk-app -j DROP
+-A STACK-FORWARD -i stk-db -o stk-db -j ACCEPT
+-A STACK-FORWARD -i stk-db -j DROP
+-A STACK-FORWARD -o stk-db -j DROP
+-A STACK-FORWARD -i stk-web -o stk-web -j ACCEPT
+-A STACK-FORWARD -i stk-web -o stk-app -j DROP
+-A STACK-FORWARD -i stk-web -o stk-db -j DROP
+-A STACK-FORWARD -i stk-web -o stk-web -j DROP
+-A STACK-FORWARD -i stk-web -j ACCEPT
+-A STACK-FORWARD -o stk-web -j DROP
+COMMIT
+*nat
+:STACK-PREROUTING - [0:0]
+:STACK-OUTPUT - [0:0]
+:STACK-POSTROUTING - [0:0]
+-I PREROUTING 1 -j STACK-PREROUTING
+-I OUTPUT 1 -j STACK-OUTPUT
+-I POSTROUTING 1 -j STACK-POSTROUTING
+-A STACK-PREROUTING ! -d 127.0.0.0/8 -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:80
+-A STACK-PREROUTING -d 192.168.1.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.2:53
+-A STACK-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:80
+-A STACK-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.20.0.3:5432
+-A STACK-OUTPUT -d 192.168.1.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.2:53
+-A STACK-POSTROUTING -s 172.20.0.0/16 ! -o stk-app -j MASQUERADE
+-A STACK-POSTROUTING -s 172.20.0.0/16 -o stk-app -m conntrack --ctstate DNAT -j MASQUERADE
+-A STACK-POSTROUTING -s 172.18.0.0/16 ! -o stk-web -j MASQUERADE
+-A STACK-POSTROUTING -s 172.18.0.0/16 -o stk-web -m conntrack --ctstate DNAT -j MASQUERADE
+-A STACK-POSTROUTING -s 127.0.0.0/8 -o stk-app -j MASQUERADE
+-A STACK-POSTROUTING -s 127.0.0.0/8 -o stk-db -j MASQUERADE
+-A STACK-POSTROUTING -s 127.0.0.0/8 -o stk-web -j MASQUERADE
+COMMIT
+"#;
+
+#[test]
+fn restore_input_golden() {
+    use crate::network::firewall::iptables::IptablesChains;
+    let rules = rule_set(&three_networks(), &three_ports()).unwrap();
+    let chains = IptablesChains::default();
+    assert_eq!(rules.to_restore(&chains, &chains.jumps()), RESTORE_GOLDEN);
+}
+
+#[test]
+fn restore_input_without_bridges_or_missing_jumps() {
+    use crate::network::firewall::iptables::IptablesChains;
+    let chains = IptablesChains::tagged("0123abcd");
+    assert_eq!(
+        rule_set(&[], &[]).unwrap().to_restore(&chains, &[]),
+        "*filter\n:STACK-FWD-0123abcd - [0:0]\nCOMMIT\n\
+         *nat\n:STACK-PRE-0123abcd - [0:0]\n:STACK-OUT-0123abcd - [0:0]\n\
+         :STACK-POST-0123abcd - [0:0]\nCOMMIT\n"
+    );
+}
