@@ -423,6 +423,9 @@ fn host_config(
         memory_swap: spec.memswap_limit.map(|b| b.0),
         nano_cpus: spec.cpu_limit().map(|c| (c * 1e9) as i64),
         cpu_shares: spec.cpu_shares,
+        cpu_quota: spec.cpu_quota,
+        cpu_period: spec.cpu_period,
+        memory_swappiness: spec.mem_swappiness,
         cpuset_cpus: spec.cpuset.clone(),
         pids_limit: spec.pids_limit(),
         shm_size: spec.shm_size.map(|b| b.0),
@@ -473,6 +476,43 @@ mod tests {
             inherit: vec![],
             shares: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn resource_limits_and_kernel_settings() {
+        let project = load(
+            "services:\n  web:\n    image: busybox\n    mem_limit: 64m\n    memswap_limit: 96m\n    \
+             mem_reservation: 32m\n    mem_swappiness: 0\n    cpu_shares: 512\n    \
+             cpu_quota: 50000\n    cpu_period: 100000\n    cpuset: '0'\n    oom_score_adj: 200\n    \
+             sysctls: {kernel.shmmax: '1024'}\n    group_add: [audio]\n    shm_size: 16m\n    \
+             domainname: example.org\n    pid: host\n    ipc: host\n",
+        );
+        let body = create_body(
+            &project,
+            &project.services["web"],
+            &create("web"),
+            &BTreeMap::new(),
+        );
+        assert_eq!(body.domainname.as_deref(), Some("example.org"));
+        let host = body.host_config.expect("host config");
+        assert_eq!(
+            (host.memory, host.memory_swap, host.memory_reservation),
+            (Some(64 << 20), Some(96 << 20), Some(32 << 20))
+        );
+        assert_eq!(host.memory_swappiness, Some(0));
+        assert_eq!(
+            (host.cpu_shares, host.cpu_quota, host.cpu_period),
+            (Some(512), Some(50_000), Some(100_000))
+        );
+        assert_eq!(host.cpuset_cpus.as_deref(), Some("0"));
+        assert_eq!(host.oom_score_adj, Some(200));
+        assert_eq!(host.sysctls.expect("sysctls")["kernel.shmmax"], "1024");
+        assert_eq!(host.group_add, Some(vec!["audio".to_owned()]));
+        assert_eq!(host.shm_size, Some(16 << 20));
+        assert_eq!(
+            (host.pid_mode.as_deref(), host.ipc_mode.as_deref()),
+            (Some("host"), Some("host"))
+        );
     }
 
     #[test]

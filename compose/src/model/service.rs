@@ -45,6 +45,12 @@ pub struct Service {
     /// A fixed container name instead of `<project>-<service>-<n>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
+    /// CFS period in microseconds that `cpu_quota` is counted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    /// CPU time in microseconds the containers may use per `cpu_period`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
     /// Relative CPU weight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_shares: Option<i64>,
@@ -126,6 +132,9 @@ pub struct Service {
     /// Memory soft limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mem_reservation: Option<Bytes>,
+    /// How eagerly the kernel swaps the containers' memory (0 to 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_swappiness: Option<i64>,
     /// Memory plus swap limit (`-1`: unlimited swap).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memswap_limit: Option<Bytes>,

@@ -4,6 +4,7 @@
 //! create request. Everything in it is plain data the monitor turns into a
 //! [`ContainerConfig`] once the root filesystem is mounted.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,90 @@ pub(crate) struct LaunchSpec {
     /// `no_new_privs` for every process (`SecurityOpt` `no-new-privileges`).
     #[serde(default)]
     pub(crate) no_new_privileges: bool,
+    /// cgroup limits beyond `memory`, `nano_cpus` and `pids_limit`.
+    #[serde(default)]
+    pub(crate) limits: Limits,
+    /// Namespaced sysctls (`HostConfig.Sysctls`), checked at create.
+    #[serde(default)]
+    pub(crate) sysctls: BTreeMap<String, String>,
+    /// Supplementary groups by number or by name from the image's
+    /// `/etc/group` (`HostConfig.GroupAdd`).
+    #[serde(default)]
+    pub(crate) group_add: Vec<String>,
+    /// The IPC namespace (`HostConfig.IpcMode`).
+    #[serde(default)]
+    pub(crate) ipc: Share,
+    /// The pid namespace (`HostConfig.PidMode`).
+    #[serde(default)]
+    pub(crate) pid: Share,
+    /// Size in bytes of `/dev/shm` (`HostConfig.ShmSize`); Docker's 64 MiB when absent.
+    #[serde(default)]
+    pub(crate) shm_size: Option<u64>,
+    /// The NIS domain name (`Config.Domainname`); none when empty.
+    #[serde(default)]
+    pub(crate) domainname: String,
+}
+
+/// cgroup limits and the OOM score, with Docker's units; absent is the
+/// kernel's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Limits {
+    /// Memory plus swap in bytes; -1 is unlimited swap (`MemorySwap`).
+    pub(crate) memory_swap: Option<i64>,
+    /// Soft memory limit in bytes (`MemoryReservation`).
+    pub(crate) memory_reservation: Option<i64>,
+    /// Swap eagerness, 0 to 100 (`MemorySwappiness`).
+    pub(crate) memory_swappiness: Option<u64>,
+    /// Relative CPU weight (`CpuShares`).
+    pub(crate) cpu_shares: Option<u64>,
+    /// CPU time per period in microseconds (`CpuQuota`); wins over `nano_cpus`
+    /// (the API refuses both together).
+    pub(crate) cpu_quota: Option<i64>,
+    /// CPU accounting period in microseconds (`CpuPeriod`).
+    pub(crate) cpu_period: Option<u64>,
+    /// CPUs the processes may run on, such as `0-1` (`CpusetCpus`).
+    pub(crate) cpuset_cpus: Option<String>,
+    /// Memory nodes the processes may use (`CpusetMems`).
+    pub(crate) cpuset_mems: Option<String>,
+    /// The OOM killer's preference adjustment, -1000 to 1000 (`OomScoreAdj`).
+    pub(crate) oom_score_adj: Option<i32>,
+}
+
+/// Whether a container gets a namespace of its own, shares the host's or
+/// joins another container's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Share {
+    /// A namespace of its own (Docker's `private`, `shareable` or empty mode).
+    #[default]
+    Private,
+    /// The host's namespace (`host`).
+    Host,
+    /// The namespace of the running container of this id (`container:ID`).
+    Container(String),
+    /// IPC only: a namespace of its own without `/dev/shm` (`none`).
+    None,
+}
+
+impl Share {
+    /// The runtime's mode for the namespace `kind` (`pid`, `ipc`), with
+    /// `running_pid` giving the host pid of a container to join.
+    pub(crate) fn resolve(
+        &self,
+        kind: &str,
+        running_pid: impl FnOnce(&str) -> Result<i32, String>,
+    ) -> Result<NamespaceMode, String> {
+        Ok(match self {
+            Share::Private | Share::None => NamespaceMode::Private,
+            Share::Host => NamespaceMode::Host,
+            Share::Container(id) => {
+                let pid = running_pid(id).map_err(|e| {
+                    format!("cannot join the {kind} namespace of container {id}: {e}")
+                })?;
+                NamespaceMode::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}")))
+            }
+        })
+    }
 }
 
 /// One mount of a [`LaunchSpec`].
@@ -114,13 +199,14 @@ pub(crate) enum LaunchMountKind {
 impl LaunchSpec {
     /// The runtime's configuration for this spec on the mounted `rootfs`,
     /// running as `user`, with the `/etc` files bound from those the
-    /// monitor wrote, in the network namespace `net`.
+    /// monitor wrote, in the network, pid and IPC namespaces the monitor
+    /// resolved (`net`, `pid`, `ipc` of `namespaces`).
     pub(crate) fn runtime_config(
         &self,
         rootfs: &Path,
         user: User,
         etc: &EtcFiles<'_>,
-        net: NamespaceMode,
+        namespaces: Namespaces,
     ) -> ContainerConfig {
         let mut mounts: Vec<MountSpec> = [
             ("/etc/hostname", Some(etc.hostname)),
@@ -165,10 +251,16 @@ impl LaunchSpec {
             });
             args = init::wrap_args(&args);
         }
-        let cpu_quota = self
-            .nano_cpus
-            .filter(|n| *n > 0)
-            .map(|n| n * CPU_PERIOD_US as i64 / 1_000_000_000);
+        let limits = &self.limits;
+        let (cpu_quota, cpu_period) = if limits.cpu_quota.is_some() || limits.cpu_period.is_some() {
+            (limits.cpu_quota, limits.cpu_period)
+        } else {
+            let quota = self
+                .nano_cpus
+                .filter(|n| *n > 0)
+                .map(|n| n * CPU_PERIOD_US as i64 / 1_000_000_000);
+            (quota, quota.map(|_| CPU_PERIOD_US))
+        };
         ContainerConfig {
             rootfs: rootfs.to_path_buf(),
             args,
@@ -176,6 +268,7 @@ impl LaunchSpec {
             cwd: PathBuf::from(if self.cwd.is_empty() { "/" } else { &self.cwd }),
             user,
             hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty()),
+            domainname: Some(self.domainname.clone()).filter(|d| !d.is_empty()),
             tty: self.tty,
             read_only_rootfs: self.read_only,
             mounts,
@@ -185,17 +278,23 @@ impl LaunchSpec {
             ulimits: self.ulimits.clone(),
             seccomp: self.seccomp.clone(),
             no_new_privileges: self.no_new_privileges,
+            sysctls: self.sysctls.clone(),
+            oom_score_adj: limits.oom_score_adj,
+            shm_size: self.shm_size,
+            no_shm: self.ipc == Share::None,
             resources: Resources {
                 memory: self.memory.filter(|m| *m > 0),
+                memory_swap: limits.memory_swap,
+                memory_reservation: limits.memory_reservation,
+                memory_swappiness: limits.memory_swappiness,
                 cpu_quota,
-                cpu_period: cpu_quota.map(|_| CPU_PERIOD_US),
+                cpu_period,
+                cpu_shares: limits.cpu_shares,
+                cpuset_cpus: limits.cpuset_cpus.clone(),
+                cpuset_mems: limits.cpuset_mems.clone(),
                 pids_limit: self.pids_limit.filter(|p| *p > 0),
-                ..Resources::default()
             },
-            namespaces: Namespaces {
-                net,
-                ..Namespaces::default()
-            },
+            namespaces,
             ..ContainerConfig::default()
         }
     }
@@ -256,6 +355,26 @@ pub(crate) fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<User
     })
 }
 
+/// Resolves `group_add` entries to numbers: numeric ones as they are,
+/// names through the image's `/etc/group` (given as text), as Docker does.
+pub(crate) fn resolve_groups(names: &[String], group: &str) -> Result<Vec<u32>, String> {
+    names
+        .iter()
+        .map(|name| {
+            name.parse::<u32>().or_else(|_| {
+                group
+                    .lines()
+                    .map(|line| line.split(':').collect::<Vec<_>>())
+                    .find(|fields| fields.first() == Some(&name.as_str()))
+                    .and_then(|fields| fields.get(2).and_then(|gid| gid.parse().ok()))
+                    .ok_or_else(|| {
+                        format!("unable to find group {name}: no matching entries in group file (group_add takes group names of the image's /etc/group or numbers)")
+                    })
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,7 +390,11 @@ mod tests {
             hosts: Path::new("/hosts"),
             resolv_conf: None,
         };
-        spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host)
+        let namespaces = Namespaces {
+            net: NamespaceMode::Host,
+            ..Namespaces::default()
+        };
+        spec.runtime_config(Path::new("/r"), User::default(), &etc, namespaces)
     }
 
     #[test]
@@ -300,8 +423,11 @@ mod tests {
             hosts: Path::new("/hosts"),
             resolv_conf: Some(Path::new("/resolv")),
         };
-        let config =
-            spec.runtime_config(Path::new("/r"), User::default(), &etc, NamespaceMode::Host);
+        let namespaces = Namespaces {
+            net: NamespaceMode::Host,
+            ..Namespaces::default()
+        };
+        let config = spec.runtime_config(Path::new("/r"), User::default(), &etc, namespaces);
         assert_eq!(config.resources.cpu_quota, Some(150_000));
         assert_eq!(config.resources.cpu_period, Some(100_000));
         assert_eq!(config.resources.memory, None);
@@ -336,6 +462,93 @@ mod tests {
         assert_eq!(config.ulimits, spec.ulimits);
         assert_eq!(config.seccomp, Seccomp::Unconfined);
         assert!(config.no_new_privileges);
+    }
+
+    #[test]
+    fn groups_by_number_and_by_name() {
+        let groups = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            resolve_groups(&names, GROUP)
+        };
+        assert_eq!(groups(&[]), Ok(vec![]));
+        assert_eq!(groups(&["staff", "1234", "root"]), Ok(vec![50, 1234, 0]));
+        assert!(groups(&["wheel"])
+            .unwrap_err()
+            .contains("unable to find group wheel"));
+    }
+
+    #[test]
+    fn limits_namespaces_and_sysctls_reach_the_runtime() {
+        let spec = LaunchSpec {
+            memory: Some(64 << 20),
+            nano_cpus: Some(2_000_000_000),
+            limits: Limits {
+                memory_swap: Some(-1),
+                memory_reservation: Some(32 << 20),
+                memory_swappiness: Some(0),
+                cpu_shares: Some(512),
+                cpu_quota: Some(50_000),
+                cpu_period: Some(200_000),
+                cpuset_cpus: Some("0".into()),
+                cpuset_mems: Some("0".into()),
+                oom_score_adj: Some(300),
+            },
+            sysctls: BTreeMap::from([("net.ipv4.ip_forward".into(), "1".into())]),
+            ipc: Share::Host,
+            pid: Share::Host,
+            shm_size: Some(1 << 20),
+            domainname: "example.org".into(),
+            ..LaunchSpec::default()
+        };
+        let read: LaunchSpec = serde_json::from_slice(&serde_json::to_vec(&spec).unwrap()).unwrap();
+        assert_eq!(read, spec);
+        let config = host_config_of(&spec);
+        let resources = &config.resources;
+        assert_eq!(resources.memory, Some(64 << 20));
+        assert_eq!(resources.memory_swap, Some(-1));
+        assert_eq!(resources.memory_reservation, Some(32 << 20));
+        assert_eq!(resources.memory_swappiness, Some(0));
+        assert_eq!(resources.cpu_shares, Some(512));
+        // An explicit quota wins over --cpus (the API refuses both together).
+        assert_eq!(resources.cpu_quota, Some(50_000));
+        assert_eq!(resources.cpu_period, Some(200_000));
+        assert_eq!(resources.cpuset_cpus.as_deref(), Some("0"));
+        assert_eq!(resources.cpuset_mems.as_deref(), Some("0"));
+        assert_eq!(config.oom_score_adj, Some(300));
+        assert_eq!(config.sysctls, spec.sysctls);
+        assert_eq!(config.shm_size, Some(1 << 20));
+        assert_eq!(config.domainname.as_deref(), Some("example.org"));
+        let defaults = host_config_of(&LaunchSpec::default());
+        assert_eq!(defaults.domainname, None);
+        assert!(!defaults.no_shm);
+        let no_ipc = LaunchSpec {
+            ipc: Share::None,
+            ..LaunchSpec::default()
+        };
+        assert!(host_config_of(&no_ipc).no_shm);
+    }
+
+    #[test]
+    fn shared_namespaces_resolve_to_modes() {
+        let running = |id: &str| match id {
+            "up" => Ok(42),
+            _ => Err("it is not running".to_owned()),
+        };
+        assert_eq!(
+            Share::Private.resolve("pid", running),
+            Ok(NamespaceMode::Private)
+        );
+        assert_eq!(Share::Host.resolve("ipc", running), Ok(NamespaceMode::Host));
+        assert_eq!(
+            Share::Container("up".into()).resolve("pid", running),
+            Ok(NamespaceMode::Join(PathBuf::from("/proc/42/ns/pid")))
+        );
+        assert_eq!(
+            Share::Container("down".into()).resolve("pid", running),
+            Err("cannot join the pid namespace of container down: it is not running".into())
+        );
+        let stored = serde_json::to_string(&Share::Container("up".into())).unwrap();
+        assert_eq!(stored, r#"{"container":"up"}"#);
     }
 
     #[test]

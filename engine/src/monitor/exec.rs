@@ -23,9 +23,9 @@ use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use serde::{Deserialize, Serialize};
 
 use super::{MonitorArgs, CGROUP_PARENT};
-use crate::container::launch::resolve_user;
+use crate::container::launch::{resolve_groups, resolve_user, LaunchSpec};
 use crate::runtime::{set_size, ConsoleSocket, ExecConfig, Runtime, Stdio};
-use crate::state::Layout;
+use crate::state::{self, Layout};
 
 /// The descriptor the daemon gives the helper for its reports.
 pub const CONTROL_FD: RawFd = 3;
@@ -122,11 +122,15 @@ fn start(
     } else {
         let etc = layout.container_rootfs(id).join("etc");
         let read = |name: &str| fs::read_to_string(etc.join(name)).unwrap_or_default();
-        Some(resolve_user(
-            &request.user,
-            &read("passwd"),
-            &read("group"),
-        )?)
+        let mut user = resolve_user(&request.user, &read("passwd"), &read("group"))?;
+        // The container's `GroupAdd` applies to every user its processes
+        // run as, as with Docker.
+        let launch_path = layout.container_launch(id);
+        let launch: Option<LaunchSpec> = state::read_json(&launch_path)
+            .map_err(|e| format!("cannot read {}: {e}", launch_path.display()))?;
+        let group_add = launch.map(|l| l.group_add).unwrap_or_default();
+        user.additional_gids = resolve_groups(&group_add, &read("group"))?;
+        Some(user)
     };
     let config = ExecConfig {
         args: request.args.clone(),

@@ -50,10 +50,12 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::container::launch::{resolve_user, EtcFiles, LaunchMountKind, LaunchSpec};
+use crate::container::launch::{
+    resolve_groups, resolve_user, EtcFiles, LaunchMountKind, LaunchSpec,
+};
 use crate::container::run_state::{RunState, RunStatus};
 use crate::network::record::{ContainerNetwork, Namespace};
-use crate::runtime::{ConsoleSocket, NamespaceMode, Runtime, Stdio};
+use crate::runtime::{ConsoleSocket, NamespaceMode, Namespaces, Runtime, Stdio};
 use crate::state::{self, time::rfc3339_nanos, Layout};
 use log::Stream;
 use rootfs::Rootfs;
@@ -185,8 +187,10 @@ fn launch(args: &MonitorArgs, ready: &mut Ready) -> io::Result<()> {
     .map_err(context("cannot mount the root filesystem".into()))?;
     let read_etc =
         |name: &str| fs::read_to_string(rootfs.path().join("etc").join(name)).unwrap_or_default();
-    let user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
+    let mut user = resolve_user(&spec.user, &read_etc("passwd"), &read_etc("group"))
         .map_err(io::Error::other)?;
+    user.additional_gids =
+        resolve_groups(&spec.group_add, &read_etc("group")).map_err(io::Error::other)?;
     let dir = layout.container(id);
     let hostname_file = dir.join("hostname");
     let hosts_file = dir.join("hosts");
@@ -224,7 +228,27 @@ fn launch(args: &MonitorArgs, ready: &mut Ready) -> io::Result<()> {
         hosts: &hosts_file,
         resolv_conf: resolv_conf.is_some().then_some(resolv_file.as_path()),
     };
-    let config = spec.runtime_config(rootfs.path(), user, &etc, net);
+    let running_pid = |other: &str| -> Result<i32, String> {
+        let state: Option<RunState> = state::read_json(&layout.container_state(other))
+            .map_err(|e| format!("cannot read its state: {e}"))?;
+        match state {
+            Some(run) if run.status == RunStatus::Running && run.pid > 0 => Ok(run.pid),
+            _ => Err("it is not running (start it first)".to_owned()),
+        }
+    };
+    let namespaces = Namespaces {
+        net,
+        pid: spec
+            .pid
+            .resolve("pid", running_pid)
+            .map_err(io::Error::other)?,
+        ipc: spec
+            .ipc
+            .resolve("ipc", running_pid)
+            .map_err(io::Error::other)?,
+        ..Namespaces::default()
+    };
+    let config = spec.runtime_config(rootfs.path(), user, &etc, namespaces);
 
     let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
     // A container of this id left by a monitor that died: its process is

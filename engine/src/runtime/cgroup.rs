@@ -90,6 +90,31 @@ impl CgroupMounts {
         }
     }
 
+    /// On cgroup v2, forbids swap to a container whose memory plus swap
+    /// limit equals its memory limit (Docker's "no swap"): libcgroups takes
+    /// the difference, 0, for "not set" and leaves swap unlimited. v1 has
+    /// the sum itself in `memory.memsw.limit_in_bytes`; nothing to do there.
+    pub fn forbid_swap_when_equal(
+        &self,
+        cgroups_path: &Path,
+        memory: Option<i64>,
+        memory_swap: Option<i64>,
+    ) -> io::Result<()> {
+        let equal = matches!((memory, memory_swap), (Some(m), Some(s)) if m > 0 && m == s);
+        match (&self.v2, self.v1_memory()) {
+            (Some(mount), None) if equal => {
+                let file = mount.join(relative(cgroups_path)).join("memory.swap.max");
+                // Without swap (or its accounting) there is nothing to forbid.
+                if file.exists() {
+                    std::fs::write(file, "0")
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn v1_memory(&self) -> Option<&PathBuf> {
         self.v1_controller("memory")
     }
@@ -304,6 +329,35 @@ mod tests {
             v2: Some(base.clone()),
         };
         assert!(v2.supports_swap_limit());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn swap_is_forbidden_on_v2_when_the_limits_are_equal() {
+        let base = std::env::temp_dir().join(format!("stack-noswap-test-{}", std::process::id()));
+        let dir = base.join("stack/c1");
+        std::fs::create_dir_all(&dir).unwrap();
+        let swap_max = dir.join("memory.swap.max");
+        std::fs::write(&swap_max, "max").unwrap();
+        let v2 = CgroupMounts {
+            v1: Vec::new(),
+            v2: Some(base.clone()),
+        };
+        let path = Path::new("/stack/c1");
+        v2.forbid_swap_when_equal(path, Some(64), Some(128))
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&swap_max).unwrap(), "max");
+        v2.forbid_swap_when_equal(path, Some(64), Some(64)).unwrap();
+        assert_eq!(std::fs::read_to_string(&swap_max).unwrap(), "0");
+        std::fs::write(&swap_max, "max").unwrap();
+        let v1 = CgroupMounts {
+            v1: vec![(base.clone(), vec!["memory".to_owned()])],
+            v2: Some(base.clone()),
+        };
+        v1.forbid_swap_when_equal(path, Some(64), Some(64)).unwrap();
+        assert_eq!(std::fs::read_to_string(&swap_max).unwrap(), "max");
+        std::fs::remove_file(&swap_max).unwrap();
+        v2.forbid_swap_when_equal(path, Some(64), Some(64)).unwrap();
         std::fs::remove_dir_all(&base).unwrap();
     }
 

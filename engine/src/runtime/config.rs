@@ -25,6 +25,8 @@ pub struct ContainerConfig {
     pub user: User,
     /// Hostname inside the container's own UTS namespace.
     pub hostname: Option<String>,
+    /// NIS domain name inside the container's own UTS namespace (`domainname`).
+    pub domainname: Option<String>,
     /// Allocate a pseudo-terminal for the process (needs a console socket).
     pub tty: bool,
     /// Mount the root filesystem read-only (`read_only: true`).
@@ -55,6 +57,11 @@ pub struct ContainerConfig {
     pub no_new_privileges: bool,
     /// The process's OOM score adjustment.
     pub oom_score_adj: Option<i32>,
+    /// Size in bytes of the `/dev/shm` tmpfs of a private IPC namespace
+    /// (`shm_size`); Docker's 64 MiB when absent.
+    pub shm_size: Option<u64>,
+    /// No `/dev/shm` at all (Docker's `--ipc none`).
+    pub no_shm: bool,
 }
 
 /// Which seccomp profile confines a container's processes, as Docker's
@@ -165,6 +172,11 @@ pub struct Resources {
     /// Memory plus swap in bytes (`--memory-swap`); `-1` is unlimited swap.
     /// Like Docker, twice `memory` when only `memory` is set.
     pub memory_swap: Option<i64>,
+    /// Soft memory limit in bytes, enforced under memory pressure (`--memory-reservation`).
+    pub memory_reservation: Option<i64>,
+    /// How eagerly the kernel swaps the container's anonymous pages, 0 to 100
+    /// (`--memory-swappiness`); the kernel's default when absent.
+    pub memory_swappiness: Option<u64>,
     /// CPU time per period in microseconds (`--cpu-quota`, or `--cpus` × period).
     pub cpu_quota: Option<i64>,
     /// Length of a CPU accounting period in microseconds (`--cpu-period`).

@@ -37,7 +37,7 @@ pub enum ConfigError {
     #[error("sysctl {0}: not namespaced, a container may only set kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, kernel.domainname and net.*")]
     SysctlNotNamespaced(String),
     /// A namespaced sysctl whose namespace is shared with the host.
-    #[error("sysctl {name}: it belongs to the {namespace} namespace, which this container shares with the host (drop the sysctl or the host {namespace} mode)")]
+    #[error("sysctl {name}: it belongs to the {namespace} namespace, which this container shares with the host or another container (drop the sysctl or the shared {namespace} mode)")]
     SysctlHostNamespace {
         /// The sysctl.
         name: String,
@@ -60,6 +60,9 @@ pub enum ConfigError {
     /// A hostname was set although the UTS namespace is shared.
     #[error("hostname {0:?}: cannot be set while the container shares a UTS namespace (the host's or another container's); drop the hostname or the shared namespace")]
     HostnameWithHostUts(String),
+    /// A domain name was set although the UTS namespace is shared.
+    #[error("domainname {0:?}: cannot be set while the container shares a UTS namespace (the host's or another container's); drop the domainname or the shared namespace")]
+    DomainnameWithHostUts(String),
     /// `memory_swap` is below `memory`.
     #[error("memory swap limit {swap} is below the memory limit {memory}: memory_swap counts memory plus swap, so it must be at least the memory limit (or -1 for unlimited swap)")]
     SwapBelowMemory {

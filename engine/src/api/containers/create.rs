@@ -18,6 +18,7 @@ use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
 use super::event_attributes;
+use super::resources::{self, Available};
 use super::security;
 use super::volumes_from::VolumesFrom;
 use crate::container::init;
@@ -27,6 +28,7 @@ use crate::container::names;
 use crate::container::record::{command_line, ContainerRecord};
 use crate::container::InsertError;
 use crate::image::ImageError;
+use crate::runtime::NamespaceMode;
 use crate::state::time;
 use crate::volume::VolumeName;
 
@@ -39,6 +41,7 @@ const SUPPORTED: &[&str] = &[
     "WorkingDir",
     "User",
     "Hostname",
+    "Domainname",
     "Labels",
     "StopSignal",
     "StopTimeout",
@@ -84,6 +87,20 @@ const SUPPORTED_HOST: &[&str] = &[
     "Init",
     "Ulimits",
     "SecurityOpt",
+    "MemorySwap",
+    "MemoryReservation",
+    "MemorySwappiness",
+    "CpuShares",
+    "CpuQuota",
+    "CpuPeriod",
+    "CpusetCpus",
+    "CpusetMems",
+    "OomScoreAdj",
+    "Sysctls",
+    "GroupAdd",
+    "IpcMode",
+    "PidMode",
+    "ShmSize",
 ];
 
 /// Creates a container.
@@ -116,7 +133,7 @@ pub(crate) fn create(
         .images
         .layer_dirs(&image.summary.id)
         .map_err(|e| ApiError::internal(super::super::chain(&e)))?;
-    let host = body.host_config.clone().unwrap_or_default();
+    let mut host = body.host_config.clone().unwrap_or_default();
     let log = log_options(&host)?;
     let security = security::security_options(host.security_opt.as_deref().unwrap_or_default())?;
     let ulimits = security::ulimits(host.ulimits.as_deref().unwrap_or_default())?;
@@ -208,6 +225,16 @@ pub(crate) fn create(
             .check_ports(&host, config.exposed_ports.as_deref().unwrap_or_default())
             .map_err(super::super::networks::net_error)?;
     }
+    // For the sysctl checks, another container's namespace is as shared as the host's.
+    let net = match &endpoints.mode {
+        crate::network::record::Mode::Host | crate::network::record::Mode::Container(_) => {
+            NamespaceMode::Host
+        }
+        _ => NamespaceMode::Private,
+    };
+    let container_id =
+        |reference: &str| super::lookup(ctx, reference).map(|entry| entry.record.id.clone());
+    let settings = resources::settings(&host, net, &Available::read(), &container_id)?;
     let mounts = mounts(ctx, &host, &declared, &mut record_volumes, &mut anonymous)?;
     let launch = LaunchSpec {
         layers,
@@ -233,7 +260,15 @@ pub(crate) fn create(
         ulimits,
         seccomp: security.seccomp,
         no_new_privileges: security.no_new_privileges,
+        limits: settings.limits,
+        sysctls: settings.sysctls,
+        group_add: settings.group_add,
+        ipc: settings.ipc,
+        pid: settings.pid,
+        shm_size: settings.shm_size,
+        domainname: config.domainname.clone().unwrap_or_default(),
     };
+    resources::adapt(&mut host);
     let now = SystemTime::now();
     let record = ContainerRecord {
         id: id.clone(),
@@ -597,15 +632,15 @@ mod tests {
     fn zero_values_of_unsupported_fields_pass_and_set_ones_are_named() {
         let body = br#"{"Image":"busybox","Tty":false,"OpenStdin":false,"Volumes":{},"HostConfig":{"NetworkMode":"default","CpuShares":0,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"ConsoleSize":[0,0]}}"#;
         assert_eq!(parse_body(body).unwrap().image.as_deref(), Some("busybox"));
-        let err = parse_body(br#"{"Image":"b","Domainname":"x"}"#).unwrap_err();
+        let err = parse_body(br#"{"Image":"b","MacAddress":"02:42:ac:11:00:02"}"#).unwrap_err();
         assert!(
-            err.message.contains("Domainname is not supported"),
+            err.message.contains("MacAddress is not supported"),
             "{}",
             err.message
         );
-        let err = parse_body(br#"{"Image":"b","HostConfig":{"CpuShares":512}}"#).unwrap_err();
+        let err = parse_body(br#"{"Image":"b","HostConfig":{"OomKillDisable":true}}"#).unwrap_err();
         assert!(
-            err.message.contains("HostConfig.CpuShares"),
+            err.message.contains("HostConfig.OomKillDisable"),
             "{}",
             err.message
         );

@@ -2,8 +2,8 @@
 //! `wait`, `DELETE`, and the watch over running monitors), `inspect` and
 //! `list`, `logs`, `attach` (with `attach_keys`), `exec` (with `exec_run`,
 //! the helper process), `pause`/`unpause`, `rename`, `top`, `stats`, and the
-//! daemon's supervision: `healthcheck` and `restart_policy`; `volumes_from`
-//! for `create`.
+//! daemon's supervision: `healthcheck` and `restart_policy`; `volumes_from`,
+//! `security` and `resources` for `create`.
 
 mod attach;
 mod attach_keys;
@@ -17,6 +17,7 @@ mod log_cursor;
 mod logs;
 mod pause;
 mod rename;
+mod resources;
 mod restart_policy;
 mod security;
 mod stats;

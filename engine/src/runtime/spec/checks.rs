@@ -9,7 +9,9 @@ use oci_spec::runtime::{
     Capabilities, Capability, PosixRlimit, PosixRlimitBuilder, PosixRlimitType,
 };
 
-use crate::runtime::config::{ContainerConfig, MountKind, NamespaceMode, Resources, Ulimit};
+use crate::runtime::config::{
+    ContainerConfig, MountKind, NamespaceMode, Namespaces, Resources, Ulimit,
+};
 use crate::runtime::defaults::{ALL_CAPABILITIES, DEFAULT_CAPABILITIES, IPC_SYSCTLS};
 use crate::runtime::error::ConfigError;
 
@@ -184,29 +186,40 @@ fn sysctl_namespace(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Checks that a container with `namespaces` may set the sysctl `name`:
+/// it must belong to a namespace, and that namespace must not be the
+/// host's (setting it there would change the host's value). A joined
+/// namespace is accepted: the engine joins the network namespaces it made
+/// for the container itself; callers refuse other containers' ones.
+pub fn check_sysctl(name: &str, namespaces: &Namespaces) -> Result<(), ConfigError> {
+    let namespace =
+        sysctl_namespace(name).ok_or_else(|| ConfigError::SysctlNotNamespaced(name.to_owned()))?;
+    let mode = match namespace {
+        "ipc" => &namespaces.ipc,
+        "net" => &namespaces.net,
+        _ => &namespaces.uts,
+    };
+    if *mode == NamespaceMode::Host {
+        return Err(ConfigError::SysctlHostNamespace {
+            name: name.to_owned(),
+            namespace,
+        });
+    }
+    Ok(())
+}
+
 pub(super) fn sysctls(
     config: &ContainerConfig,
     errors: &mut Vec<ConfigError>,
 ) -> HashMap<String, String> {
     let mut sysctls = HashMap::new();
     for (name, value) in &config.sysctls {
-        let Some(namespace) = sysctl_namespace(name) else {
-            errors.push(ConfigError::SysctlNotNamespaced(name.clone()));
-            continue;
-        };
-        let mode = match namespace {
-            "ipc" => &config.namespaces.ipc,
-            "net" => &config.namespaces.net,
-            _ => &config.namespaces.uts,
-        };
-        if *mode == NamespaceMode::Host {
-            errors.push(ConfigError::SysctlHostNamespace {
-                name: name.clone(),
-                namespace,
-            });
-            continue;
+        match check_sysctl(name, &config.namespaces) {
+            Ok(()) => {
+                sysctls.insert(name.clone(), value.clone());
+            }
+            Err(error) => errors.push(error),
         }
-        sysctls.insert(name.clone(), value.clone());
     }
     sysctls
 }

@@ -125,9 +125,17 @@ fn resources(limits: &Resources, privileged: bool) -> LinuxResources {
         (Some(memory), None) if memory > 0 => Some(memory.saturating_mul(2)),
         _ => None,
     };
-    if limits.memory.is_some() || swap.is_some() {
+    let memory_set = limits.memory.is_some()
+        || swap.is_some()
+        || limits.memory_reservation.is_some()
+        || limits.memory_swappiness.is_some();
+    if memory_set {
         let mut memory = LinuxMemory::default();
-        memory.set_limit(limits.memory).set_swap(swap);
+        memory
+            .set_limit(limits.memory)
+            .set_swap(swap)
+            .set_reservation(limits.memory_reservation)
+            .set_swappiness(limits.memory_swappiness);
         resources.set_memory(Some(memory));
     }
 

@@ -25,7 +25,7 @@ use super::defaults::{ALL_CAPABILITIES, DEFAULT_PATH, STANDARD_MOUNTS};
 use super::error::{ConfigError, ConfigErrors};
 use super::seccomp::Platform;
 
-pub use checks::check_ulimit;
+pub use checks::{check_sysctl, check_ulimit};
 
 /// The OCI runtime-spec version written into `config.json`.
 const OCI_VERSION: &str = "1.0.2";
@@ -40,6 +40,7 @@ pub fn build(config: &ContainerConfig, platform: Platform) -> Result<Spec, Confi
     let rlimits = checks::rlimits(&config.ulimits, &mut errors);
     let sysctls = checks::sysctls(config, &mut errors);
     let hostname = hostname(config, &mut errors);
+    let domainname = domainname(config, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
@@ -47,7 +48,7 @@ pub fn build(config: &ContainerConfig, platform: Platform) -> Result<Spec, Confi
     let mut spec = Spec::default();
     spec.set_version(OCI_VERSION.to_owned())
         .set_hostname(hostname)
-        .set_domainname(None)
+        .set_domainname(domainname)
         .set_annotations(None)
         .set_hooks(None)
         .set_root(Some(root(config)))
@@ -111,6 +112,17 @@ fn hostname(config: &ContainerConfig, errors: &mut Vec<ConfigError>) -> Option<S
         (NamespaceMode::Private, hostname) => hostname.clone(),
         (_, Some(hostname)) => {
             errors.push(ConfigError::HostnameWithHostUts(hostname.clone()));
+            None
+        }
+        (_, None) => None,
+    }
+}
+
+fn domainname(config: &ContainerConfig, errors: &mut Vec<ConfigError>) -> Option<String> {
+    match (&config.namespaces.uts, &config.domainname) {
+        (NamespaceMode::Private, domainname) => domainname.clone(),
+        (_, Some(domainname)) => {
+            errors.push(ConfigError::DomainnameWithHostUts(domainname.clone()));
             None
         }
         (_, None) => None,
@@ -187,7 +199,7 @@ fn mounts(config: &ContainerConfig) -> Vec<Mount> {
     let share_host_ipc = config.namespaces.ipc != NamespaceMode::Private;
     let mut mounts = Vec::new();
     for standard in &STANDARD_MOUNTS {
-        if replaced(standard.destination) {
+        if replaced(standard.destination) || (config.no_shm && standard.destination == "/dev/shm") {
             continue;
         }
         let mut options: Vec<String> = standard.options.iter().map(|o| o.to_string()).collect();
@@ -201,6 +213,14 @@ fn mounts(config: &ContainerConfig) -> Vec<Mount> {
         } else {
             (standard.typ, standard.source)
         };
+        if let Some(size) = config
+            .shm_size
+            .filter(|_| standard.destination == "/dev/shm")
+        {
+            for option in options.iter_mut().filter(|o| o.starts_with("size=")) {
+                *option = format!("size={size}");
+            }
+        }
         if config.privileged {
             // A privileged container gets a writable /sys and cgroup tree.
             options.retain(|option| option != "ro");

@@ -52,7 +52,11 @@ fn render(spec: &Spec) -> String {
         root.path().display(),
         opt(root.readonly())
     ));
-    out.push(format!("hostname {}", opt(spec.hostname().as_ref())));
+    out.push(format!(
+        "hostname {} domainname {}",
+        opt(spec.hostname().as_ref()),
+        opt(spec.domainname().as_ref())
+    ));
     let process = spec.process().as_ref().unwrap();
     let user = process.user();
     out.push(format!(
@@ -140,9 +144,11 @@ fn render(spec: &Spec) -> String {
     }
     if let Some(memory) = resources.memory() {
         out.push(format!(
-            "memory limit={} swap={}",
+            "memory limit={} swap={} reservation={} swappiness={}",
             opt(memory.limit()),
-            opt(memory.swap())
+            opt(memory.swap()),
+            opt(memory.reservation()),
+            opt(memory.swappiness())
         ));
     }
     if let Some(cpu) = resources.cpu() {
@@ -197,7 +203,7 @@ fn lines_with(rendered: &str, prefix: &str) -> Vec<String> {
 
 const DEFAULT_RENDERING: &str = "\
 root /var/stack/c1/rootfs readonly=false
-hostname \"c1\"
+hostname \"c1\" domainname -
 user 0:0 groups=[] cwd=/ tty=false nnp=- oom=-
 args sh -c true
 env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin A=1
@@ -435,9 +441,13 @@ fn host_and_joined_namespaces() {
     );
 
     shared.hostname = Some("web".to_owned());
+    shared.domainname = Some("example.org".to_owned());
     assert_eq!(
         build_x86(&shared).unwrap_err().0,
-        [ConfigError::HostnameWithHostUts("web".to_owned())]
+        [
+            ConfigError::HostnameWithHostUts("web".to_owned()),
+            ConfigError::DomainnameWithHostUts("example.org".to_owned())
+        ]
     );
 }
 
@@ -501,7 +511,7 @@ fn resources_follow_dockers_units_and_defaults() {
     let rendered = render(&build_x86(&limited).unwrap());
     assert_eq!(
         lines_with(&rendered, "memory"),
-        ["memory limit=67108864 swap=134217728"]
+        ["memory limit=67108864 swap=134217728 reservation=- swappiness=-"]
     );
     assert_eq!(
         lines_with(&rendered, "cpu"),
@@ -510,11 +520,13 @@ fn resources_follow_dockers_units_and_defaults() {
     assert_eq!(lines_with(&rendered, "pids"), ["pids limit=100"]);
 
     limited.resources.memory_swap = Some(-1);
+    limited.resources.memory_reservation = Some(32 << 20);
+    limited.resources.memory_swappiness = Some(10);
     limited.resources.pids_limit = Some(0);
     let rendered = render(&build_x86(&limited).unwrap());
     assert_eq!(
         lines_with(&rendered, "memory"),
-        ["memory limit=67108864 swap=-1"]
+        ["memory limit=67108864 swap=-1 reservation=33554432 swappiness=10"]
     );
     assert!(lines_with(&rendered, "pids").is_empty());
 
@@ -547,7 +559,7 @@ fn the_swap_limit_can_be_dropped() {
     super::drop_swap_limit(&mut spec);
     assert_eq!(
         lines_with(&render(&spec), "memory"),
-        ["memory limit=1048576 swap=-"]
+        ["memory limit=1048576 swap=- reservation=- swappiness=-"]
     );
 }
 
@@ -562,7 +574,20 @@ fn process_fields_are_carried_over() {
     custom.tty = true;
     custom.no_new_privileges = true;
     custom.oom_score_adj = Some(500);
+    custom.domainname = Some("example.org".to_owned());
+    custom.shm_size = Some(1 << 20);
     let rendered = render(&build_x86(&custom).unwrap());
+    assert_eq!(
+        lines_with(&rendered, "hostname"),
+        ["hostname \"c1\" domainname \"example.org\""]
+    );
+    assert_eq!(
+        lines_with(&rendered, "mount /dev/shm"),
+        ["mount /dev/shm tmpfs shm nosuid,noexec,nodev,mode=1777,size=1048576"]
+    );
+    custom.no_shm = true;
+    let rendered = render(&build_x86(&custom).unwrap());
+    assert!(lines_with(&rendered, "mount /dev/shm").is_empty());
     assert_eq!(
         lines_with(&rendered, "user"),
         ["user 1000:1000 groups=[10 20] cwd=/app tty=true nnp=true oom=500"]
