@@ -163,24 +163,14 @@ impl Executor<'_> {
             let Some(op) = self.plan.op(create) else {
                 return;
             };
-            let subject = subject(self.plan, op);
             let started = Instant::now();
             let options = RemoveContainerOptions {
                 v: true,
                 force: true,
                 link: false,
             };
-            let (status, text) = match self.client.remove_container(&id, Some(options)).await {
-                Ok(()) => (Status::Done, "Removed".to_owned()),
-                Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
-            };
-            self.sink.event(Event::new(
-                subject.kind,
-                subject.name,
-                status,
-                text,
-                started.elapsed(),
-            ));
+            let removed = self.client.remove_container(&id, Some(options)).await;
+            self.report_removal(op, started, removed);
         });
         futures_util::future::join_all(removals).await;
     }
@@ -211,21 +201,27 @@ impl Executor<'_> {
             if !unused {
                 return;
             }
-            let subject = subject(self.plan, op);
             let started = Instant::now();
-            let (status, text) = match self.client.remove_network(name).await {
-                Ok(()) => (Status::Done, "Removed".to_owned()),
-                Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
-            };
-            self.sink.event(Event::new(
-                subject.kind,
-                subject.name,
-                status,
-                text,
-                started.elapsed(),
-            ));
+            let removed = self.client.remove_network(name).await;
+            self.report_removal(op, started, removed);
         });
         futures_util::future::join_all(removals).await;
+    }
+
+    /// Reports the removal, begun at `started`, of what `op` had made.
+    fn report_removal(&self, op: &Op, started: Instant, removed: Result<(), ApiError>) {
+        let subject = subject(self.plan, op);
+        let (status, text) = match removed {
+            Ok(()) => (Status::Done, "Removed".to_owned()),
+            Err(e) => (Status::Error, format!("not removed: {}", api_message(&e))),
+        };
+        self.sink.event(Event::new(
+            subject.kind,
+            subject.name,
+            status,
+            text,
+            started.elapsed(),
+        ));
     }
 
     /// The error of a failed op: the service (or network, volume) first.
