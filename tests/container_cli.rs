@@ -223,11 +223,7 @@ fn containers_survive_a_killed_daemon() {
 
 #[test]
 fn the_docker_client_runs_containers() {
-    let Some(docker_path) = ["/usr/bin/docker", "/usr/local/bin/docker"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!("skipped: no docker client");
+    let Some(docker_path) = common::docker_client() else {
         return;
     };
     let Some(engine) = engine() else { return };

@@ -354,11 +354,7 @@ fn bad_values_are_refused_by_name_and_nothing_is_created() {
 
 #[test]
 fn the_docker_client_sends_limits_namespaces_and_sysctls() {
-    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!("skipped: needs a docker client");
+    let Some(docker) = common::docker_client() else {
         return;
     };
     let Some(engine) = engine() else { return };

@@ -16,7 +16,6 @@ mod project;
 use busybox::engine;
 use common::{stderr, stdout};
 use project::Project;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -187,11 +186,7 @@ fn bad_ulimits_and_security_options_are_refused_by_name() {
 
 #[test]
 fn the_docker_client_sends_ulimits_and_security_options() {
-    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!("skipped: needs a docker client");
+    let Some(docker) = common::docker_client() else {
         return;
     };
     let Some(engine) = engine() else { return };

@@ -287,11 +287,7 @@ fn load_a_docker_save_archive_and_refuse_an_escaping_layer() {
 /// Debian's docker client (never a Docker daemon) against our socket.
 #[test]
 fn the_docker_client_manages_images() {
-    let Some(docker) = ["/usr/bin/docker", "/usr/local/bin/docker"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!("skipped: no docker client");
+    let Some(docker) = common::docker_client() else {
         return;
     };
     let engine = Engine::new();

@@ -24,29 +24,7 @@ fn a_missing_monitor_refuses_container_starts_by_name() {
     }
     let engine = Engine::new();
     let missing = engine.dir().join("no-such-monitor");
-    let log_path = engine.dir().join("daemon.log");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
-    // The root on the command line: the cleanup finds the daemon by it.
-    command
-        .arg("daemon")
-        .arg("--root")
-        .arg(engine.root())
-        .arg("--run-dir")
-        .arg(engine.run_dir())
-        .arg("--monitor-path")
-        .arg(&missing)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap());
-    engine.env(&mut command);
-    let mut daemon = command.spawn().expect("start stack daemon");
-    // Reaped as soon as it exits, so that the engine's cleanup sees it gone.
-    let reaper = std::thread::spawn(move || daemon.wait());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !engine.socket().exists() {
-        assert!(Instant::now() < deadline, "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (reaper, log_path) = daemon_with_monitor(&engine, &missing);
     engine.import_busybox(&[]);
 
     let out = engine.stack(&["container", "run", "--rm", "busybox", "true"]);
@@ -165,28 +143,7 @@ fn a_missing_watcher_refuses_container_starts_by_name() {
     let monitor = bin.join("stack-monitor");
     std::fs::copy(env!("CARGO_BIN_EXE_stack-monitor"), &monitor).unwrap();
     engine.stop_daemon();
-    let log_path = engine.dir().join("daemon.log");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
-    command
-        .arg("daemon")
-        .arg("--root")
-        .arg(engine.root())
-        .arg("--run-dir")
-        .arg(engine.run_dir())
-        .arg("--monitor-path")
-        .arg(&monitor)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap());
-    engine.env(&mut command);
-    let mut daemon = command.spawn().expect("start stack daemon");
-    let reaper = std::thread::spawn(move || daemon.wait());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    // Not through the CLI, which would start a daemon of its own.
-    while std::os::unix::net::UnixStream::connect(engine.socket()).is_err() {
-        assert!(Instant::now() < deadline, "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (reaper, log_path) = daemon_with_monitor(&engine, &monitor);
 
     let out = engine.stack(&["container", "run", "--rm", "busybox", "true"]);
     let message = stderr(&out);
@@ -228,4 +185,40 @@ fn the_watcher_refuses_a_command_line_that_is_not_a_monitors() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Starts `engine`'s daemon by hand with `--monitor-path monitor` and its
+/// log in `daemon.log`, once its socket accepts connections (not through
+/// the CLI, which would start a daemon of its own). The thread reaps the
+/// daemon as soon as it exits, so that the engine's cleanup sees it gone.
+fn daemon_with_monitor(
+    engine: &Engine,
+    monitor: &Path,
+) -> (
+    std::thread::JoinHandle<std::io::Result<std::process::ExitStatus>>,
+    PathBuf,
+) {
+    let log_path = engine.dir().join("daemon.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
+    // The root on the command line: the cleanup finds the daemon by it.
+    command
+        .arg("daemon")
+        .arg("--root")
+        .arg(engine.root())
+        .arg("--run-dir")
+        .arg(engine.run_dir())
+        .arg("--monitor-path")
+        .arg(monitor)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    engine.env(&mut command);
+    let mut daemon = command.spawn().expect("start stack daemon");
+    let reaper = std::thread::spawn(move || daemon.wait());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::os::unix::net::UnixStream::connect(engine.socket()).is_err() {
+        assert!(Instant::now() < deadline, "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (reaper, log_path)
 }

@@ -118,6 +118,18 @@ impl Engine {
     }
 }
 
+/// Debian's docker client (only the client: a Docker daemon is never
+/// started), or `None` with a line saying the test is skipped.
+pub fn docker_client() -> Option<&'static str> {
+    let found = ["/usr/bin/docker", "/usr/local/bin/docker"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    if found.is_none() {
+        eprintln!("skipped: needs a docker client");
+    }
+    found
+}
+
 /// Whether the tests run as root (the kernel tests need it).
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
