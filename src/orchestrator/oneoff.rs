@@ -127,6 +127,20 @@ pub fn oneoff_body(
 mod tests {
     use super::*;
 
+    /// The one-off of service `web` of `project` with `overrides`, from
+    /// image `sha256:1`, without labels or resolved names.
+    fn web_body(project: &Project, overrides: &Overrides) -> (String, ContainerCreateBody) {
+        oneoff_body(
+            project,
+            "web",
+            "sha256:1",
+            overrides,
+            &ProjectLabels::default(),
+            &BTreeMap::new(),
+        )
+        .expect("body")
+    }
+
     #[test]
     fn a_oneoff_container_is_labelled_and_named_as_compose_does() {
         let project = crate::orchestrator::test_project::load(
@@ -140,15 +154,7 @@ mod tests {
             suffix: "abc".into(),
             ..Overrides::default()
         };
-        let (name, body) = oneoff_body(
-            &project,
-            "web",
-            "sha256:1",
-            &overrides,
-            &ProjectLabels::default(),
-            &BTreeMap::new(),
-        )
-        .expect("body");
+        let (name, body) = web_body(&project, &overrides);
         assert_eq!(name, "app-web-run-abc");
         assert_eq!(body.cmd, Some(vec!["echo".to_owned(), "hi".to_owned()]));
         assert_eq!(body.env, Some(vec!["X=1".to_owned()]));
@@ -169,15 +175,7 @@ mod tests {
             suffix: "def".into(),
             ..Overrides::default()
         };
-        let (_, body) = oneoff_body(
-            &project,
-            "web",
-            "sha256:1",
-            &flags,
-            &ProjectLabels::default(),
-            &BTreeMap::new(),
-        )
-        .expect("body");
+        let (_, body) = web_body(&project, &flags);
         let host = body.host_config.expect("host config");
         let bindings = host.port_bindings.expect("bindings");
         assert_eq!(bindings.keys().collect::<Vec<_>>(), ["90/tcp"]);
@@ -189,15 +187,7 @@ mod tests {
             suffix: "ghi".into(),
             ..Overrides::default()
         };
-        let (_, body) = oneoff_body(
-            &project,
-            "web",
-            "sha256:1",
-            &service_ports,
-            &ProjectLabels::default(),
-            &BTreeMap::new(),
-        )
-        .expect("body");
+        let (_, body) = web_body(&project, &service_ports);
         let bindings = body
             .host_config
             .and_then(|h| h.port_bindings)
@@ -218,15 +208,7 @@ mod tests {
             suffix: "abc".into(),
             ..Overrides::default()
         };
-        let (_, body) = oneoff_body(
-            &project,
-            "web",
-            "sha256:1",
-            &overrides,
-            &ProjectLabels::default(),
-            &BTreeMap::new(),
-        )
-        .expect("body");
+        let (_, body) = web_body(&project, &overrides);
         assert_eq!(body.tty, Some(true));
         assert_eq!(body.open_stdin, Some(true));
         assert_eq!(body.stdin_once, Some(true));
