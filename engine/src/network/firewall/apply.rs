@@ -189,19 +189,8 @@ pub enum ForwardPolicy {
 /// installed (then nothing in iptables can drop our traffic).
 pub fn forward_policy(tools: &Tools) -> Result<Option<ForwardPolicy>, FirewallError> {
     let args = ["-S", "FORWARD"].map(OsString::from);
-    let output = match Command::new(&tools.iptables)
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(FirewallError::Spawn {
-                program: tools.iptables.clone(),
-                source,
-            })
-        }
+    let Some(output) = run_installed_iptables(tools, &args)? else {
+        return Ok(None);
     };
     check(&tools.iptables, &args, &output)?;
     Ok(Some(parse_forward_policy(&String::from_utf8_lossy(
@@ -225,14 +214,7 @@ fn parse_forward_policy(listing: &str) -> ForwardPolicy {
 /// `(nf_tables)` or `(legacy)`).
 pub fn detect_iptables(tools: &Tools) -> Result<String, FirewallError> {
     let args = [OsString::from("--version")];
-    let output = Command::new(&tools.iptables)
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| FirewallError::Spawn {
-            program: tools.iptables.clone(),
-            source,
-        })?;
+    let output = run_iptables(tools, &args)?;
     check(&tools.iptables, &args, &output)?;
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
@@ -314,24 +296,14 @@ fn iptables_ok(
     verb: &str,
     args: &[&str],
 ) -> Result<bool, FirewallError> {
-    let output = match Command::new(&tools.iptables)
-        .arg("-w")
-        .args(table)
-        .arg(verb)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(source) => {
-            return Err(FirewallError::Spawn {
-                program: tools.iptables.clone(),
-                source,
-            })
-        }
-    };
-    Ok(output.status.success())
+    let args: Vec<OsString> = ["-w"]
+        .iter()
+        .chain(table)
+        .chain([&verb])
+        .chain(args)
+        .map(OsString::from)
+        .collect();
+    Ok(run_installed_iptables(tools, &args)?.is_some_and(|output| output.status.success()))
 }
 
 /// Runs `iptables -w ARGS` (`-w`: wait for the xtables lock, which the
@@ -341,15 +313,36 @@ fn iptables(tools: &Tools, args: &[&str]) -> Result<(), FirewallError> {
         .chain(args.iter().copied())
         .map(OsString::from)
         .collect();
-    let output = Command::new(&tools.iptables)
-        .args(&args)
+    let output = run_iptables(tools, &args)?;
+    check(&tools.iptables, &args, &output)
+}
+
+/// Runs `iptables ARGS` without a standard input and returns its output.
+fn run_iptables(tools: &Tools, args: &[OsString]) -> Result<Output, FirewallError> {
+    Command::new(&tools.iptables)
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .map_err(|source| FirewallError::Spawn {
             program: tools.iptables.clone(),
             source,
-        })?;
-    check(&tools.iptables, &args, &output)
+        })
+}
+
+/// [`run_iptables`], with `None` when `iptables` is not installed.
+fn run_installed_iptables(
+    tools: &Tools,
+    args: &[OsString],
+) -> Result<Option<Output>, FirewallError> {
+    match run_iptables(tools, args) {
+        Ok(output) => Ok(Some(output)),
+        Err(FirewallError::Spawn { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 fn check(program: &Path, args: &[OsString], output: &Output) -> Result<(), FirewallError> {
