@@ -411,29 +411,14 @@ async fn scenario(ns: &Namespaces) {
     assert_eq!(fetch(c1, sock(a2, 8081)), Ok("c2".into()));
     assert_eq!(fetch(c3, sock(a1, 80)), Ok("c1".into()));
 
-    let ports = [
-        PortForward {
-            host_ip: None,
-            host_port: 18080,
-            container_ip: a1,
-            container_port: 80,
-            protocol: Protocol::Tcp,
-        },
-        PortForward {
-            host_ip: Some(Ipv4Addr::LOCALHOST),
-            host_port: 18081,
-            container_ip: a2,
-            container_port: 8081,
-            protocol: Protocol::Tcp,
-        },
-        PortForward {
-            host_ip: None,
-            host_port: 18053,
-            container_ip: a1,
-            container_port: 5353,
-            protocol: Protocol::Udp,
-        },
-    ];
+    let udp = PortForward {
+        host_ip: None,
+        host_port: 18053,
+        container_ip: a1,
+        container_port: 5353,
+        protocol: Protocol::Udp,
+    };
+    let ports = [published(a1, a2).as_slice(), &[udp]].concat();
     let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
     let rule_set = rules::rule_set(&networks, &ports).unwrap();
     apply::apply(&tools, &rule_set).unwrap();
@@ -928,22 +913,7 @@ async fn fallback_scenario(ns: &Namespaces, tools: &Tools, save: &str) {
     let _s1 = Server::start(&c1, 80, "c1");
     let _s2 = Server::start(&c2, 8081, "c2");
     let _out = Server::start(&outside, 7070, "outside");
-    let ports = [
-        PortForward {
-            host_ip: None,
-            host_port: 18080,
-            container_ip: a1,
-            container_port: 80,
-            protocol: Protocol::Tcp,
-        },
-        PortForward {
-            host_ip: Some(Ipv4Addr::LOCALHOST),
-            host_port: 18081,
-            container_ip: a2,
-            container_port: 8081,
-            protocol: Protocol::Tcp,
-        },
-    ];
+    let ports = published(a1, a2);
     let networks: Vec<FirewallNetwork> = nets.iter().map(TestNetwork::firewall).collect();
 
     // The daemon's entry point finds no nft and uses iptables; syncing
@@ -1070,4 +1040,25 @@ async fn fallback_scenario(ns: &Namespaces, tools: &Tools, save: &str) {
     sync::teardown(&mut firewall).unwrap();
     assert!(!run("nft", &["list", "tables"]).contains(&nft_tools.table));
     assert_eq!(iptables_save(save), before);
+}
+
+/// The ports both firewall tests publish: `a1`'s 80 on every host address
+/// as 18080, `a2`'s 8081 on 127.0.0.1 only as 18081.
+fn published(a1: Ipv4Addr, a2: Ipv4Addr) -> [PortForward; 2] {
+    [
+        PortForward {
+            host_ip: None,
+            host_port: 18080,
+            container_ip: a1,
+            container_port: 80,
+            protocol: Protocol::Tcp,
+        },
+        PortForward {
+            host_ip: Some(Ipv4Addr::LOCALHOST),
+            host_port: 18081,
+            container_ip: a2,
+            container_port: 8081,
+            protocol: Protocol::Tcp,
+        },
+    ]
 }
