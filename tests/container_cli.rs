@@ -229,11 +229,9 @@ fn the_docker_client_runs_containers() {
     let Some(engine) = engine() else { return };
     // Starts the daemon.
     engine.ok(&["ps"]);
-    let host = format!("unix://{}", engine.run_dir().join("stack.sock").display());
     let docker = |args: &[&str]| {
-        let out = Command::new(docker_path)
-            .arg("-H")
-            .arg(&host)
+        let out = engine
+            .docker(docker_path)
             .args(args)
             .output()
             .expect("docker");
@@ -257,9 +255,8 @@ fn the_docker_client_runs_containers() {
         "",
         "--rm left the anonymous volume"
     );
-    let failed = Command::new(docker_path)
-        .arg("-H")
-        .arg(&host)
+    let failed = engine
+        .docker(docker_path)
         .args(["run", "--rm", "busybox", "no-such-command"])
         .output()
         .expect("docker");

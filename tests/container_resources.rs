@@ -360,11 +360,8 @@ fn the_docker_client_sends_limits_namespaces_and_sysctls() {
     let Some(engine) = engine() else { return };
     // Starts the daemon (docker cannot).
     engine.ok(&["ps"]);
-    let out = std::process::Command::new(docker)
-        .arg("-H")
-        .arg(format!("unix://{}", engine.socket().display()))
-        .env_remove("DOCKER_HOST")
-        .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
+    let out = engine
+        .docker(docker)
         .args([
             "run",
             "--rm",

@@ -16,7 +16,6 @@ mod project;
 use busybox::engine;
 use common::{stderr, stdout};
 use project::Project;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What the tests read from a container's view of its own process.
@@ -193,11 +192,8 @@ fn the_docker_client_sends_ulimits_and_security_options() {
     let profile = engine.dir().join("deny-mkdir.json");
     std::fs::write(&profile, DENY_MKDIR).unwrap();
     let docker_run = |args: &[&str]| {
-        Command::new(docker)
-            .arg("-H")
-            .arg(format!("unix://{}", engine.socket().display()))
-            .env_remove("DOCKER_HOST")
-            .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
+        engine
+            .docker(docker)
             .arg("run")
             .arg("--rm")
             .args(args)

@@ -292,15 +292,9 @@ fn the_docker_client_manages_images() {
     };
     let engine = Engine::new();
     engine.ok(&["image", "ls"]);
-    let host = format!("unix://{}", engine.socket().display());
     let docker_cmd = |args: &[&str]| {
-        let mut command = Command::new(docker);
-        command
-            .arg("-H")
-            .arg(&host)
-            .args(args)
-            .env("DOCKER_CONFIG", engine.dir().join("docker-config"))
-            .stdin(Stdio::null());
+        let mut command = engine.docker(docker);
+        command.args(args).stdin(Stdio::null());
         command
     };
 

@@ -48,6 +48,18 @@ impl Engine {
             .env_remove("DOCKER_HOST");
     }
 
+    /// The docker client at `client` (see [`docker_client`]) pointed at
+    /// this engine's socket, with a configuration directory of its own.
+    pub fn docker(&self, client: &str) -> Command {
+        let mut command = Command::new(client);
+        command
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket().display()))
+            .env_remove("DOCKER_HOST")
+            .env("DOCKER_CONFIG", self.dir().join("docker-config"));
+        command
+    }
+
     /// `stack ARGS` against this engine.
     pub fn stack(&self, args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
