@@ -156,14 +156,27 @@ impl Containers {
         let mut entries = BTreeMap::new();
         for item in fs::read_dir(&dir)? {
             let id = item?.file_name().to_string_lossy().into_owned();
-            let Some(record) = state::read_json::<ContainerRecord>(&layout.container_record(&id))?
-            else {
-                // Creation never finished: nothing else refers to it.
-                tracing::info!(id, "removing a container whose creation did not finish");
-                fs::remove_dir_all(layout.container(&id))?;
-                continue;
+            let record_path = layout.container_record(&id);
+            let record = match state::read_json::<ContainerRecord>(&record_path) {
+                Ok(Some(record)) => record,
+                Ok(None) => {
+                    // Creation never finished: nothing else refers to it.
+                    tracing::info!(id, "removing a container whose creation did not finish");
+                    fs::remove_dir_all(layout.container(&id))?;
+                    continue;
+                }
+                Err(error) => {
+                    // As Docker does, one unreadable container does not keep
+                    // the daemon (and every other container) down.
+                    tracing::error!(
+                        path = %record_path.display(),
+                        %error,
+                        "cannot read a container's record; leaving the container out (remove its directory if it is not needed)"
+                    );
+                    continue;
+                }
             };
-            let mut run = state::read_json::<RunState>(&layout.container_state(&id))?;
+            let mut run = read_run_at_start(&layout, &id)?;
             if let Some(r) = run.as_mut() {
                 if r.status == RunStatus::Running && !monitor_alive(r.monitor_pid, &id) {
                     tracing::warn!(id, "the container's monitor is gone; marking it dead");
@@ -171,8 +184,14 @@ impl Containers {
                     state::write_json_replace(&layout.container_state(&id), r)?;
                 }
             }
-            let supervision =
-                state::read_json(&layout.container_supervision(&id))?.unwrap_or_default();
+            let supervision_path = layout.container_supervision(&id);
+            let supervision = state::read_json(&supervision_path)
+                .unwrap_or_else(|error| {
+                    // Not synced (see `state`): a host crash can tear it.
+                    tracing::warn!(path = %supervision_path.display(), %error, "cannot read the container's restart record; starting it afresh");
+                    None
+                })
+                .unwrap_or_default();
             let paused = run.as_ref().is_some_and(|r| r.status == RunStatus::Running)
                 && crate::runtime::freezer::is_frozen(Path::new(CGROUP_PARENT).join(&id))
                     .unwrap_or(false);
@@ -419,6 +438,36 @@ fn kill_leftovers(id: &str) -> io::Result<()> {
     })
 }
 
+/// The run state of container `id` as its monitor last recorded it. The
+/// record is not synced (see `state`), so a host crash can leave it torn:
+/// such a run is recorded as dead, as a run whose monitor is gone is.
+fn read_run_at_start(layout: &Layout, id: &str) -> io::Result<Option<RunState>> {
+    let path = layout.container_state(id);
+    match state::read_json::<RunState>(&path) {
+        Ok(run) => Ok(run),
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+            tracing::warn!(path = %path.display(), %error, "cannot read the container's run state; marking the run dead");
+            // Nothing of it is known but that it cannot run any more.
+            let mut run = RunState {
+                status: RunStatus::Dead,
+                pid: 0,
+                monitor_pid: 0,
+                started_at: String::new(),
+                started_unix: 0,
+                finished_unix: 0,
+                finished_at: None,
+                exit_code: None,
+                oom_killed: false,
+                error: Some(format!("the run's record could not be read: {error}")),
+            };
+            mark_dead(&mut run);
+            state::write_json_replace(&path, &run)?;
+            Ok(Some(run))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 fn mark_dead(run: &mut RunState) {
     run.status = RunStatus::Dead;
     run.finished_at = Some(time::rfc3339_nanos(SystemTime::now()));
@@ -584,5 +633,42 @@ mod tests {
         assert!(entry.snapshot().removed);
         assert!(!layout.container("aaa").exists());
         assert!(store.list().is_empty());
+    }
+
+    #[test]
+    fn torn_records_leave_one_container_out_or_its_run_dead_but_never_stop_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path().join("root"), dir.path().join("run"));
+        {
+            let store = Containers::open(layout.clone(), None).unwrap();
+            for (id, name) in [("aaa", "torn-run"), ("bbb", "torn-record"), ("ccc", "fine")] {
+                store
+                    .insert(record(id, name), &LaunchSpec::default(), vec![])
+                    .unwrap();
+            }
+        }
+        // What a host crash can leave of files written without a sync.
+        fs::write(layout.container_state("aaa"), b"").unwrap();
+        fs::write(layout.container_supervision("aaa"), b"{\"restart_co").unwrap();
+        fs::write(layout.container_record("bbb"), b"").unwrap();
+        let store = Containers::open(layout.clone(), None).unwrap();
+        let snapshot = store.get("torn-run").unwrap().snapshot();
+        assert_eq!(snapshot.status(), Status::Dead);
+        assert_eq!(snapshot.exit_code(), 255);
+        assert_eq!(snapshot.supervision.restart_count, 0);
+        // The dead run is recorded, so the next load reads it.
+        let rewritten: RunState = state::read_json(&layout.container_state("aaa"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(rewritten.status, RunStatus::Dead);
+        assert!(matches!(
+            store.get("torn-record"),
+            Err(LookupError::NotFound(_))
+        ));
+        assert!(
+            layout.container("bbb").exists(),
+            "its files stay for the user"
+        );
+        assert!(store.get("fine").unwrap().snapshot().run.is_none());
     }
 }
