@@ -197,6 +197,11 @@ fn containers_survive_a_killed_daemon() {
         "-c",
         "trap 'exit 0' TERM; while true; do sleep 0.1; done",
     ]);
+    // One to remove on exit, which ends while no daemon runs.
+    engine.ok(&[
+        "run", "-d", "--rm", "--name", "brief", "-v", "/scratch", "busybox", "sleep", "1",
+    ]);
+    let brief_pid = engine.inspect("brief")["State"]["Pid"].as_i64().unwrap();
     let ids = engine.ids();
     let pid = engine.daemon_pid().expect("daemon pid");
     Command::new("kill")
@@ -208,7 +213,19 @@ fn containers_survive_a_killed_daemon() {
         assert!(Instant::now() < deadline, "the daemon survived SIGKILL");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // The CLI starts a new daemon, which finds the container running.
+    while Path::new(&format!("/proc/{brief_pid}")).exists() {
+        assert!(Instant::now() < deadline, "brief's sleep 1 did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The CLI starts a new daemon, which finds the container running, and
+    // removes the one that ended meanwhile, as Docker's restore does.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while engine.ok(&["ps", "-a"]).contains("brief") {
+        assert!(Instant::now() < deadline, "the ended --rm container stays");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let volumes = engine.stack(&["volume", "ls", "-q"]);
+    assert_eq!(stdout(&volumes), "", "its anonymous volume stays");
     let running = engine.ok(&["ps"]);
     assert!(
         running.contains("lasting") && running.contains("Up "),

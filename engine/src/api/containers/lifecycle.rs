@@ -67,13 +67,7 @@ pub(crate) async fn start(
         // As Docker does, a container to remove on exit is removed when it
         // cannot start (its client may be waiting for the removal).
         if entry.record.host_config.auto_remove == Some(true) {
-            if let Err(removal) = remove_entry(ctx, &entry, true).await {
-                tracing::warn!(
-                    id = entry.record.id,
-                    message = removal.message,
-                    "cannot auto-remove the container"
-                );
-            }
+            auto_remove(ctx.clone(), entry).await;
         }
         return Err(error);
     }
@@ -195,7 +189,10 @@ fn pidfd_of(pid: u32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::NONBLOCK).ok()
 }
 
-/// Starts watching every container that runs (after a daemon start).
+/// Starts watching every container that runs (after a daemon start). As
+/// Docker's restore does, a container to remove on exit that does not run
+/// (it ended while no daemon watched it, or never started) is removed,
+/// with its anonymous volumes.
 pub(crate) fn watch_running(ctx: &Arc<Context>) {
     for entry in ctx.containers.list() {
         let Some(run) = entry
@@ -203,6 +200,9 @@ pub(crate) fn watch_running(ctx: &Arc<Context>) {
             .run
             .filter(|r| r.status == RunStatus::Running)
         else {
+            if entry.record.host_config.auto_remove == Some(true) {
+                tokio::spawn(auto_remove(ctx.clone(), entry));
+            }
             continue;
         };
         let pidfd = u32::try_from(run.monitor_pid).ok().and_then(pidfd_of);
@@ -277,15 +277,20 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
         tokio::spawn(restart_policy::restart_later(ctx, entry, delay));
         return;
     }
-    // AutoRemove takes the anonymous volumes along, as Docker's does.
     if entry.record.host_config.auto_remove == Some(true) {
-        if let Err(error) = remove_entry(&ctx, &entry, true).await {
-            tracing::error!(
-                id = entry.record.id,
-                message = error.message,
-                "cannot auto-remove the container"
-            );
-        }
+        auto_remove(ctx, entry).await;
+    }
+}
+
+/// Removes a container to remove on exit; AutoRemove takes the anonymous
+/// volumes along, as Docker's does.
+async fn auto_remove(ctx: Arc<Context>, entry: Arc<Entry>) {
+    if let Err(error) = remove_entry(&ctx, &entry, true).await {
+        tracing::error!(
+            id = entry.record.id,
+            message = error.message,
+            "cannot auto-remove the container"
+        );
     }
 }
 
