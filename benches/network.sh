@@ -14,13 +14,13 @@
 #   run in each container's network namespace with nsenter), beside the
 #   host's loopback.
 #
-#   benches/network.sh [SECONDS] [http [ROUNDS]]
+#   benches/network.sh [SECONDS] [all|http] [ROUNDS]
 #
-# SECONDS (default 5) is the length of each load run. With `http`, only the
-# HTTP part runs: every engine's web container is started first, then
-# ROUNDS (default 5) rounds go through host, stack, docker and podman in
-# turn (interleaved, so that the machine's load changes hit every engine
-# alike), and the medians are printed. Ratios are stack's
+# SECONDS (default 5) is the length of each load run. Every engine's
+# containers are started first, then ROUNDS rounds (default 3 for `all`, 5
+# for `http`) go through host, stack, docker and podman in turn
+# (interleaved, so that the machine's load changes hit every engine alike),
+# and the medians are printed. With `http`, only the HTTP part runs. Ratios are stack's
 # figure over the peer's (above 1 is better for stack). Traffic goes only to
 # 127.0.0.1 and to the networks this script creates. busybox httpd has no
 # keep-alive, so net.ipv4.tcp_tw_reuse is set to 1 during the run and put
@@ -30,10 +30,9 @@ cd "$(dirname "$0")/.."
 . benches/lib.sh
 secs=${1:-5}
 mode=${2:-all}
-rounds=${3:-5}
 case $mode in
-all) rounds=1 ;;
-http) ;;
+all) rounds=${3:-3} ;;
+http) rounds=${3:-5} ;;
 *) echo "network.sh: unknown mode '$mode' (all or http)" >&2; exit 2 ;;
 esac
 for tool in dnsperf wrk iperf3 nsenter python3; do
@@ -199,11 +198,13 @@ http_round() {
     fi
 }
 
-# DNS from a second container's namespace, then iperf3 from it to the web
+# The second container, the client of the DNS and iperf3 runs.
+start_peer() { eng "$1" run -d --name stackbench-peer --network "$net" busybox sleep 3600 >/dev/null; }
+
+# DNS from the second container's namespace, then iperf3 from it to the web
 # container.
 measure_dns_iperf() {
     local engine=$1 web_pid peer_pid peer_ip server line
-    eng "$engine" run -d --name stackbench-peer --network "$net" busybox sleep 3600 >/dev/null
     web_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)
     peer_pid=$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-peer)
     server=$(awk '$1 == "nameserver" {print $2; exit}' "/proc/$peer_pid/root/etc/resolv.conf")
@@ -257,36 +258,29 @@ else
 fi
 
 engines=(host)
-if [[ $mode == http ]]; then
-    for engine in "${candidates[@]}"; do
-        start_engine "$engine" && engines+=("$engine")
-    done
-    for _ in $(seq "$rounds"); do
-        host_round
-        for engine in "${engines[@]:1}"; do
-            http_round "$engine"
-        done
-    done
-    for engine in "${engines[@]:1}"; do
-        remove_all "$engine"
-    done
-else
-    host_round
-    # iperf3 over the host's loopback.
-    iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
-    iperf_pid=$!
-    sleep 0.3
-    record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
-    wait "$iperf_pid" || true
-    for engine in "${candidates[@]}"; do
+for engine in "${candidates[@]}"; do
+    if start_engine "$engine" && { [[ $mode == http ]] || start_peer "$engine"; }; then
         engines+=("$engine")
-        if start_engine "$engine"; then
-            measure_dns_iperf "$engine"
-            http_round "$engine"
-        fi
-        remove_all "$engine"
+    fi
+done
+for _ in $(seq "$rounds"); do
+    host_round
+    if [[ $mode == all ]]; then
+        # iperf3 over the host's loopback.
+        iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
+        iperf_pid=$!
+        sleep 0.3
+        record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
+        wait "$iperf_pid" || true
+    fi
+    for engine in "${engines[@]:1}"; do
+        [[ $mode == all ]] && measure_dns_iperf "$engine"
+        http_round "$engine"
     done
-fi
+done
+for engine in "${engines[@]:1}"; do
+    remove_all "$engine"
+done
 
 python3 - "$results" "$secs" "$mode" "$rounds" "${engines[@]}" <<'PY'
 import collections, statistics, sys
@@ -309,11 +303,9 @@ rows = [
     ("http_direct", "HTTP to container address", "req/s", True),
     ("iperf", "TCP container->container", "Gbit/s", True),
 ]
-if mode == "http":
-    print(f"container networking, HTTP only, median of {rounds} interleaved rounds of {secs} s; "
-          "in brackets stack / that engine (above 1: stack better)")
-else:
-    print(f"container networking, {secs} s per load run; in brackets stack / that engine (above 1: stack better)")
+what = "HTTP only, " if mode == "http" else ""
+print(f"container networking, {what}median of {rounds} interleaved rounds of {secs} s; "
+      "in brackets stack / that engine (above 1: stack better)")
 print(f"  {'':30}{'':8}" + "".join(f"{e:>20}" for e in engines))
 for key, label, unit, higher_better in rows:
     if not val[key]:

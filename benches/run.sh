@@ -5,7 +5,13 @@
 # run` when installed) on a plain bundle of busybox's `true` with no engine
 # around them. Prints medians and ratios.
 #
-#   benches/run.sh [RUNS]
+#   benches/run.sh [RUNS] [ROUNDS]
+#
+# The RUNS (default 30) of each command are split into ROUNDS (default 3)
+# rounds that go through every command in turn, so that a change in the
+# machine's background work (another engine's clean-up, a build) falls on
+# every engine alike rather than on whichever ran first; the medians are
+# taken over all runs of a command.
 #
 # stack runs on its own state root (a tempdir) and its daemon is stopped at
 # the end. Needs hyperfine (scripts/bench-peers setup installs it and the
@@ -14,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 runs=${1:-30}
+rounds=${2:-3}
+per_round=$(((runs + rounds - 1) / rounds))
 
 bench_init
 scripts/busybox-image --stack "$stack" >/dev/null
@@ -56,13 +64,18 @@ PY
 else
     skip_peer runc "not installed"
 fi
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" >/dev/null
-python3 - "$work/result.json" "${names[@]}" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-names = sys.argv[2:]
-med = {n: r["median"] for n, r in zip(names, res)}
-print(f"run --rm busybox true, median of {len(res[0]['times'])} runs:")
+for round in $(seq "$rounds"); do
+    hyperfine -N --warmup 3 --runs "$per_round" --export-json "$work/result-$round.json" "${cmds[@]}" >/dev/null
+done
+python3 - "$work" "$rounds" "${names[@]}" <<'PY'
+import json, statistics, sys
+work, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+times = {n: [] for n in names}
+for r in range(1, rounds + 1):
+    for n, res in zip(names, json.load(open(f"{work}/result-{r}.json"))["results"]):
+        times[n] += res["times"]
+med = {n: statistics.median(t) for n, t in times.items()}
+print(f"run --rm busybox true, median of {len(times['stack'])} runs in {rounds} interleaved rounds:")
 for n in names:
     ratio = "" if n == "stack" else f"   ({med[n] / med['stack']:.1f}x stack)"
     print(f"  {n:8} {med[n] * 1000:8.1f} ms{ratio}")
