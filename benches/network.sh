@@ -61,6 +61,11 @@ eng() {
 }
 
 port_of() { case $1 in stack) echo 18081 ;; docker) echo 18082 ;; podman) echo 18083 ;; esac; }
+# The second published port (to the container's port 82), where the host's
+# own httpd answers from inside the container's network namespace: the
+# engine's network path without the container's cgroups, seccomp filter
+# and root filesystem.
+path_port_of() { echo $(($(port_of "$1") + 3)); }
 
 # The web container: httpd on port 80 (published) and a second one on port
 # 81 for the direct runs. The two must not share a port: busybox httpd
@@ -74,7 +79,15 @@ port_of() { case $1 in stack) echo 18081 ;; docker) echo 18082 ;; podman) echo 1
 # direct runs on the same port.
 web_cmd='echo ok >/www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www'
 
+declare -A path_httpd
 remove_all() {
+    # The host's httpd in the web container's namespace goes first: it
+    # would keep the namespace alive.
+    if [[ -n ${path_httpd[$1]:-} ]]; then
+        kill "${path_httpd[$1]}" 2>/dev/null || true
+        wait "${path_httpd[$1]}" 2>/dev/null || true
+        unset "path_httpd[$1]"
+    fi
     # One at a time: podman 4.3 removes nothing when one name is missing.
     local name
     for name in stackbench-web stackbench-peer; do
@@ -160,7 +173,7 @@ start_engine() {
     create_network "$engine" || return 1
     published[$engine]=1
     if ! err=$(eng "$engine" run -d --name stackbench-web --network "$net" --network-alias web \
-        -p "127.0.0.1:$port:80" busybox sh -c "$web_cmd" 2>&1 >/dev/null); then
+        -p "127.0.0.1:$port:80" -p "127.0.0.1:$(path_port_of "$engine"):82" busybox sh -c "$web_cmd" 2>&1 >/dev/null); then
         if [[ $engine != stack ]]; then
             echo "$engine: cannot start the web container: $err"
             return 1
@@ -173,6 +186,11 @@ start_engine() {
             { stack_unsupported "containers on a network: ${err##*$'\n'}"; return 1; }
     fi
     web_ip[$engine]=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-web)
+    if ((published[$engine])); then
+        nsenter -t "$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)" -n \
+            busybox httpd -f -p 82 -h "$work/www" &
+        path_httpd[$engine]=$!
+    fi
     if [[ -z ${web_ip[$engine]} ]]; then
         [[ $engine == stack ]] && stack_unsupported "container addresses on a network" || echo "$engine: the web container has no address"
         return 1
@@ -186,6 +204,7 @@ http_round() {
     if ((published[$engine])); then
         if wait_http 127.0.0.1 "$port"; then
             record "$engine" http_published "$(wrk_rps "http://127.0.0.1:$port/")"
+            record "$engine" http_path "$(wrk_rps "http://127.0.0.1:$(path_port_of "$engine")/")"
         else
             [[ $engine == stack ]] && stack_unsupported "a published port answering on 127.0.0.1:$port" ||
                 echo "$engine: 127.0.0.1:$port does not answer"
@@ -300,6 +319,7 @@ rows = [
     ("dns1_p50", "  latency p50", "us", False),
     ("dns1_p99", "  latency p99", "us", False),
     ("http_published", "HTTP via 127.0.0.1 port", "req/s", True),
+    ("http_path", "  same port, host's httpd", "req/s", True),
     ("http_direct", "HTTP to container address", "req/s", True),
     ("iperf", "TCP container->container", "Gbit/s", True),
 ]
@@ -324,4 +344,8 @@ for key, label, unit, higher_better in rows:
         row += f"{cell:>20}"
     print(row)
 print("  host: busybox httpd and iperf3 on the host's loopback (no container)")
+if val["http_path"]:
+    print("  same port, host's httpd: the host's busybox httpd in the web container's network namespace,")
+    print("    reached through the same kind of published port: the network path without the container")
+    print("    (compare with host)")
 PY
