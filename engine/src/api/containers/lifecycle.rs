@@ -1,4 +1,4 @@
-//! Start, stop, restart, kill, wait and remove, and the daemon's watch over each
+//! Start, stop, restart, kill and wait, and the daemon's watch over each
 //! running container's monitor.
 //!
 //! Start spawns the monitor (`<exe> monitor --root R --run-dir D ID`) in
@@ -31,6 +31,7 @@ use super::super::networks;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
+use super::remove::auto_remove;
 use super::{event_attributes, healthcheck, lookup, parse_signal, pause, restart_policy};
 use crate::container::record::Status;
 use crate::container::run_state::RunStatus;
@@ -282,20 +283,8 @@ async fn watch_exit(ctx: Arc<Context>, entry: Arc<Entry>, pidfd: Option<OwnedFd>
     }
 }
 
-/// Removes a container to remove on exit; AutoRemove takes the anonymous
-/// volumes along, as Docker's does.
-async fn auto_remove(ctx: Arc<Context>, entry: Arc<Entry>) {
-    if let Err(error) = remove_entry(&ctx, &entry, true).await {
-        tracing::error!(
-            id = entry.record.id,
-            message = error.message,
-            "cannot auto-remove the container"
-        );
-    }
-}
-
 /// Sends `signal` to the container's init process, if it still runs.
-fn signal(entry: &Entry, signal: Signal) -> Result<bool, ApiError> {
+pub(super) fn signal(entry: &Entry, signal: Signal) -> Result<bool, ApiError> {
     let Some(run) = entry
         .snapshot()
         .run
@@ -319,7 +308,7 @@ fn signal(entry: &Entry, signal: Signal) -> Result<bool, ApiError> {
 }
 
 /// Waits until the container no longer runs, at most `limit`.
-async fn until_stopped(entry: &Entry, limit: Duration) -> bool {
+pub(super) async fn until_stopped(entry: &Entry, limit: Duration) -> bool {
     let mut changes = entry.subscribe();
     let stopped = tokio::time::timeout(
         limit,
@@ -527,87 +516,4 @@ pub(crate) fn wait(
         }
     });
     Ok(reply::json_stream(rx))
-}
-
-/// `DELETE /containers/{id}?force=&v=`.
-pub(crate) async fn remove(
-    ctx: &Arc<Context>,
-    reference: &str,
-    mut query: Query,
-) -> Result<Response<Body>, ApiError> {
-    let force = query.take_bool("force");
-    let volumes = query.take_bool("v");
-    // Read as Docker reads booleans: docker-py sends `link=False`.
-    if query.take_bool("link") {
-        return Err(ApiError::bad_request(
-            "link removal is not supported: the engine has no container links",
-        ));
-    }
-    query.finish()?;
-    let entry = lookup(ctx, reference)?;
-    if entry.snapshot().restarting && !force {
-        return Err(ApiError::conflict(format!(
-            "cannot remove container \"/{}\": container is restarting: stop the container before removing or force remove",
-            entry.name()
-        )));
-    }
-    if force {
-        restart_policy::stopped_by_user(ctx, &entry);
-        // An automatic restart under way ends first (none follows now), so
-        // that the check below sees whether it runs.
-        drop(entry.operation.lock().await);
-    }
-    if !entry.snapshot().status().can_remove() {
-        if !force {
-            return Err(ApiError::conflict(format!(
-                "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
-                entry.name()
-            )));
-        }
-        signal(&entry, Signal::SIGKILL)?;
-        if !until_stopped(&entry, Duration::from_secs(30)).await {
-            return Err(ApiError::internal(format!(
-                "container {} did not stop after SIGKILL",
-                entry.record.id
-            )));
-        }
-    }
-    remove_entry(ctx, &entry, volumes).await?;
-    Ok(reply::empty(StatusCode::NO_CONTENT))
-}
-
-async fn remove_entry(
-    ctx: &Arc<Context>,
-    entry: &Arc<Entry>,
-    volumes: bool,
-) -> Result<(), ApiError> {
-    let _operation = entry.operation.lock().await;
-    if entry.snapshot().removed {
-        return Ok(());
-    }
-    ctx.networks.release(&entry.record.id).await;
-    let ctx2 = ctx.clone();
-    let entry2 = entry.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
-        ctx2.containers
-            .remove(&entry2)
-            .map_err(|e| ApiError::internal(format!("cannot remove container {}: {e}", entry2.record.id)))?;
-        if volumes {
-            for name in &entry2.record.anonymous_volumes {
-                if let Err(error) = ctx2.volumes.remove(name) {
-                    tracing::warn!(volume = name, error = %super::super::chain(&error), "cannot remove an anonymous volume");
-                }
-            }
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("the removal failed: {e}")))??;
-    ctx.events.publish(
-        EventMessageTypeEnum::CONTAINER,
-        "destroy",
-        &entry.record.id,
-        event_attributes(entry),
-    );
-    Ok(())
 }

@@ -16,6 +16,7 @@ mod lifecycle;
 mod log_cursor;
 mod logs;
 mod pause;
+mod remove;
 mod rename;
 mod resources;
 mod restart_policy;
@@ -37,9 +38,10 @@ pub(crate) use exec::{
     create as exec_create, inspect as exec_inspect, resize as exec_resize, start as exec_start,
 };
 pub(crate) use inspect::{inspect, list};
-pub(crate) use lifecycle::{kill, remove, restart, start, stop, wait, watch_running};
+pub(crate) use lifecycle::{kill, restart, start, stop, wait, watch_running};
 pub(crate) use logs::logs;
 pub(crate) use pause::set_paused;
+pub(crate) use remove::remove;
 pub(crate) use rename::rename;
 pub(crate) use stats::stats;
 pub(crate) use top::top;
