@@ -15,6 +15,7 @@ mod inspect;
 mod lifecycle;
 mod log_cursor;
 mod logs;
+mod mounts;
 mod pause;
 mod remove;
 mod rename;
