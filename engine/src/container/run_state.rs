@@ -48,14 +48,13 @@ pub(crate) struct RunState {
     pub(crate) error: Option<String>,
 }
 
-#[cfg(test)]
 impl RunState {
-    /// A run in `status` with placeholder pids and no times, for tests.
-    pub(crate) fn sample(status: RunStatus) -> RunState {
+    /// A run in `status` of which nothing else is known: no pids, no times.
+    pub(crate) fn unknown(status: RunStatus) -> RunState {
         RunState {
             status,
-            pid: 1,
-            monitor_pid: 2,
+            pid: 0,
+            monitor_pid: 0,
             started_at: String::new(),
             started_unix: 0,
             finished_unix: 0,
@@ -63,6 +62,18 @@ impl RunState {
             exit_code: None,
             oom_killed: false,
             error: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl RunState {
+    /// A run in `status` with placeholder pids and no times, for tests.
+    pub(crate) fn sample(status: RunStatus) -> RunState {
+        RunState {
+            pid: 1,
+            monitor_pid: 2,
+            ..RunState::unknown(status)
         }
     }
 }

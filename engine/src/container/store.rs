@@ -449,16 +449,8 @@ fn read_run_at_start(layout: &Layout, id: &str) -> io::Result<Option<RunState>> 
             tracing::warn!(path = %path.display(), %error, "cannot read the container's run state; marking the run dead");
             // Nothing of it is known but that it cannot run any more.
             let mut run = RunState {
-                status: RunStatus::Dead,
-                pid: 0,
-                monitor_pid: 0,
-                started_at: String::new(),
-                started_unix: 0,
-                finished_unix: 0,
-                finished_at: None,
-                exit_code: None,
-                oom_killed: false,
                 error: Some(format!("the run's record could not be read: {error}")),
+                ..RunState::unknown(RunStatus::Dead)
             };
             mark_dead(&mut run);
             state::write_json_replace(&path, &run)?;
