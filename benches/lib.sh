@@ -2,10 +2,20 @@
 # private state root for its daemon, and finding the peer engines.
 #
 # After `bench_init`: $stack is the release binary (or $STACK_BIN when set:
-# then nothing is built), $work a scratch dir under /var/lib and $run_dir one
-# under /run, both removed at exit, STACK_ROOT points into $work and
-# STACK_RUN_DIR is $run_dir (never the host's /var/lib/stack or /run/stack), $docker is Debian's docker client, and CONTAINERS_CONF is
-# the one scripts/bench-peers writes (unless already set).
+# then nothing is built), $work a scratch dir under /var/lib, removed at
+# exit, STACK_ROOT and STACK_RUN_DIR the benchmarks' own state root and run
+# directory (never the host's /var/lib/stack or /run/stack), $docker is
+# Debian's docker client, and CONTAINERS_CONF is the one scripts/bench-peers
+# writes (unless already set).
+#
+# The state root ($BENCH_STACK_ROOT, default /var/lib/stack-bench/root) and
+# run directory ($BENCH_STACK_RUN_DIR, default /run/stack-bench) are kept
+# from one benchmark to the next, with the images, as the peers keep their
+# stores (`scripts/bench-peers teardown --purge` deletes them all).
+# Each benchmark removes its containers, networks and daemon. Deleting the
+# root after every run made the next run's container starts slower for
+# minutes on a file system without a journal (see "Where the state root
+# lives" in benches/README.md), a cost of the benchmark, not of stack.
 
 docker=/usr/bin/docker
 [[ -x $docker ]] || docker=docker
@@ -28,8 +38,8 @@ bench_init() {
     # tests churn files, which costs every inode allocation on a filesystem
     # without a journal (see "A container start, phase by phase").
     work=$(mktemp -d /var/lib/stack-bench.XXXXXX)
-    run_dir=$(mktemp -d /run/stack-bench.XXXXXX)
-    export STACK_ROOT=$work/root STACK_RUN_DIR=$run_dir
+    export STACK_ROOT=${BENCH_STACK_ROOT:-/var/lib/stack-bench/root} STACK_RUN_DIR=${BENCH_STACK_RUN_DIR:-/run/stack-bench}
+    mkdir -p "$STACK_ROOT" "$STACK_RUN_DIR"
     unset STACK_HOST DOCKER_HOST
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
@@ -42,7 +52,7 @@ bench_cleanup() {
     done
     bench_stop_stack_daemon
     bench_check_leaks
-    rm -rf "$work" "$run_dir"
+    rm -rf "$work"
 }
 
 # Warns when stack's daemon left its firewall table or bridges behind (the
