@@ -62,6 +62,8 @@ pub struct ContainerConfig {
     pub shm_size: Option<u64>,
     /// No `/dev/shm` at all (Docker's `--ipc none`).
     pub no_shm: bool,
+    /// Host devices made available (`--device`), beside Docker's standard ones.
+    pub devices: Vec<super::Device>,
 }
 
 /// Which seccomp profile confines a container's processes, as Docker's

@@ -10,6 +10,7 @@
 //! - `filter`: the seccomp profile compiled once, cached, and loaded just
 //!   before the container's command runs;
 //! - `defaults`: Docker's capabilities, masked paths, mounts and devices;
+//! - `device`: host devices given to a container (`--device`);
 //! - `cgroup`: finding, reading and removing a container's cgroup directories;
 //! - `migration`: starting the kernel's wait for a cgroup move early;
 //! - `freezer`: pausing and resuming a container's processes (v1 and v2);
@@ -22,6 +23,7 @@
 mod cgroup;
 mod config;
 mod defaults;
+mod device;
 mod error;
 mod exec;
 mod filter;
@@ -39,6 +41,7 @@ pub use config::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit,
     User,
 };
+pub use device::{check_access, host_devices, Device, DeviceKind};
 pub use error::{ConfigError, ConfigErrors, RunError};
 pub use exec::{ExecConfig, ExecProcess};
 pub use filter::{CompileError, FilterError};

@@ -2,16 +2,17 @@
 //! resource limits, masked and read-only paths, sysctls and seccomp.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
     Capabilities, Linux, LinuxCpu, LinuxDevice, LinuxDeviceCgroup, LinuxDeviceType, LinuxMemory,
     LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources,
 };
 
-use crate::runtime::config::{ContainerConfig, NamespaceMode, Resources, Seccomp};
+use crate::runtime::config::{ContainerConfig, NamespaceMode, Seccomp};
 use crate::runtime::defaults::{DEVICE_NODES, DEVICE_RULES, MASKED_PATHS, READONLY_PATHS};
 use crate::runtime::seccomp;
+use crate::runtime::{Device, DeviceKind};
 
 pub(super) fn linux(
     config: &ContainerConfig,
@@ -38,8 +39,8 @@ pub(super) fn linux(
     let mut linux = Linux::default();
     linux
         .set_namespaces(Some(namespaces(config)))
-        .set_devices(Some(devices()))
-        .set_resources(Some(resources(&config.resources, config.privileged)))
+        .set_devices(Some(devices(&config.devices)))
+        .set_resources(Some(resources(config)))
         .set_cgroups_path(config.cgroups_path.clone())
         .set_masked_paths(Some(masked))
         .set_readonly_paths(Some(readonly))
@@ -78,25 +79,60 @@ fn namespaces(config: &ContainerConfig) -> Vec<LinuxNamespace> {
         .collect()
 }
 
-fn devices() -> Vec<LinuxDevice> {
+/// Docker's standard device nodes, then the host devices asked for; one
+/// asked for at a standard node's path takes its place.
+fn devices(extra: &[Device]) -> Vec<LinuxDevice> {
+    let node = |path: PathBuf, typ, major, minor, mode, uid, gid| {
+        let mut device = LinuxDevice::default();
+        device
+            .set_path(path)
+            .set_typ(typ)
+            .set_major(major)
+            .set_minor(minor)
+            .set_file_mode(Some(mode))
+            .set_uid(Some(uid))
+            .set_gid(Some(gid));
+        device
+    };
     DEVICE_NODES
         .iter()
-        .map(|node| {
-            let mut device = LinuxDevice::default();
-            device
-                .set_path(PathBuf::from(node.path))
-                .set_typ(LinuxDeviceType::C)
-                .set_major(node.major)
-                .set_minor(node.minor)
-                .set_file_mode(Some(0o666))
-                .set_uid(Some(0))
-                .set_gid(Some(0));
-            device
+        .filter(|n| !extra.iter().any(|d| d.path == Path::new(n.path)))
+        .map(|n| {
+            node(
+                PathBuf::from(n.path),
+                LinuxDeviceType::C,
+                n.major,
+                n.minor,
+                0o666,
+                0,
+                0,
+            )
         })
+        .chain(extra.iter().map(|d| {
+            let typ = device_type(d.kind);
+            node(
+                d.path.clone(),
+                typ,
+                d.major,
+                d.minor,
+                d.file_mode,
+                d.uid,
+                d.gid,
+            )
+        }))
         .collect()
 }
 
-fn device_rules(privileged: bool) -> Vec<LinuxDeviceCgroup> {
+fn device_type(kind: DeviceKind) -> LinuxDeviceType {
+    match kind {
+        DeviceKind::Char => LinuxDeviceType::C,
+        DeviceKind::Block => LinuxDeviceType::B,
+    }
+}
+
+/// Docker's rules (or everything, privileged), then an allow rule for
+/// each host device asked for, with its permissions.
+fn device_rules(privileged: bool, extra: &[Device]) -> Vec<LinuxDeviceCgroup> {
     let rule = |allow, typ, major, minor, access: &str| {
         let mut rule = LinuxDeviceCgroup::default();
         rule.set_allow(allow)
@@ -112,12 +148,22 @@ fn device_rules(privileged: bool) -> Vec<LinuxDeviceCgroup> {
     DEVICE_RULES
         .iter()
         .map(|r| rule(r.allow, r.typ, r.major, r.minor, r.access))
+        .chain(extra.iter().map(|d| {
+            rule(
+                true,
+                device_type(d.kind),
+                Some(d.major),
+                Some(d.minor),
+                &d.access,
+            )
+        }))
         .collect()
 }
 
-fn resources(limits: &Resources, privileged: bool) -> LinuxResources {
+fn resources(config: &ContainerConfig) -> LinuxResources {
+    let limits = &config.resources;
     let mut resources = LinuxResources::default();
-    resources.set_devices(Some(device_rules(privileged)));
+    resources.set_devices(Some(device_rules(config.privileged, &config.devices)));
 
     // Docker: with only a memory limit, memory plus swap is twice the limit.
     let swap = match (limits.memory, limits.memory_swap) {
@@ -161,4 +207,58 @@ fn resources(limits: &Resources, privileged: bool) -> LinuxResources {
         resources.set_pids(Some(pids));
     }
     resources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(path: &str, kind: DeviceKind, major: i64, minor: i64, access: &str) -> Device {
+        Device {
+            path: PathBuf::from(path),
+            kind,
+            major,
+            minor,
+            file_mode: 0o660,
+            uid: 0,
+            gid: 6,
+            access: access.to_owned(),
+        }
+    }
+
+    #[test]
+    fn host_devices_get_a_node_and_an_allow_rule_and_replace_a_standard_node() {
+        let extra = [
+            device("/dev/sda", DeviceKind::Block, 8, 0, "rw"),
+            device("/dev/null", DeviceKind::Char, 1, 7, "rwm"),
+        ];
+        let nodes = devices(&extra);
+        let at = |path: &str| {
+            let found: Vec<_> = nodes
+                .iter()
+                .filter(|d| d.path() == Path::new(path))
+                .collect();
+            assert_eq!(found.len(), 1, "{path}: {nodes:?}");
+            found[0].clone()
+        };
+        let sda = at("/dev/sda");
+        assert_eq!(
+            (sda.typ(), sda.major(), sda.minor()),
+            (LinuxDeviceType::B, 8, 0)
+        );
+        assert_eq!((sda.file_mode(), sda.gid()), (Some(0o660), Some(6)));
+        assert_eq!(at("/dev/null").minor(), 7);
+        assert_eq!(at("/dev/zero").minor(), 5);
+        assert_eq!(nodes.len(), DEVICE_NODES.len() + 1);
+
+        let rules = device_rules(false, &extra);
+        assert_eq!(rules.len(), DEVICE_RULES.len() + 2);
+        let last = &rules[rules.len() - 2];
+        assert!(last.allow());
+        assert_eq!(last.typ(), Some(LinuxDeviceType::B));
+        assert_eq!((last.major(), last.minor()), (Some(8), Some(0)));
+        assert_eq!(last.access().as_deref(), Some("rw"));
+        // Privileged allows everything already.
+        assert_eq!(device_rules(true, &extra).len(), 1);
+    }
 }

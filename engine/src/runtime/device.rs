@@ -1,0 +1,183 @@
+//! Host devices made available in a container (Docker's `--device`,
+//! compose `devices:`): the device node created in the container's `/dev`
+//! and the device cgroup rule that lets its processes use it as asked.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// A character or block device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// A character device (`c`).
+    Char,
+    /// A block device (`b`).
+    Block,
+}
+
+/// One device node of the container, with what its processes may do with
+/// it (the device cgroup rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Absolute path inside the container.
+    pub path: PathBuf,
+    /// Character or block device.
+    pub kind: DeviceKind,
+    /// The device's major number.
+    pub major: i64,
+    /// The device's minor number.
+    pub minor: i64,
+    /// Permission bits of the node, as the host's.
+    pub file_mode: u32,
+    /// Owner of the node, as the host's.
+    pub uid: u32,
+    /// Group of the node, as the host's.
+    pub gid: u32,
+    /// What the device cgroup allows: some of `r` (read), `w` (write) and
+    /// `m` (mknod), in that order.
+    pub access: String,
+}
+
+/// Checks a device cgroup permission string as Docker does (`r`, `w` and
+/// `m`, each at most once, in any order, at least one) and returns it in
+/// `rwm` order.
+pub fn check_access(access: &str) -> Result<String, String> {
+    let mut seen = [false; 3];
+    for c in access.chars() {
+        let index = "rwm".find(c).ok_or_else(|| {
+            format!("invalid device permissions {access:?}: use r, w and m (such as rwm or r)")
+        })?;
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(format!(
+                "invalid device permissions {access:?}: {c} is given twice"
+            ));
+        }
+    }
+    if access.is_empty() {
+        return Err("empty device permissions: use r, w and m (such as rwm or r)".to_owned());
+    }
+    Ok("rwm"
+        .chars()
+        .zip(seen)
+        .filter_map(|(c, on)| on.then_some(c))
+        .collect())
+}
+
+/// The devices for host path `host` seen at `container`: the device itself,
+/// or, for a directory, every device below it (as Docker adds `/dev/snd`),
+/// at the same place below `container`. Symbolic links are followed for
+/// `host` itself only.
+pub fn host_devices(host: &Path, container: &Path, access: &str) -> io::Result<Vec<Device>> {
+    let meta = fs::metadata(host)?;
+    if meta.is_dir() {
+        let mut found = Vec::new();
+        collect(host, container, access, &mut found)?;
+        return Ok(found);
+    }
+    device(&meta, container, access)
+        .map(|d| vec![d])
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a device node (give a character or block device, or a directory of them)",
+            )
+        })
+}
+
+fn collect(dir: &Path, container: &Path, access: &str, found: &mut Vec<Device>) -> io::Result<()> {
+    let mut entries = fs::read_dir(dir)?.collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let meta = fs::symlink_metadata(entry.path())?;
+        let target = container.join(entry.file_name());
+        if meta.is_dir() {
+            collect(&entry.path(), &target, access, found)?;
+        } else if let Some(device) = device(&meta, &target, access) {
+            found.push(device);
+        }
+    }
+    Ok(())
+}
+
+fn device(meta: &fs::Metadata, path: &Path, access: &str) -> Option<Device> {
+    let kind = if meta.file_type().is_char_device() {
+        DeviceKind::Char
+    } else if meta.file_type().is_block_device() {
+        DeviceKind::Block
+    } else {
+        return None;
+    };
+    let rdev = meta.rdev();
+    Some(Device {
+        path: path.to_path_buf(),
+        kind,
+        major: i64::from(rustix::fs::major(rdev)),
+        minor: i64::from(rustix::fs::minor(rdev)),
+        file_mode: meta.mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        access: access.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permissions_as_docker_takes_them() {
+        assert_eq!(check_access("rwm").unwrap(), "rwm");
+        assert_eq!(check_access("mr").unwrap(), "rm");
+        assert_eq!(check_access("w").unwrap(), "w");
+        assert!(check_access("").unwrap_err().contains("empty"));
+        assert!(check_access("rx").unwrap_err().contains("\"rx\""));
+        assert!(check_access("rr").unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn a_device_keeps_its_numbers_and_mode_at_its_container_path() {
+        let found = host_devices(Path::new("/dev/null"), Path::new("/dev/nothing"), "r").unwrap();
+        assert_eq!(found.len(), 1);
+        let null = &found[0];
+        assert_eq!(null.path, Path::new("/dev/nothing"));
+        assert_eq!(
+            (null.kind, null.major, null.minor),
+            (DeviceKind::Char, 1, 3)
+        );
+        assert_eq!(null.file_mode, 0o666);
+        assert_eq!(null.access, "r");
+    }
+
+    #[test]
+    fn a_directory_gives_the_devices_below_it_and_a_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/null", dir.path().join("link")).unwrap();
+        fs::write(dir.path().join("file"), b"").unwrap();
+        // Neither a link nor a plain file below a directory is a device.
+        let found = host_devices(dir.path(), Path::new("/dev/x"), "rwm").unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        // A node in a subdirectory (making one needs root: skipped without).
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        let made = rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &dir.path().join("sub/zero"),
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::from_raw_mode(0o640),
+            rustix::fs::makedev(1, 5),
+        );
+        if made.is_ok() {
+            let found = host_devices(dir.path(), Path::new("/dev/x"), "rw").unwrap();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].path, Path::new("/dev/x/sub/zero"));
+            assert_eq!(
+                (found[0].major, found[0].minor, found[0].file_mode),
+                (1, 5, 0o640)
+            );
+        }
+        let error = host_devices(&dir.path().join("file"), Path::new("/dev/x"), "rwm").unwrap_err();
+        assert!(error.to_string().contains("not a device node"), "{error}");
+        let missing = host_devices(Path::new("/dev/no-such-device"), Path::new("/dev/x"), "rwm");
+        assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+}
