@@ -5,6 +5,7 @@
 //! [`ContainerConfig`] once the root filesystem is mounted.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::init;
 use super::log_options::LogOptions;
 use crate::runtime::{
-    ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit,
-    User,
+    host_devices, ContainerConfig, Device, MountKind, MountSpec, NamespaceMode, Namespaces,
+    Resources, Seccomp, Ulimit, User,
 };
 
 /// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
@@ -100,6 +101,21 @@ pub(crate) struct LaunchSpec {
     /// The NIS domain name (`Config.Domainname`); none when empty.
     #[serde(default)]
     pub(crate) domainname: String,
+    /// Host devices made available (`HostConfig.Devices`), looked up on the
+    /// host at each start.
+    #[serde(default)]
+    pub(crate) devices: Vec<LaunchDevice>,
+}
+
+/// One host device (or directory of devices) of a [`LaunchSpec`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LaunchDevice {
+    /// The device's path on the host.
+    pub(crate) host: PathBuf,
+    /// Where it appears in the container.
+    pub(crate) container: PathBuf,
+    /// Device cgroup permissions, some of `rwm`.
+    pub(crate) access: String,
 }
 
 /// cgroup limits and the OOM score, with Docker's units; absent is the
@@ -197,6 +213,21 @@ pub(crate) enum LaunchMountKind {
 }
 
 impl LaunchSpec {
+    /// The host devices to give the container, as the host has them now.
+    pub(crate) fn host_devices(&self) -> io::Result<Vec<Device>> {
+        let mut all = Vec::new();
+        for d in &self.devices {
+            let found = host_devices(&d.host, &d.container, &d.access).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot add device {}: {e}", d.host.display()),
+                )
+            })?;
+            all.extend(found);
+        }
+        Ok(all)
+    }
+
     /// The runtime's configuration for this spec on the mounted `rootfs`,
     /// running as `user`, with the `/etc` files bound from those the
     /// monitor wrote, in the network, pid and IPC namespaces the monitor

@@ -248,7 +248,8 @@ fn launch(args: &MonitorArgs, ready: &mut Ready) -> io::Result<()> {
             .map_err(io::Error::other)?,
         ..Namespaces::default()
     };
-    let config = spec.runtime_config(rootfs.path(), user, &etc, namespaces);
+    let mut config = spec.runtime_config(rootfs.path(), user, &etc, namespaces);
+    config.devices = spec.host_devices()?;
 
     let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
     // A container of this id left by a monitor that died: its process is

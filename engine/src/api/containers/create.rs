@@ -16,10 +16,10 @@ use super::super::error::ApiError;
 use super::super::query::Query;
 use super::super::reply::{self, Body};
 use super::super::Context;
-use super::event_attributes;
 use super::mounts::{mount_point, mounts};
 use super::resources::{self, Available};
 use super::security;
+use super::{devices, event_attributes};
 use crate::container::init;
 use crate::container::launch::LaunchSpec;
 use crate::container::log_options::LogOptions;
@@ -99,6 +99,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "IpcMode",
     "PidMode",
     "ShmSize",
+    "Devices",
 ];
 
 /// Creates a container.
@@ -265,6 +266,7 @@ pub(crate) fn create(
         pid: settings.pid,
         shm_size: settings.shm_size,
         domainname: config.domainname.clone().unwrap_or_default(),
+        devices: devices::devices(host.devices.as_deref().unwrap_or_default())?,
     };
     resources::adapt(&mut host);
     let now = SystemTime::now();

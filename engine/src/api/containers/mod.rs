@@ -8,6 +8,7 @@
 mod attach;
 mod attach_keys;
 mod create;
+mod devices;
 mod exec;
 mod exec_run;
 mod healthcheck;
