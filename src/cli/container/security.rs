@@ -1,10 +1,11 @@
-//! `--ulimit` and `--security-opt` of `create` and `run`, as docker reads
-//! them: the daemon checks the names, the client reads seccomp profile
-//! files (relative to the current directory) and sends their content.
+//! `--ulimit`, `--security-opt` and `--device` of `create` and `run`, as
+//! docker reads them: the daemon checks the names and the devices, the
+//! client reads seccomp profile files (relative to the current directory)
+//! and sends their content.
 
 use crate::orchestrator::security_opt::read_profiles;
 use anyhow::{anyhow, bail, Result};
-use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
+use bollard::models::{ContainerCreateBody, DeviceMapping, HostConfig, ResourcesUlimits};
 use std::path::Path;
 
 /// The resource-limit and security flags of `create` and `run`.
@@ -16,10 +17,14 @@ pub struct SecurityArgs {
     /// Security options (seccomp=unconfined|PROFILE.json, no-new-privileges, apparmor=, label=)
     #[arg(long)]
     security_opt: Vec<String>,
+    /// A host device for the container (HOST[:CONTAINER][:PERMISSIONS], e.g. /dev/fuse or /dev/sdb:/dev/xvdb:r)
+    #[arg(long = "device")]
+    devices: Vec<String>,
 }
 
 impl SecurityArgs {
-    /// Sets `HostConfig.Ulimits` and `HostConfig.SecurityOpt` of the request.
+    /// Sets `HostConfig.Ulimits`, `HostConfig.SecurityOpt` and
+    /// `HostConfig.Devices` of the request.
     pub(super) fn apply(&self, body: &mut ContainerCreateBody) -> Result<()> {
         let ulimits = self
             .ulimits
@@ -44,8 +49,36 @@ impl SecurityArgs {
         let host = body.host_config.get_or_insert_with(HostConfig::default);
         host.ulimits = (!ulimits.is_empty()).then_some(ulimits);
         host.security_opt = (!options.is_empty()).then_some(options);
+        let devices = self
+            .devices
+            .iter()
+            .map(|text| parse_device(text))
+            .collect::<Result<Vec<_>>>()?;
+        host.devices = (!devices.is_empty()).then_some(devices);
         Ok(())
     }
+}
+
+/// `HOST[:CONTAINER][:PERMISSIONS]`, as docker reads it: a second part made
+/// only of `r`, `w` and `m` is the permissions; the daemon checks the rest.
+fn parse_device(text: &str) -> Result<DeviceMapping> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let permissions = |p: &str| !p.is_empty() && p.chars().all(|c| "rwm".contains(c));
+    let (host, container, access) = match parts.as_slice() {
+        [host] => (*host, *host, "rwm"),
+        [host, access] if permissions(access) => (*host, *host, *access),
+        [host, container] => (*host, *container, "rwm"),
+        [host, container, access] => (*host, *container, *access),
+        _ => bail!("invalid --device {text:?}: expected HOST[:CONTAINER][:PERMISSIONS], such as /dev/fuse or /dev/sdb:/dev/xvdb:r"),
+    };
+    if host.is_empty() {
+        bail!("invalid --device {text:?}: the host path is empty");
+    }
+    Ok(DeviceMapping {
+        path_on_host: Some(host.to_owned()),
+        path_in_container: Some(container.to_owned()),
+        cgroup_permissions: Some(access.to_owned()),
+    })
 }
 
 /// `NAME=SOFT[:HARD]`: the hard limit is the soft one when not given.
@@ -79,6 +112,7 @@ mod tests {
         SecurityArgs {
             ulimits: ulimits.iter().map(|s| (*s).to_owned()).collect(),
             security_opt: options.iter().map(|s| (*s).to_owned()).collect(),
+            devices: Vec::new(),
         }
     }
 
@@ -141,5 +175,32 @@ mod tests {
                 .contains("invalid --security-opt \"seccomp\""),
             "{error}"
         );
+    }
+
+    #[test]
+    fn devices_are_read_as_docker_reads_them() {
+        let read = |text: &str| {
+            let d = parse_device(text).unwrap();
+            (
+                d.path_on_host.unwrap(),
+                d.path_in_container.unwrap(),
+                d.cgroup_permissions.unwrap(),
+            )
+        };
+        let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+        assert_eq!(read("/dev/fuse"), owned("/dev/fuse", "/dev/fuse", "rwm"));
+        assert_eq!(read("/dev/fuse:r"), owned("/dev/fuse", "/dev/fuse", "r"));
+        assert_eq!(
+            read("/dev/sdb:/dev/xvdb"),
+            owned("/dev/sdb", "/dev/xvdb", "rwm")
+        );
+        assert_eq!(
+            read("/dev/sdb:/dev/xvdb:rw"),
+            owned("/dev/sdb", "/dev/xvdb", "rw")
+        );
+        for bad in ["", ":/dev/x", "/a:/b:c:d"] {
+            let error = parse_device(bad).unwrap_err().to_string();
+            assert!(error.contains(&format!("--device {bad:?}")), "{error}");
+        }
     }
 }
