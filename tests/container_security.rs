@@ -1,5 +1,8 @@
-//! Ulimits and security options end to end, as root, through the real
-//! binary (and Debian's docker client where installed): `--ulimit`,
+//! Ulimits, security options and host devices end to end, as root,
+//! through the real binary (and Debian's docker client where installed):
+//! `--device` and compose `devices:` (the node, its permissions in the
+//! device cgroup, and a missing device refused before anything is made),
+//! `--ulimit`,
 //! `--security-opt no-new-privileges`, `seccomp=unconfined` and a custom
 //! seccomp profile file reach the container's process, show in inspect,
 //! and bad values are refused by name with nothing created; the same from
@@ -333,5 +336,109 @@ fn compose_refuses_a_missing_profile_and_bad_options_before_creating() {
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("nofiles"), "{}", stderr(&out));
     assert_eq!(project.all_containers(), "");
+    project.finish();
+}
+
+#[test]
+fn a_host_device_is_usable_as_its_permissions_say_and_a_missing_one_is_refused() {
+    let Some(engine) = engine() else { return };
+    let zeros = engine.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--device",
+        "/dev/zero:/dev/stack-zero",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 4 /dev/stack-zero | od -An -tx1; ls -l /dev/stack-zero",
+    ]);
+    let mut lines = zeros.lines();
+    assert_eq!(lines.next().map(str::trim), Some("00 00 00 00"), "{zeros}");
+    let listing = lines.next().unwrap_or_default();
+    assert!(
+        listing.starts_with("crw-rw-rw-") && listing.contains("1,   5"),
+        "{zeros}"
+    );
+    // Read only: the device cgroup lets it be opened for reading only.
+    // /dev/fuse is one Docker's rules deny, so only --device's rule counts.
+    if std::path::Path::new("/dev/fuse").exists() {
+        let out = engine.stack(&[
+            "container",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--device",
+            "/dev/fuse:/dev/stack-fuse:r",
+            "busybox",
+            "sh",
+            "-c",
+            "exec 3</dev/stack-fuse && echo read; echo x >/dev/stack-fuse || echo refused",
+        ]);
+        assert_eq!(stdout(&out), "read\nrefused\n", "{}", stderr(&out));
+    } else {
+        eprintln!("no /dev/fuse on this host: the read-only device case is not run");
+    }
+    // Without --device the node is not there.
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "ls",
+        "/dev/stack-zero",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    // A missing device is named, and nothing is created.
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--name",
+        "nodev",
+        "--device",
+        "/dev/stack-no-such-device",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot add device /dev/stack-no-such-device"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
+    engine.finish(&[]);
+}
+
+#[test]
+fn compose_devices_reach_the_container() {
+    let Some(project) = Project::new(
+        "name: dev\nservices:\n  app:\n    image: busybox\n    network_mode: none\n    \
+         devices: [\"/dev/zero:/dev/stack-zero:r\"]\n    command: [sleep, \"60\"]\n",
+    ) else {
+        return;
+    };
+    project.ok(&["up", "-d"]);
+    let host = &project.inspect("dev-app-1")["HostConfig"];
+    assert_eq!(
+        host["Devices"],
+        serde_json::json!([{
+            "PathOnHost": "/dev/zero",
+            "PathInContainer": "/dev/stack-zero",
+            "CgroupPermissions": "r"
+        }])
+    );
+    let out = project.run(&[
+        "exec",
+        "app",
+        "sh",
+        "-c",
+        "head -c 2 /dev/stack-zero | od -An -tx1",
+    ]);
+    assert_eq!(stdout(&out).trim(), "00 00", "{}", stderr(&out));
     project.finish();
 }

@@ -9,8 +9,8 @@
 
 use super::plan::CreateContainer;
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig,
-    HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig,
+    HostConfig, HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
     MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
     ResourcesUlimits, RestartPolicy as ApiRestartPolicy, RestartPolicyNameEnum,
 };
@@ -443,6 +443,16 @@ fn host_config(
         extra_hosts: some_vec(extra_hosts),
         sysctls: (!sysctls.is_empty()).then_some(sysctls),
         ulimits: some_vec(ulimits(spec)),
+        devices: some_vec(
+            spec.devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.source.clone()),
+                    path_in_container: Some(d.target.clone()),
+                    cgroup_permissions: d.permissions.clone(),
+                })
+                .collect(),
+        ),
         restart_policy: spec.restart.map(restart_policy),
         log_config: spec.logging.as_ref().map(|l| HostConfigLogConfig {
             typ: l.driver.clone(),

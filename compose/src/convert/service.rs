@@ -155,10 +155,8 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
     };
     // Resolved by the `extends` stage before conversion; nothing left to read.
     m.get("extends");
-    for key in ["devices", "platform"] {
-        if let (Some(_), Some(at)) = (m.get(key), m.key_location(key)) {
-            sink.unsupported(key, at, &path.key(key));
-        }
+    if let (Some(_), Some(at)) = (m.get("platform"), m.key_location("platform")) {
+        sink.unsupported("platform", at, &path.key("platform"));
     }
     for key in UNSUPPORTED {
         if let (Some((n, _)), Some(at)) = (m.get(key), m.key_location(key)) {

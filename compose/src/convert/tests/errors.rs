@@ -160,7 +160,6 @@ services:
             "compose.yaml:4:5: services.a.platform: `platform` is not supported by stack yet; it is kept in the configuration but has no effect",
             "compose.yaml:5:5: services.a.runtime: `runtime` is not supported by stack yet; it is kept in the configuration but has no effect",
             "compose.yaml:6:5: services.a.blkio_config: `blkio_config` is not supported by stack yet; it is kept in the configuration but has no effect",
-            "compose.yaml:9:5: services.b.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
         ]
     );
     let v = serde_json::to_value(&c.project).unwrap();

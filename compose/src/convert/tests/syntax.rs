@@ -429,7 +429,6 @@ networks:
         warnings,
         vec![
             "compose.yaml:5:15: services.web.volumes[0]: the volume option `z` does not apply here and is ignored",
-            "compose.yaml:12:5: services.web.devices: `devices` is not supported by stack yet; it is kept in the configuration but has no effect",
             "compose.yaml:28:7: networks.front.external: `external.name` is deprecated; use `name` next to `external: true`",
         ]
     );
