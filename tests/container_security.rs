@@ -442,3 +442,44 @@ fn compose_devices_reach_the_container() {
     assert_eq!(stdout(&out).trim(), "00 00", "{}", stderr(&out));
     project.finish();
 }
+
+#[test]
+fn a_privileged_container_gets_the_hosts_devices() {
+    let Some(engine) = engine() else { return };
+    // Block devices (the loop devices, the disks) and character devices
+    // beyond Docker's standard six, as the host has them.
+    let host: Vec<String> = std::fs::read_dir("/dev")
+        .unwrap()
+        .filter_map(|e| {
+            use std::os::unix::fs::FileTypeExt;
+            let e = e.ok()?;
+            let kind = e.file_type().ok()?;
+            (kind.is_block_device() || kind.is_char_device())
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .filter(|name| !["console", "ptmx"].contains(&name.as_str()))
+        .collect();
+    let listing = |privileged: bool| {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        if privileged {
+            args.push("--privileged");
+        }
+        args.extend(["busybox", "ls", "/dev"]);
+        engine.ok(&args)
+    };
+    let privileged = listing(true);
+    let names: Vec<&str> = privileged.lines().collect();
+    let missing: Vec<&String> = host
+        .iter()
+        .filter(|h| !names.contains(&h.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "missing {missing:?} in {privileged}");
+    let unprivileged = listing(false);
+    let extra: Vec<&String> = host
+        .iter()
+        .filter(|h| unprivileged.lines().any(|l| l == h.as_str()))
+        .filter(|h| !["null", "zero", "full", "random", "urandom", "tty"].contains(&h.as_str()))
+        .collect();
+    assert!(extra.is_empty(), "unprivileged sees {extra:?}");
+    engine.finish(&[]);
+}

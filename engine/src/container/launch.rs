@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::init;
 use super::log_options::LogOptions;
 use crate::runtime::{
-    host_devices, ContainerConfig, Device, MountKind, MountSpec, NamespaceMode, Namespaces,
-    Resources, Seccomp, Ulimit, User,
+    all_host_devices, host_devices, ContainerConfig, Device, MountKind, MountSpec, NamespaceMode,
+    Namespaces, Resources, Seccomp, Ulimit, User,
 };
 
 /// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
@@ -213,8 +213,15 @@ pub(crate) enum LaunchMountKind {
 }
 
 impl LaunchSpec {
-    /// The host devices to give the container, as the host has them now.
+    /// The host devices to give the container, as the host has them now:
+    /// those asked for, or all of them when privileged (Docker then
+    /// ignores the ones asked for).
     pub(crate) fn host_devices(&self) -> io::Result<Vec<Device>> {
+        if self.privileged {
+            return all_host_devices().map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot list the host's devices: {e}"))
+            });
+        }
         let mut all = Vec::new();
         for d in &self.devices {
             let found = host_devices(&d.host, &d.container, &d.access).map_err(|e| {

@@ -85,14 +85,62 @@ pub fn host_devices(host: &Path, container: &Path, access: &str) -> io::Result<V
         })
 }
 
+/// Every device of the host's `/dev`, at the same path in the container,
+/// as Docker gives a privileged container: what runc's host device scan
+/// leaves out is left out here too (the terminal devices the runtime sets
+/// up itself, and the file systems mounted below `/dev`).
+pub fn all_host_devices() -> io::Result<Vec<Device>> {
+    let mut found = Vec::new();
+    walk(
+        Path::new("/dev"),
+        Path::new("/dev"),
+        "rwm",
+        true,
+        &mut found,
+    )?;
+    Ok(found)
+}
+
+/// Below `/dev`: the runtime's own nodes and mounted file systems.
+const NOT_HOST_DEVICES: [&str; 9] = [
+    "pts",
+    "shm",
+    "fd",
+    "mqueue",
+    ".lxc",
+    ".lxd-mounts",
+    ".udev",
+    "console",
+    "ptmx",
+];
+
 fn collect(dir: &Path, container: &Path, access: &str, found: &mut Vec<Device>) -> io::Result<()> {
+    walk(dir, container, access, false, found)
+}
+
+fn walk(
+    dir: &Path,
+    container: &Path,
+    access: &str,
+    host_dev: bool,
+    found: &mut Vec<Device>,
+) -> io::Result<()> {
     let mut entries = fs::read_dir(dir)?.collect::<io::Result<Vec<_>>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        let meta = fs::symlink_metadata(entry.path())?;
-        let target = container.join(entry.file_name());
+        let name = entry.file_name();
+        if host_dev && NOT_HOST_DEVICES.iter().any(|n| name == *n) {
+            continue;
+        }
+        let meta = match fs::symlink_metadata(entry.path()) {
+            Ok(meta) => meta,
+            // Gone meanwhile (a device unplugged): nothing to give.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let target = container.join(&name);
         if meta.is_dir() {
-            collect(&entry.path(), &target, access, found)?;
+            walk(&entry.path(), &target, access, host_dev, found)?;
         } else if let Some(device) = device(&meta, &target, access) {
             found.push(device);
         }
@@ -147,6 +195,25 @@ mod tests {
         );
         assert_eq!(null.file_mode, 0o666);
         assert_eq!(null.access, "r");
+    }
+
+    #[test]
+    fn the_hosts_devices_leave_out_what_the_runtime_sets_up() {
+        let all = all_host_devices().unwrap();
+        let null = all
+            .iter()
+            .find(|d| d.path == Path::new("/dev/null"))
+            .unwrap();
+        assert_eq!(
+            (null.major, null.minor, null.access.as_str()),
+            (1, 3, "rwm")
+        );
+        assert!(
+            all.iter().all(|d| !d.path.starts_with("/dev/pts")
+                && d.path != Path::new("/dev/console")
+                && d.path != Path::new("/dev/ptmx")),
+            "{all:?}"
+        );
     }
 
     #[test]
