@@ -2,6 +2,7 @@
 //! through the real binary (and Debian's docker client where installed):
 //! `--device` and compose `devices:` (the node, its permissions in the
 //! device cgroup, and a missing device refused before anything is made),
+//! the host's devices in a privileged container, device cgroup rules,
 //! `--ulimit`,
 //! `--security-opt no-new-privileges`, `seccomp=unconfined` and a custom
 //! seccomp profile file reach the container's process, show in inspect,
@@ -415,10 +416,47 @@ fn a_host_device_is_usable_as_its_permissions_say_and_a_missing_one_is_refused()
 }
 
 #[test]
+fn a_device_cgroup_rule_allows_a_device_dockers_rules_deny() {
+    let Some(engine) = engine() else { return };
+    // /dev/fuse's numbers: Docker's rules deny them; mknod is allowed.
+    let open_fuse =
+        "mknod /f c 10 229 && if ( : </f ) 2>/dev/null; then echo opened; else echo denied; fi";
+    let run = |rule: Option<&str>| {
+        let mut args = vec!["container", "run", "--rm", "--network", "none"];
+        if let Some(rule) = rule {
+            args.extend(["--device-cgroup-rule", rule]);
+        }
+        args.extend(["busybox", "sh", "-c", open_fuse]);
+        let out = engine.stack(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(run(None), "denied\n");
+    assert_eq!(run(Some("c 10:229 r")), "opened\n");
+    let out = engine.stack(&[
+        "container",
+        "run",
+        "--device-cgroup-rule",
+        "c 10 r",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("invalid device cgroup rule \"c 10 r\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
+    engine.finish(&[]);
+}
+
+#[test]
 fn compose_devices_reach_the_container() {
     let Some(project) = Project::new(
         "name: dev\nservices:\n  app:\n    image: busybox\n    network_mode: none\n    \
-         devices: [\"/dev/zero:/dev/stack-zero:r\"]\n    command: [sleep, \"60\"]\n",
+         devices: [\"/dev/zero:/dev/stack-zero:r\"]\n    \
+         device_cgroup_rules: [\"c 10:229 r\"]\n    command: [sleep, \"60\"]\n",
     ) else {
         return;
     };
@@ -432,6 +470,7 @@ fn compose_devices_reach_the_container() {
             "CgroupPermissions": "r"
         }])
     );
+    assert_eq!(host["DeviceCgroupRules"], serde_json::json!(["c 10:229 r"]));
     let out = project.run(&[
         "exec",
         "app",

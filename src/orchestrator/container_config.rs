@@ -453,6 +453,7 @@ fn host_config(
                 })
                 .collect(),
         ),
+        device_cgroup_rules: some_vec(spec.device_cgroup_rules.clone()),
         restart_policy: spec.restart.map(restart_policy),
         log_config: spec.logging.as_ref().map(|l| HostConfigLogConfig {
             typ: l.driver.clone(),

@@ -27,7 +27,6 @@ const UNSUPPORTED: &[&str] = &[
     "cpu_rt_runtime",
     "credential_spec",
     "develop",
-    "device_cgroup_rules",
     "external_links",
     "gpus",
     "isolation",
@@ -86,6 +85,9 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         cpuset: m.read(sink, "cpuset", string),
         depends_on: m.read(sink, "depends_on", depends_on).unwrap_or_default(),
         deploy: m.read(sink, "deploy", deploy),
+        device_cgroup_rules: m
+            .read(sink, "device_cgroup_rules", string_list)
+            .unwrap_or_default(),
         devices: m.read(sink, "devices", devices).unwrap_or_default(),
         dns: m.read(sink, "dns", string_or_list).unwrap_or_default(),
         dns_opt: m.read(sink, "dns_opt", string_list).unwrap_or_default(),

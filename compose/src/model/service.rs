@@ -66,6 +66,9 @@ pub struct Service {
     /// Replicas, resources and restart policy (`deploy:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    /// Device cgroup rules (`c 1:3 mr`) allowed in the containers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
     /// Host devices made available in the containers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<Device>,

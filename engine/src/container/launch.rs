@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::init;
 use super::log_options::LogOptions;
 use crate::runtime::{
-    all_host_devices, host_devices, ContainerConfig, Device, MountKind, MountSpec, NamespaceMode,
-    Namespaces, Resources, Seccomp, Ulimit, User,
+    all_host_devices, host_devices, ContainerConfig, Device, DeviceCgroupRule, MountKind,
+    MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit, User,
 };
 
 /// The cgroup period `--cpus` is expressed in, as Docker uses it (100 ms).
@@ -105,6 +105,9 @@ pub(crate) struct LaunchSpec {
     /// host at each start.
     #[serde(default)]
     pub(crate) devices: Vec<LaunchDevice>,
+    /// Device cgroup rules of the user's (`HostConfig.DeviceCgroupRules`).
+    #[serde(default)]
+    pub(crate) device_cgroup_rules: Vec<DeviceCgroupRule>,
 }
 
 /// One host device (or directory of devices) of a [`LaunchSpec`].
@@ -320,6 +323,7 @@ impl LaunchSpec {
             oom_score_adj: limits.oom_score_adj,
             shm_size: self.shm_size,
             no_shm: self.ipc == Share::None,
+            device_cgroup_rules: self.device_cgroup_rules.clone(),
             resources: Resources {
                 memory: self.memory.filter(|m| *m > 0),
                 memory_swap: limits.memory_swap,

@@ -64,6 +64,9 @@ pub struct ContainerConfig {
     pub no_shm: bool,
     /// Host devices made available (`--device`), beside Docker's standard ones.
     pub devices: Vec<super::Device>,
+    /// Device cgroup rules of the user's, allowed after Docker's
+    /// (`--device-cgroup-rule`).
+    pub device_cgroup_rules: Vec<super::DeviceCgroupRule>,
 }
 
 /// Which seccomp profile confines a container's processes, as Docker's

@@ -7,8 +7,11 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 /// A character or block device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
     /// A character device (`c`).
     Char,
@@ -37,6 +40,54 @@ pub struct Device {
     /// What the device cgroup allows: some of `r` (read), `w` (write) and
     /// `m` (mknod), in that order.
     pub access: String,
+}
+
+/// A device cgroup rule of the user's, allowing what it names
+/// (`--device-cgroup-rule 'c 1:3 mr'`, compose `device_cgroup_rules:`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCgroupRule {
+    /// The kind of device; none for every kind (`a`).
+    pub kind: Option<DeviceKind>,
+    /// The major number; none for any (`*`).
+    pub major: Option<i64>,
+    /// The minor number; none for any (`*`).
+    pub minor: Option<i64>,
+    /// Some of `rwm`, in that order.
+    pub access: String,
+}
+
+/// Reads a rule as Docker takes it: `TYPE MAJOR:MINOR ACCESS`, where TYPE
+/// is `a`, `c` or `b`, MAJOR and MINOR numbers or `*`, ACCESS some of `rwm`.
+pub fn parse_device_cgroup_rule(text: &str) -> Result<DeviceCgroupRule, String> {
+    let invalid = |why: &str| {
+        format!("invalid device cgroup rule {text:?}: {why} (write it as TYPE MAJOR:MINOR ACCESS, such as 'c 1:3 mr' or 'b 7:* rwm')")
+    };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [kind, numbers, access] = fields.as_slice() else {
+        return Err(invalid("expected three fields"));
+    };
+    let kind = match *kind {
+        "a" => None,
+        "c" => Some(DeviceKind::Char),
+        "b" => Some(DeviceKind::Block),
+        _ => return Err(invalid("the type is a, c or b")),
+    };
+    let (major, minor) = numbers
+        .split_once(':')
+        .ok_or_else(|| invalid("the numbers are MAJOR:MINOR"))?;
+    let number = |n: &str| match n {
+        "*" => Ok(None),
+        n => n
+            .parse::<u32>()
+            .map(|n| Some(i64::from(n)))
+            .map_err(|_| invalid(&format!("{n:?} is neither a number nor *"))),
+    };
+    Ok(DeviceCgroupRule {
+        kind,
+        major: number(major)?,
+        minor: number(minor)?,
+        access: check_access(access).map_err(|why| invalid(&why))?,
+    })
 }
 
 /// Checks a device cgroup permission string as Docker does (`r`, `w` and
@@ -172,6 +223,33 @@ fn device(meta: &fs::Metadata, path: &Path, access: &str) -> Option<Device> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_cgroup_rules_as_docker_takes_them() {
+        let rule = parse_device_cgroup_rule("c 1:3 mr").unwrap();
+        assert_eq!(
+            (rule.kind, rule.major, rule.minor, rule.access.as_str()),
+            (Some(DeviceKind::Char), Some(1), Some(3), "rm")
+        );
+        let rule = parse_device_cgroup_rule("a *:* rwm").unwrap();
+        assert_eq!((rule.kind, rule.major, rule.minor), (None, None, None));
+        let rule = parse_device_cgroup_rule("b 7:* w").unwrap();
+        assert_eq!(
+            (rule.kind, rule.major, rule.minor),
+            (Some(DeviceKind::Block), Some(7), None)
+        );
+        for bad in [
+            "c 1:3",
+            "x 1:3 r",
+            "c 1 r",
+            "c one:3 r",
+            "c 1:3 rx",
+            "c 1:3 r extra",
+        ] {
+            let error = parse_device_cgroup_rule(bad).unwrap_err();
+            assert!(error.contains(&format!("{bad:?}")), "{error}");
+        }
+    }
 
     #[test]
     fn permissions_as_docker_takes_them() {

@@ -41,7 +41,10 @@ pub use config::{
     ContainerConfig, MountKind, MountSpec, NamespaceMode, Namespaces, Resources, Seccomp, Ulimit,
     User,
 };
-pub use device::{all_host_devices, check_access, host_devices, Device, DeviceKind};
+pub use device::{
+    all_host_devices, check_access, host_devices, parse_device_cgroup_rule, Device,
+    DeviceCgroupRule, DeviceKind,
+};
 pub use error::{ConfigError, ConfigErrors, RunError};
 pub use exec::{ExecConfig, ExecProcess};
 pub use filter::{CompileError, FilterError};

@@ -1,7 +1,7 @@
-//! `--ulimit`, `--security-opt` and `--device` of `create` and `run`, as
-//! docker reads them: the daemon checks the names and the devices, the
-//! client reads seccomp profile files (relative to the current directory)
-//! and sends their content.
+//! `--ulimit`, `--security-opt`, `--device` and `--device-cgroup-rule` of
+//! `create` and `run`, as docker reads them: the daemon checks the names,
+//! the devices and the rules, the client reads seccomp profile files
+//! (relative to the current directory) and sends their content.
 
 use crate::orchestrator::security_opt::read_profiles;
 use anyhow::{anyhow, bail, Result};
@@ -20,11 +20,14 @@ pub struct SecurityArgs {
     /// A host device for the container (HOST[:CONTAINER][:PERMISSIONS], e.g. /dev/fuse or /dev/sdb:/dev/xvdb:r)
     #[arg(long = "device")]
     devices: Vec<String>,
+    /// A rule for the device cgroup (TYPE MAJOR:MINOR ACCESS, e.g. 'c 1:3 mr' or 'b 7:* rwm')
+    #[arg(long = "device-cgroup-rule")]
+    device_cgroup_rules: Vec<String>,
 }
 
 impl SecurityArgs {
-    /// Sets `HostConfig.Ulimits`, `HostConfig.SecurityOpt` and
-    /// `HostConfig.Devices` of the request.
+    /// Sets `HostConfig.Ulimits`, `HostConfig.SecurityOpt`,
+    /// `HostConfig.Devices` and `HostConfig.DeviceCgroupRules` of the request.
     pub(super) fn apply(&self, body: &mut ContainerCreateBody) -> Result<()> {
         let ulimits = self
             .ulimits
@@ -55,6 +58,8 @@ impl SecurityArgs {
             .map(|text| parse_device(text))
             .collect::<Result<Vec<_>>>()?;
         host.devices = (!devices.is_empty()).then_some(devices);
+        host.device_cgroup_rules =
+            (!self.device_cgroup_rules.is_empty()).then(|| self.device_cgroup_rules.clone());
         Ok(())
     }
 }
@@ -113,6 +118,7 @@ mod tests {
             ulimits: ulimits.iter().map(|s| (*s).to_owned()).collect(),
             security_opt: options.iter().map(|s| (*s).to_owned()).collect(),
             devices: Vec::new(),
+            device_cgroup_rules: Vec::new(),
         }
     }
 

@@ -100,6 +100,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "PidMode",
     "ShmSize",
     "Devices",
+    "DeviceCgroupRules",
 ];
 
 /// Creates a container.
@@ -267,6 +268,9 @@ pub(crate) fn create(
         shm_size: settings.shm_size,
         domainname: config.domainname.clone().unwrap_or_default(),
         devices: devices::devices(host.devices.as_deref().unwrap_or_default())?,
+        device_cgroup_rules: devices::cgroup_rules(
+            host.device_cgroup_rules.as_deref().unwrap_or_default(),
+        )?,
     };
     resources::adapt(&mut host);
     let now = SystemTime::now();

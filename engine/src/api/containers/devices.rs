@@ -1,6 +1,7 @@
 //! `HostConfig.Devices`: host devices made available in the container,
 //! checked at create (so that a missing device fails before anything is
-//! made) and looked up again by the monitor at each start.
+//! made) and looked up again by the monitor at each start; and
+//! `HostConfig.DeviceCgroupRules`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,13 +9,26 @@ use bollard_stubs::models::DeviceMapping;
 
 use super::super::error::ApiError;
 use crate::container::launch::LaunchDevice;
-use crate::runtime::{check_access, host_devices};
+use crate::runtime::{check_access, host_devices, parse_device_cgroup_rule, DeviceCgroupRule};
 
 /// The launch description's devices for `requested`, with Docker's
 /// defaults (the host's path in the container, `rwm`); every problem is
 /// named with the device it concerns.
 pub(super) fn devices(requested: &[DeviceMapping]) -> Result<Vec<LaunchDevice>, ApiError> {
     requested.iter().map(device).collect()
+}
+
+/// The rules of `HostConfig.DeviceCgroupRules`, each refused by its text
+/// when it is not Docker's `TYPE MAJOR:MINOR ACCESS`.
+pub(super) fn cgroup_rules(requested: &[String]) -> Result<Vec<DeviceCgroupRule>, ApiError> {
+    requested
+        .iter()
+        .map(|text| {
+            parse_device_cgroup_rule(text).map_err(|why| {
+                ApiError::bad_request(format!("HostConfig.DeviceCgroupRules: {why}"))
+            })
+        })
+        .collect()
 }
 
 fn device(mapping: &DeviceMapping) -> Result<LaunchDevice, ApiError> {
@@ -79,6 +93,17 @@ mod tests {
         assert_eq!(out[0].access, "rwm");
         assert_eq!(out[1].container, Path::new("/dev/z"));
         assert_eq!(out[1].access, "rm");
+    }
+
+    #[test]
+    fn cgroup_rules_are_read_or_refused_by_their_text() {
+        let rules = cgroup_rules(&["c 1:3 mr".to_owned()]).unwrap();
+        assert_eq!(rules[0].access, "rm");
+        let error = cgroup_rules(&["c 1:3".to_owned()]).unwrap_err().message;
+        assert!(
+            error.starts_with("HostConfig.DeviceCgroupRules: invalid device cgroup rule \"c 1:3\""),
+            "{error}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use oci_spec::runtime::{
 use crate::runtime::config::{ContainerConfig, NamespaceMode, Seccomp};
 use crate::runtime::defaults::{DEVICE_NODES, DEVICE_RULES, MASKED_PATHS, READONLY_PATHS};
 use crate::runtime::seccomp;
-use crate::runtime::{Device, DeviceKind};
+use crate::runtime::{Device, DeviceCgroupRule, DeviceKind};
 
 pub(super) fn linux(
     config: &ContainerConfig,
@@ -131,8 +131,12 @@ fn device_type(kind: DeviceKind) -> LinuxDeviceType {
 }
 
 /// Docker's rules (or everything, privileged), then an allow rule for
-/// each host device asked for, with its permissions.
-fn device_rules(privileged: bool, extra: &[Device]) -> Vec<LinuxDeviceCgroup> {
+/// each host device asked for, with its permissions, then the user's rules.
+fn device_rules(
+    privileged: bool,
+    extra: &[Device],
+    user: &[DeviceCgroupRule],
+) -> Vec<LinuxDeviceCgroup> {
     let rule = |allow, typ, major, minor, access: &str| {
         let mut rule = LinuxDeviceCgroup::default();
         rule.set_allow(allow)
@@ -157,13 +161,21 @@ fn device_rules(privileged: bool, extra: &[Device]) -> Vec<LinuxDeviceCgroup> {
                 &d.access,
             )
         }))
+        .chain(user.iter().map(|r| {
+            let typ = r.kind.map_or(LinuxDeviceType::A, device_type);
+            rule(true, typ, r.major, r.minor, &r.access)
+        }))
         .collect()
 }
 
 fn resources(config: &ContainerConfig) -> LinuxResources {
     let limits = &config.resources;
     let mut resources = LinuxResources::default();
-    resources.set_devices(Some(device_rules(config.privileged, &config.devices)));
+    resources.set_devices(Some(device_rules(
+        config.privileged,
+        &config.devices,
+        &config.device_cgroup_rules,
+    )));
 
     // Docker: with only a memory limit, memory plus swap is twice the limit.
     let swap = match (limits.memory, limits.memory_swap) {
@@ -251,14 +263,24 @@ mod tests {
         assert_eq!(at("/dev/zero").minor(), 5);
         assert_eq!(nodes.len(), DEVICE_NODES.len() + 1);
 
-        let rules = device_rules(false, &extra);
-        assert_eq!(rules.len(), DEVICE_RULES.len() + 2);
-        let last = &rules[rules.len() - 2];
+        let user = [DeviceCgroupRule {
+            kind: None,
+            major: Some(7),
+            minor: None,
+            access: "rm".to_owned(),
+        }];
+        let rules = device_rules(false, &extra, &user);
+        assert_eq!(rules.len(), DEVICE_RULES.len() + 3);
+        let last = &rules[rules.len() - 3];
         assert!(last.allow());
         assert_eq!(last.typ(), Some(LinuxDeviceType::B));
         assert_eq!((last.major(), last.minor()), (Some(8), Some(0)));
         assert_eq!(last.access().as_deref(), Some("rw"));
+        let mine = &rules[rules.len() - 1];
+        assert_eq!(mine.typ(), Some(LinuxDeviceType::A));
+        assert_eq!((mine.major(), mine.minor()), (Some(7), None));
+        assert_eq!(mine.access().as_deref(), Some("rm"));
         // Privileged allows everything already.
-        assert_eq!(device_rules(true, &extra).len(), 1);
+        assert_eq!(device_rules(true, &extra, &user).len(), 1);
     }
 }
