@@ -243,6 +243,16 @@ fn sysctls_groups_namespaces_shm_and_domainname_reach_the_container() {
     );
     let host_init = std::fs::read_to_string("/proc/1/comm").unwrap();
     assert_eq!(run(&["--pid", "host"], "cat /proc/1/comm"), host_init);
+    let host_uts = std::fs::read_link("/proc/self/ns/uts").unwrap();
+    assert_eq!(
+        run(&["--uts", "host"], "readlink /proc/self/ns/uts"),
+        format!("{}\n", host_uts.display())
+    );
+    refused(
+        &engine,
+        &["--uts", "host", "--hostname", "web"],
+        "Conflicting options: a hostname or domain name and the UTS mode host",
+    );
     let seen: usize = run(&["--pid", "host"], "ls -d /proc/[0-9]* | wc -l")
         .trim()
         .parse()
@@ -430,6 +440,7 @@ services:
     image: busybox
     network_mode: none
     pid: service:app
+    uts: host
     command: [sleep, '60']
 ";
 
@@ -463,6 +474,23 @@ fn compose_services_get_their_limits_and_namespaces_from_up() {
     assert_eq!(
         project.ok(&["exec", "-T", "debug", "cat", "/proc/1/comm"]),
         "sh\n"
+    );
+    // `uts: host`: the host's name, in /etc/hostname too.
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(
+        project.ok(&[
+            "exec",
+            "-T",
+            "debug",
+            "sh",
+            "-c",
+            "hostname; cat /etc/hostname"
+        ]),
+        format!("{host_name}{host_name}")
+    );
+    assert_eq!(
+        project.inspect("res-debug-1")["HostConfig"]["UTSMode"],
+        "host"
     );
     let inspect = project.inspect("res-tuned-1");
     let id = inspect["Id"].as_str().expect("id").to_owned();

@@ -417,6 +417,7 @@ fn host_config(
         network_mode: network_mode(spec, shares, networks),
         ipc_mode: shared_namespace(&spec.ipc, shares),
         pid_mode: shared_namespace(&spec.pid, shares),
+        uts_mode: spec.uts.clone(),
         volumes_from: some_vec(volumes_from(spec, shares)),
         memory: spec.memory_limit().map(|b| b.0),
         memory_reservation: spec.mem_reservation.map(|b| b.0),

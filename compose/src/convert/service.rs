@@ -45,7 +45,6 @@ const UNSUPPORTED: &[&str] = &[
     "storage_opt",
     "use_api_socket",
     "userns_mode",
-    "uts",
     "volume_driver",
 ];
 
@@ -146,6 +145,7 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         tty: m.read(sink, "tty", boolean).unwrap_or(false),
         ulimits: m.read(sink, "ulimits", ulimits).unwrap_or_default(),
         user: m.read(sink, "user", string),
+        uts: m.read(sink, "uts", string),
         volumes: m
             .read(sink, "volumes", |s, n, p| Some(mounts(s, n, p)))
             .unwrap_or_default(),

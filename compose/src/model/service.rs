@@ -213,6 +213,9 @@ pub struct Service {
     /// User (and group) the command runs as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// UTS namespace: `host` shares the host's hostname.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
     /// Mounts, in long form.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Mount>,

@@ -105,6 +105,10 @@ pub(crate) struct LaunchSpec {
     /// host at each start.
     #[serde(default)]
     pub(crate) devices: Vec<LaunchDevice>,
+    /// The host's UTS namespace (`HostConfig.UTSMode` `host`): no hostname
+    /// or domain name of the container's own.
+    #[serde(default)]
+    pub(crate) uts_host: bool,
     /// Device cgroup rules of the user's (`HostConfig.DeviceCgroupRules`).
     #[serde(default)]
     pub(crate) device_cgroup_rules: Vec<DeviceCgroupRule>,
@@ -308,8 +312,8 @@ impl LaunchSpec {
             env: self.env.clone(),
             cwd: PathBuf::from(if self.cwd.is_empty() { "/" } else { &self.cwd }),
             user,
-            hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty()),
-            domainname: Some(self.domainname.clone()).filter(|d| !d.is_empty()),
+            hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty() && !self.uts_host),
+            domainname: Some(self.domainname.clone()).filter(|d| !d.is_empty() && !self.uts_host),
             tty: self.tty,
             read_only_rootfs: self.read_only,
             mounts,
@@ -336,7 +340,14 @@ impl LaunchSpec {
                 cpuset_mems: limits.cpuset_mems.clone(),
                 pids_limit: self.pids_limit.filter(|p| *p > 0),
             },
-            namespaces,
+            namespaces: Namespaces {
+                uts: if self.uts_host {
+                    NamespaceMode::Host
+                } else {
+                    NamespaceMode::Private
+                },
+                ..namespaces
+            },
             ..ContainerConfig::default()
         }
     }
@@ -611,5 +622,25 @@ mod tests {
                 source: PathBuf::from("/usr/bin/tini-static")
             }
         );
+    }
+
+    #[test]
+    fn the_hosts_uts_namespace_leaves_the_names_to_the_host() {
+        let spec = LaunchSpec {
+            hostname: "box".into(),
+            domainname: "example.org".into(),
+            ..LaunchSpec::default()
+        };
+        let own = host_config_of(&spec);
+        assert_eq!(own.namespaces.uts, NamespaceMode::Private);
+        assert_eq!(own.hostname.as_deref(), Some("box"));
+        let shared = host_config_of(&LaunchSpec {
+            uts_host: true,
+            ..spec
+        });
+        assert_eq!(shared.namespaces.uts, NamespaceMode::Host);
+        assert_eq!((shared.hostname, shared.domainname), (None, None));
+        // The others the monitor resolved stay as it gave them.
+        assert_eq!(shared.namespaces.net, NamespaceMode::Host);
     }
 }

@@ -2,7 +2,8 @@
 //! `run`, as docker reads them: `--memory-swap`, `--memory-reservation`,
 //! `--memory-swappiness`, `--cpu-shares`, `--cpu-quota`, `--cpu-period`,
 //! `--cpuset-cpus`, `--cpuset-mems`, `--oom-score-adj`, `--sysctl`,
-//! `--group-add`, `--ipc`, `--pid`, `--shm-size` and `--domainname`. The
+//! `--group-add`, `--ipc`, `--pid`, `--uts`, `--shm-size` and
+//! `--domainname`. The
 //! daemon checks the values; the client only parses sizes and pairs.
 
 use super::parse_size;
@@ -52,6 +53,9 @@ pub struct ResourceArgs {
     /// PID namespace to use (host)
     #[arg(long)]
     pid: Option<String>,
+    /// UTS namespace to use (host)
+    #[arg(long)]
+    uts: Option<String>,
     /// Size of /dev/shm (e.g. 128m)
     #[arg(long)]
     shm_size: Option<String>,
@@ -109,6 +113,7 @@ impl ResourceArgs {
         host.group_add = (!self.group_add.is_empty()).then(|| self.group_add.clone());
         host.ipc_mode = self.ipc.clone();
         host.pid_mode = self.pid.clone();
+        host.uts_mode = self.uts.clone();
         host.shm_size = shm_size;
         Ok(())
     }

@@ -101,6 +101,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "ShmSize",
     "Devices",
     "DeviceCgroupRules",
+    "UTSMode",
 ];
 
 /// Creates a container.
@@ -183,6 +184,13 @@ pub(crate) fn create(
     let mut labels: HashMap<String, String> = image_config.labels().clone().unwrap_or_default();
     labels.extend(body.labels.clone().unwrap_or_default());
     config.labels = Some(labels);
+    let uts_host = uts_host(&host, &config)?;
+    if uts_host {
+        // The host's name is the container's, as the kernel reports it.
+        config.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|name| name.trim().to_owned());
+    }
     if config.hostname.as_deref().is_none_or(str::is_empty) {
         config.hostname = Some(id[..12].to_owned());
     }
@@ -267,6 +275,7 @@ pub(crate) fn create(
         pid: settings.pid,
         shm_size: settings.shm_size,
         domainname: config.domainname.clone().unwrap_or_default(),
+        uts_host,
         devices: devices::devices(host.devices.as_deref().unwrap_or_default())?,
         device_cgroup_rules: devices::cgroup_rules(
             host.device_cgroup_rules.as_deref().unwrap_or_default(),
@@ -314,6 +323,27 @@ pub(crate) fn create(
 }
 
 /// Parses the body, refusing fields that are set and not supported.
+/// `HostConfig.UTSMode`: empty for a UTS namespace of the container's
+/// own, `host` for the host's, where the container can set neither a
+/// hostname nor a domain name of its own.
+fn uts_host(host: &HostConfig, config: &ContainerConfig) -> Result<bool, ApiError> {
+    match host.uts_mode.as_deref().unwrap_or_default() {
+        "" => Ok(false),
+        "host" => {
+            let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+            if given(&config.hostname) || given(&config.domainname) {
+                return Err(ApiError::bad_request(
+                    "Conflicting options: a hostname or domain name and the UTS mode host: leave out one of them",
+                ));
+            }
+            Ok(true)
+        }
+        other => Err(ApiError::bad_request(format!(
+            "HostConfig.UTSMode {other:?} is not supported: use host, or leave it empty for a UTS namespace of the container's own"
+        ))),
+    }
+}
+
 fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
@@ -411,6 +441,24 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn the_hosts_uts_namespace_takes_no_name_of_the_containers() {
+        let host = |mode: &str| HostConfig {
+            uts_mode: Some(mode.to_owned()),
+            ..HostConfig::default()
+        };
+        let named = ContainerConfig {
+            hostname: Some("web".to_owned()),
+            ..ContainerConfig::default()
+        };
+        assert!(!uts_host(&host(""), &named).unwrap());
+        assert!(uts_host(&host("host"), &ContainerConfig::default()).unwrap());
+        let conflict = uts_host(&host("host"), &named).unwrap_err().message;
+        assert!(conflict.starts_with("Conflicting options"), "{conflict}");
+        let other = uts_host(&host("private"), &named).unwrap_err().message;
+        assert!(other.contains("HostConfig.UTSMode \"private\""), "{other}");
     }
 
     #[test]
