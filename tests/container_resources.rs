@@ -248,6 +248,15 @@ fn sysctls_groups_namespaces_shm_and_domainname_reach_the_container() {
         run(&["--uts", "host"], "readlink /proc/self/ns/uts"),
         format!("{}\n", host_uts.display())
     );
+    let host_cgroupns = std::fs::read_link("/proc/self/ns/cgroup").unwrap();
+    assert_eq!(
+        run(&["--cgroupns", "host"], "readlink /proc/self/ns/cgroup"),
+        format!("{}\n", host_cgroupns.display())
+    );
+    assert_ne!(
+        run(&[], "readlink /proc/self/ns/cgroup"),
+        format!("{}\n", host_cgroupns.display())
+    );
     refused(
         &engine,
         &["--uts", "host", "--hostname", "web"],
@@ -441,6 +450,7 @@ services:
     network_mode: none
     pid: service:app
     uts: host
+    cgroup: host
     command: [sleep, '60']
 ";
 
@@ -488,9 +498,17 @@ fn compose_services_get_their_limits_and_namespaces_from_up() {
         ]),
         format!("{host_name}{host_name}")
     );
+    let debug = &project.inspect("res-debug-1")["HostConfig"];
+    assert_eq!(debug["UTSMode"], "host");
+    assert_eq!(debug["CgroupnsMode"], "host");
+    let host_cgroupns = std::fs::read_link("/proc/self/ns/cgroup").unwrap();
     assert_eq!(
-        project.inspect("res-debug-1")["HostConfig"]["UTSMode"],
-        "host"
+        project.ok(&["exec", "-T", "debug", "readlink", "/proc/self/ns/cgroup"]),
+        format!("{}\n", host_cgroupns.display())
+    );
+    assert_eq!(
+        project.inspect("res-tuned-1")["HostConfig"]["CgroupnsMode"],
+        "private"
     );
     let inspect = project.inspect("res-tuned-1");
     let id = inspect["Id"].as_str().expect("id").to_owned();

@@ -10,9 +10,10 @@
 use super::plan::CreateContainer;
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig,
-    HostConfig, HostConfigLogConfig, Mount, MountBindOptions, MountBindOptionsPropagationEnum,
-    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
-    ResourcesUlimits, RestartPolicy as ApiRestartPolicy, RestartPolicyNameEnum,
+    HostConfig, HostConfigCgroupnsModeEnum, HostConfigLogConfig, Mount, MountBindOptions,
+    MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType, MountVolumeOptions,
+    NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy as ApiRestartPolicy,
+    RestartPolicyNameEnum,
 };
 use stack_compose::model::{
     Healthcheck, NetworkMode, Project, Propagation, Protocol, RestartPolicy, Service, Ulimit,
@@ -418,6 +419,10 @@ fn host_config(
         ipc_mode: shared_namespace(&spec.ipc, shares),
         pid_mode: shared_namespace(&spec.pid, shares),
         uts_mode: spec.uts.clone(),
+        cgroupns_mode: spec.cgroup.as_deref().map(|mode| match mode {
+            "host" => HostConfigCgroupnsModeEnum::HOST,
+            _ => HostConfigCgroupnsModeEnum::PRIVATE,
+        }),
         volumes_from: some_vec(volumes_from(spec, shares)),
         memory: spec.memory_limit().map(|b| b.0),
         memory_reservation: spec.mem_reservation.map(|b| b.0),

@@ -19,7 +19,6 @@ use crate::tree::{KeyPath, Node};
 const UNSUPPORTED: &[&str] = &[
     "annotations",
     "blkio_config",
-    "cgroup",
     "cgroup_parent",
     "cpu_count",
     "cpu_percent",
@@ -84,6 +83,7 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         cpuset: m.read(sink, "cpuset", string),
         depends_on: m.read(sink, "depends_on", depends_on).unwrap_or_default(),
         deploy: m.read(sink, "deploy", deploy),
+        cgroup: m.parse(sink, "cgroup", cgroup_mode),
         device_cgroup_rules: m
             .read(sink, "device_cgroup_rules", string_list)
             .unwrap_or_default(),
@@ -210,6 +210,16 @@ fn network_mode(text: &str) -> Result<NetworkMode, (String, String)> {
             _ => NetworkMode::Other(t.to_string()),
         },
     })
+}
+
+fn cgroup_mode(text: &str) -> Result<String, (String, String)> {
+    match text {
+        "host" | "private" => Ok(text.to_owned()),
+        t => Err((
+            format!("unknown cgroup namespace mode `{t}`"),
+            "use host or private".into(),
+        )),
+    }
 }
 
 fn pull_policy(text: &str) -> Result<PullPolicy, (String, String)> {

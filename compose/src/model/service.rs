@@ -66,6 +66,9 @@ pub struct Service {
     /// Replicas, resources and restart policy (`deploy:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    /// Cgroup namespace: `host` or `private`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
     /// Device cgroup rules (`c 1:3 mr`) allowed in the containers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub device_cgroup_rules: Vec<String>,

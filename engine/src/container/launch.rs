@@ -109,6 +109,9 @@ pub(crate) struct LaunchSpec {
     /// or domain name of the container's own.
     #[serde(default)]
     pub(crate) uts_host: bool,
+    /// The host's cgroup namespace (`HostConfig.CgroupnsMode` `host`).
+    #[serde(default)]
+    pub(crate) cgroupns_host: bool,
     /// Device cgroup rules of the user's (`HostConfig.DeviceCgroupRules`).
     #[serde(default)]
     pub(crate) device_cgroup_rules: Vec<DeviceCgroupRule>,
@@ -184,6 +187,15 @@ impl Share {
                 NamespaceMode::Join(PathBuf::from(format!("/proc/{pid}/ns/{kind}")))
             }
         })
+    }
+}
+
+/// A namespace of the container's own, or the host's.
+fn own_or_host(host: bool) -> NamespaceMode {
+    if host {
+        NamespaceMode::Host
+    } else {
+        NamespaceMode::Private
     }
 }
 
@@ -341,11 +353,8 @@ impl LaunchSpec {
                 pids_limit: self.pids_limit.filter(|p| *p > 0),
             },
             namespaces: Namespaces {
-                uts: if self.uts_host {
-                    NamespaceMode::Host
-                } else {
-                    NamespaceMode::Private
-                },
+                uts: own_or_host(self.uts_host),
+                cgroup: own_or_host(self.cgroupns_host),
                 ..namespaces
             },
             ..ContainerConfig::default()
@@ -639,6 +648,7 @@ mod tests {
             ..spec
         });
         assert_eq!(shared.namespaces.uts, NamespaceMode::Host);
+        assert_eq!(shared.namespaces.cgroup, NamespaceMode::Private);
         assert_eq!((shared.hostname, shared.domainname), (None, None));
         // The others the monitor resolved stay as it gave them.
         assert_eq!(shared.namespaces.net, NamespaceMode::Host);

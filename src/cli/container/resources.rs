@@ -2,13 +2,13 @@
 //! `run`, as docker reads them: `--memory-swap`, `--memory-reservation`,
 //! `--memory-swappiness`, `--cpu-shares`, `--cpu-quota`, `--cpu-period`,
 //! `--cpuset-cpus`, `--cpuset-mems`, `--oom-score-adj`, `--sysctl`,
-//! `--group-add`, `--ipc`, `--pid`, `--uts`, `--shm-size` and
-//! `--domainname`. The
+//! `--group-add`, `--ipc`, `--pid`, `--uts`, `--cgroupns`, `--shm-size`
+//! and `--domainname`. The
 //! daemon checks the values; the client only parses sizes and pairs.
 
 use super::parse_size;
 use anyhow::{anyhow, Result};
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigCgroupnsModeEnum};
 use std::collections::HashMap;
 
 /// The resource and namespace flags of `create` and `run`.
@@ -56,6 +56,9 @@ pub struct ResourceArgs {
     /// UTS namespace to use (host)
     #[arg(long)]
     uts: Option<String>,
+    /// Cgroup namespace to use (host or private)
+    #[arg(long, value_parser = ["host", "private"])]
+    cgroupns: Option<String>,
     /// Size of /dev/shm (e.g. 128m)
     #[arg(long)]
     shm_size: Option<String>,
@@ -114,6 +117,10 @@ impl ResourceArgs {
         host.ipc_mode = self.ipc.clone();
         host.pid_mode = self.pid.clone();
         host.uts_mode = self.uts.clone();
+        host.cgroupns_mode = self.cgroupns.as_deref().map(|mode| match mode {
+            "host" => HostConfigCgroupnsModeEnum::HOST,
+            _ => HostConfigCgroupnsModeEnum::PRIVATE,
+        });
         host.shm_size = shm_size;
         Ok(())
     }

@@ -113,6 +113,7 @@ fn structural_errors() {
     depends_on:
       db:
     pull_policy: sometimes
+    cgroup: shared
     env_file:
       - path: .env
         requird: false
@@ -128,10 +129,11 @@ include: []
         vec![
             "compose.yaml:4:7: services.web.depends_on.db: expected a mapping, found null (write `condition: service_started` under it, or use the list form `depends_on: [name]`)",
             "compose.yaml:5:18: services.web.pull_policy: unknown pull policy `sometimes` (use always, never, missing, build, refresh, daily, weekly or every_<duration>)",
-            "compose.yaml:8:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
-            "compose.yaml:9:14: services.web.logging: expected a mapping, found a list (write indented `key: value` lines)",
-            "compose.yaml:10:9: services.list: expected a mapping, found a list (write indented `key: value` lines)",
-            "compose.yaml:11:1: unknown: unknown key `unknown` (remove it, or prefix it with `x-` to keep it as an extension)",
+            "compose.yaml:6:13: services.web.cgroup: unknown cgroup namespace mode `shared` (use host or private)",
+            "compose.yaml:9:9: services.web.env_file[0].requird: unknown key `requird` (did you mean `required`?)",
+            "compose.yaml:10:14: services.web.logging: expected a mapping, found a list (write indented `key: value` lines)",
+            "compose.yaml:11:9: services.list: expected a mapping, found a list (write indented `key: value` lines)",
+            "compose.yaml:12:1: unknown: unknown key `unknown` (remove it, or prefix it with `x-` to keep it as an extension)",
         ]
     );
 }

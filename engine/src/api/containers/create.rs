@@ -102,6 +102,7 @@ const SUPPORTED_HOST: &[&str] = &[
     "Devices",
     "DeviceCgroupRules",
     "UTSMode",
+    "CgroupnsMode",
 ];
 
 /// Creates a container.
@@ -276,6 +277,7 @@ pub(crate) fn create(
         shm_size: settings.shm_size,
         domainname: config.domainname.clone().unwrap_or_default(),
         uts_host,
+        cgroupns_host: cgroupns_host(&host),
         devices: devices::devices(host.devices.as_deref().unwrap_or_default())?,
         device_cgroup_rules: devices::cgroup_rules(
             host.device_cgroup_rules.as_deref().unwrap_or_default(),
@@ -342,6 +344,13 @@ fn uts_host(host: &HostConfig, config: &ContainerConfig) -> Result<bool, ApiErro
             "HostConfig.UTSMode {other:?} is not supported: use host, or leave it empty for a UTS namespace of the container's own"
         ))),
     }
+}
+
+/// `HostConfig.CgroupnsMode`: `private` (or empty, this engine's default
+/// on cgroup v1 and v2 alike) for a cgroup namespace of the container's
+/// own, `host` for the host's view of the cgroup tree.
+fn cgroupns_host(host: &HostConfig) -> bool {
+    host.cgroupns_mode == Some(bollard_stubs::models::HostConfigCgroupnsModeEnum::HOST)
 }
 
 fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {

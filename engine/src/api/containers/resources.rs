@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bollard_stubs::models::HostConfig;
+use bollard_stubs::models::{HostConfig, HostConfigCgroupnsModeEnum};
 
 use super::super::error::ApiError;
 use crate::container::launch::{Limits, Share};
@@ -219,7 +219,8 @@ pub(super) fn settings(
 
 /// Fills in what Docker's daemon fills in before it stores a container's
 /// `HostConfig`: twice the memory limit as memory plus swap, the default
-/// `/dev/shm` size and the private IPC mode.
+/// `/dev/shm` size, the private IPC mode and the private cgroup namespace
+/// (this engine's default on cgroup v1 and v2 alike).
 pub(super) fn adapt(host: &mut HostConfig) {
     let memory = host.memory.unwrap_or(0);
     if memory > 0 && host.memory_swap.unwrap_or(0) == 0 {
@@ -230,6 +231,12 @@ pub(super) fn adapt(host: &mut HostConfig) {
     }
     if host.ipc_mode.as_deref().is_none_or(str::is_empty) {
         host.ipc_mode = Some("private".to_owned());
+    }
+    if matches!(
+        host.cgroupns_mode,
+        None | Some(HostConfigCgroupnsModeEnum::EMPTY)
+    ) {
+        host.cgroupns_mode = Some(HostConfigCgroupnsModeEnum::PRIVATE);
     }
 }
 
