@@ -284,6 +284,7 @@ async fn attach(
         address: Ipv4Net::new(addr, addressing.subnet.prefix_len()).unwrap(),
         default_route: (index == 0).then_some(addressing.gateway),
         mtu: 1500,
+        mac: None,
     };
     let mac = link::attach_endpoint(nl, &spec).await.unwrap();
     // The address returned is the one the interface has inside.
@@ -518,6 +519,7 @@ fn a_failed_attach_leaves_nothing_behind() {
                 address: "10.213.9.2/24".parse().unwrap(),
                 default_route: None,
                 mtu: 1500,
+                mac: None,
             };
             let err = link::attach_endpoint(&nl, &spec).await.unwrap_err();
             assert_eq!(
@@ -706,6 +708,7 @@ fn a_container_by_pid_on_an_internal_network() {
                 address: Ipv4Net::new(addr, 24).unwrap(),
                 default_route: None,
                 mtu: 1500,
+                mac: None,
             };
             link::attach_endpoint(&nl, &spec).await.unwrap();
             let inside = format!("/proc/{pid}/ns/net");

@@ -22,7 +22,7 @@ use super::Context;
 use crate::container::record::Status;
 use crate::network::ipam::SubnetRequest;
 use crate::network::manager::{
-    parse_port_key, ContainerFacts, CreateRequest, NetError, NetworkView,
+    parse_port_key, requested_mac, ContainerFacts, CreateRequest, NetError, NetworkView,
 };
 use crate::network::predefined::Pseudo;
 use crate::network::record::{
@@ -386,6 +386,7 @@ pub(super) async fn connect(
         aliases: config.aliases.unwrap_or_default(),
         ipv4_address,
         links,
+        mac_address: requested_mac(config.mac_address.as_deref(), reference).map_err(net_error)?,
     };
     let _operation = entry.operation.lock().await;
     let running = entry.snapshot().status() == Status::Running;

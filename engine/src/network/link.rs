@@ -379,6 +379,9 @@ pub struct EndpointSpec<'a> {
     pub default_route: Option<Ipv4Addr>,
     /// The MTU, the bridge's.
     pub mtu: u32,
+    /// A hardware address of the user's (`--mac-address`); the kernel's
+    /// random one otherwise.
+    pub mac: Option<[u8; 6]>,
 }
 
 /// Creates the veth pair of `spec` on `host` (the namespace of the
@@ -433,6 +436,9 @@ fn veth_pair(spec: &EndpointSpec<'_>, bridge: u32) -> LinkMessage {
     for info in peers {
         if let LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))) = info {
             peer.attributes.push(LinkAttribute::Mtu(spec.mtu));
+            if let Some(mac) = spec.mac {
+                peer.attributes.push(LinkAttribute::Address(mac.to_vec()));
+            }
             peer.attributes
                 .push(LinkAttribute::NetNsFd(spec.netns.fd.as_raw_fd()));
         }
@@ -517,6 +523,39 @@ fn bridge_mac(name: &IfName) -> [u8; 6] {
     mac
 }
 
+/// A hardware address as users write it (`02:42:ac:11:00:02`, any case,
+/// `-` allowed as separator), checked to be one an interface can have
+/// (unicast); in Docker's form, lower-case with colons.
+pub fn parse_mac(text: &str) -> Result<String, String> {
+    let invalid = |why: &str| format!("invalid MAC address {text:?}: {why}");
+    let parts: Vec<&str> = text.split([':', '-']).collect();
+    let bytes = parts
+        .iter()
+        .map(|p| {
+            (p.len() == 2)
+                .then(|| u8::from_str_radix(p, 16).ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u8>>>()
+        .filter(|b| b.len() == 6)
+        .ok_or_else(|| invalid("write six hex pairs, such as 02:42:ac:11:00:02"))?;
+    if bytes[0] & 1 == 1 {
+        return Err(invalid(
+            "it is a multicast address (its first byte is odd); an interface needs a unicast one",
+        ));
+    }
+    Ok(format_mac(&bytes))
+}
+
+/// The bytes of an address [`parse_mac`] accepted.
+pub fn mac_bytes(mac: &str) -> Option<[u8; 6]> {
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .map(|p| u8::from_str_radix(p, 16).ok())
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
+
 /// Hardware address bytes as Docker shows them: lower-case hex pairs
 /// joined by colons.
 fn format_mac(bytes: &[u8]) -> String {
@@ -593,6 +632,7 @@ mod tests {
             address: "10.9.0.2/24".parse().unwrap(),
             default_route: None,
             mtu: 1400,
+            mac: Some([0x02, 0, 0, 0, 0, 1]),
         };
         let message = veth_pair(&spec, 7);
         let host = &message.attributes;
@@ -617,6 +657,7 @@ mod tests {
         assert!(peer.contains(&LinkAttribute::IfName("eth1".into())));
         assert!(peer.contains(&LinkAttribute::NetNsFd(fd)));
         assert!(peer.contains(&LinkAttribute::Mtu(1400)));
+        assert!(peer.contains(&LinkAttribute::Address(vec![0x02, 0, 0, 0, 0, 1])));
         // A veth cannot be up before its pair exists (ENOTCONN).
         assert!(!peers[0].header.flags.contains(LinkFlags::Up));
     }
@@ -654,6 +695,30 @@ mod tests {
             format_mac(&[0x02, 0x42, 0xac, 0x11, 0x00, 0x0a]),
             "02:42:ac:11:00:0a"
         );
+    }
+
+    #[test]
+    fn users_mac_addresses_are_read_in_any_case_and_must_be_unicast() {
+        assert_eq!(parse_mac("02:42:AC:11:00:0A").unwrap(), "02:42:ac:11:00:0a");
+        assert_eq!(parse_mac("02-42-ac-11-00-0a").unwrap(), "02:42:ac:11:00:0a");
+        assert_eq!(
+            mac_bytes("02:42:ac:11:00:0a"),
+            Some([0x02, 0x42, 0xac, 0x11, 0x00, 0x0a])
+        );
+        for bad in [
+            "02:42:ac:11:00",
+            "02:42:ac:11:00:0g",
+            "2:42:ac:11:00:0a",
+            "",
+        ] {
+            assert!(
+                parse_mac(bad).unwrap_err().contains("six hex pairs"),
+                "{bad}"
+            );
+        }
+        assert!(parse_mac("01:00:5e:00:00:01")
+            .unwrap_err()
+            .contains("multicast"));
     }
 
     #[test]

@@ -37,7 +37,7 @@ use crate::network::netns;
 use crate::network::record::{ActivePort, ContainerNetwork, NetworkRecord};
 use crate::state::{self, time, Layout};
 
-pub(crate) use attach::{ContainerFacts, Peer};
+pub(crate) use attach::{requested_mac, ContainerFacts, Peer};
 pub(crate) use define::CreateRequest;
 pub(crate) use ports::parse_port_key;
 

@@ -61,6 +61,10 @@ pub(crate) struct EndpointRequest {
     /// network of `NetworkMode`).
     #[serde(default)]
     pub(crate) links: Vec<Link>,
+    /// A fixed hardware address (`mac_address`, `--mac-address`), in
+    /// Docker's form.
+    #[serde(default)]
+    pub(crate) mac_address: Option<String>,
 }
 
 /// A link on a user-defined network, as Docker makes one there: `alias`

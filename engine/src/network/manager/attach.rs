@@ -71,6 +71,14 @@ impl Networks {
                     "conflicting options: network mode {mode_text:?} cannot be used with links (links need a user-defined network)"
                 )));
             }
+            if configs
+                .values()
+                .any(|c| c.mac_address.as_deref().is_some_and(|m| !m.is_empty()))
+            {
+                return Err(NetError::Invalid(format!(
+                    "conflicting options: network mode {mode_text:?} cannot be used with a MAC address (the container has no interface of its own)"
+                )));
+            }
             if configs.keys().any(|k| k != mode_text) {
                 return Err(NetError::Invalid(format!(
                     "a container with network mode {mode_text:?} cannot be attached to other networks"
@@ -116,6 +124,7 @@ impl Networks {
                 aliases: config.aliases.unwrap_or_default(),
                 ipv4_address,
                 links,
+                mac_address: requested_mac(config.mac_address.as_deref(), &record.name)?,
             };
             check_scoped(record, &request)?;
             if let Some(address) = ipv4_address {
@@ -488,6 +497,7 @@ impl Networks {
                 address,
                 default_route: default_route.then_some(record.gateway),
                 mtu: MTU,
+                mac: link::mac_bytes(&endpoint.mac_address),
             },
         )
         .await
@@ -658,6 +668,16 @@ fn outlives_its_container<'a>(
     })
 }
 
+/// A MAC address asked for on network `network` (empty is none), in
+/// Docker's form.
+pub(crate) fn requested_mac(text: Option<&str>, network: &str) -> Result<Option<String>, NetError> {
+    text.filter(|m| !m.is_empty())
+        .map(|m| {
+            link::parse_mac(m).map_err(|e| NetError::Invalid(format!("network {network}: {e}")))
+        })
+        .transpose()
+}
+
 /// The endpoint of container `c` on `record` as interface `eth<index>` at
 /// `address`: on user-defined networks it answers to the container's name
 /// first, then the request's aliases.
@@ -679,7 +699,7 @@ pub(super) fn new_endpoint(
         address,
         prefix_len: record.subnet.prefix_len(),
         gateway: record.gateway,
-        mac_address: String::new(),
+        mac_address: request.mac_address.clone().unwrap_or_default(),
         veth_host: VethNames::for_endpoint(c.id, &record.id)
             .host
             .as_str()
@@ -759,10 +779,12 @@ mod tests {
             aliases: vec!["web".into()],
             ipv4_address: None,
             links: vec![link.clone()],
+            mac_address: Some("02:42:ac:11:00:0a".into()),
         };
         let address = "10.9.0.2".parse().unwrap();
         let user = new_endpoint(&c, &record(false), 1, address, &request, "e".into());
         assert_eq!(user.aliases, ["shop-web-1", "web"]);
+        assert_eq!(user.mac_address, "02:42:ac:11:00:0a");
         assert_eq!(user.links, [link]);
         assert_eq!(user.ifname, "eth1");
         assert_eq!(
