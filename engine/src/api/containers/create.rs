@@ -54,6 +54,8 @@ const SUPPORTED: &[&str] = &[
     "OpenStdin",
     "StdinOnce",
     "AttachStdin",
+    // Moved to the endpoint of NetworkMode's network, as API 1.44 has it.
+    "MacAddress",
 ];
 
 /// `HostConfig` fields that are honoured.
@@ -365,8 +367,53 @@ fn parse_body(bytes: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     if let Some(Value::Object(host)) = fields.get("HostConfig") {
         check_fields(host, "HostConfig.", SUPPORTED_HOST)?;
     }
+    let mut value = value;
+    move_legacy_mac(&mut value);
     serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+}
+
+/// Moves the container-wide `MacAddress` of clients before API 1.44 to
+/// the endpoint of the network of `NetworkMode`, where the newer API has
+/// it (as Docker's daemon does), unless that endpoint has one already.
+fn move_legacy_mac(value: &mut Value) {
+    let Value::Object(fields) = value else {
+        return;
+    };
+    let mac = match fields.remove("MacAddress") {
+        Some(Value::String(mac)) if !mac.is_empty() => mac,
+        _ => return,
+    };
+    let network = match fields.get("HostConfig").and_then(|h| h.get("NetworkMode")) {
+        Some(Value::String(mode)) if !mode.is_empty() && mode != "default" => mode.clone(),
+        _ => "bridge".to_owned(),
+    };
+    let endpoint = fields
+        .entry("NetworkingConfig")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(endpoints) = endpoint
+        .as_object_mut()
+        .map(|n| {
+            n.entry("EndpointsConfig")
+                .or_insert_with(|| Value::Object(Default::default()))
+        })
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let settings = endpoints
+        .entry(network)
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Some(settings) = settings.as_object_mut() {
+        settings
+            .entry("MacAddress")
+            .and_modify(|m| {
+                if m.as_str().is_none_or(str::is_empty) {
+                    *m = Value::String(mac.clone());
+                }
+            })
+            .or_insert_with(|| Value::String(mac.clone()));
+    }
 }
 
 /// The log settings of `HostConfig.LogConfig`; unsupported ones are refused.
@@ -430,9 +477,9 @@ mod tests {
     fn zero_values_of_unsupported_fields_pass_and_set_ones_are_named() {
         let body = br#"{"Image":"busybox","Tty":false,"OpenStdin":false,"Volumes":{},"HostConfig":{"NetworkMode":"default","CpuShares":0,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"ConsoleSize":[0,0]}}"#;
         assert_eq!(parse_body(body).unwrap().image.as_deref(), Some("busybox"));
-        let err = parse_body(br#"{"Image":"b","MacAddress":"02:42:ac:11:00:02"}"#).unwrap_err();
+        let err = parse_body(br#"{"Image":"b","Shell":["/bin/bash","-c"]}"#).unwrap_err();
         assert!(
-            err.message.contains("MacAddress is not supported"),
+            err.message.contains("Shell is not supported"),
             "{}",
             err.message
         );
@@ -468,6 +515,30 @@ mod tests {
         assert!(conflict.starts_with("Conflicting options"), "{conflict}");
         let other = uts_host(&host("private"), &named).unwrap_err().message;
         assert!(other.contains("HostConfig.UTSMode \"private\""), "{other}");
+    }
+
+    #[test]
+    fn a_container_wide_mac_address_moves_to_the_network_of_network_mode() {
+        let mac_of = |body: &[u8], network: &str| {
+            let body = parse_body(body).unwrap();
+            let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+            endpoints[network].mac_address.clone()
+        };
+        let mac = Some("02:42:ac:11:00:02".to_owned());
+        assert_eq!(
+            mac_of(
+                br#"{"Image":"b","MacAddress":"02:42:ac:11:00:02"}"#,
+                "bridge"
+            ),
+            mac
+        );
+        let body = br#"{"Image":"b","MacAddress":"02:42:ac:11:00:02","HostConfig":{"NetworkMode":"front"},"NetworkingConfig":{"EndpointsConfig":{"front":{"Aliases":["web"]}}}}"#;
+        assert_eq!(mac_of(body, "front"), mac);
+        // The endpoint's own wins.
+        let body = br#"{"Image":"b","MacAddress":"02:42:ac:11:00:02","NetworkingConfig":{"EndpointsConfig":{"bridge":{"MacAddress":"02:00:00:00:00:01"}}}}"#;
+        assert_eq!(mac_of(body, "bridge").as_deref(), Some("02:00:00:00:00:01"));
+        let plain = parse_body(br#"{"Image":"b","MacAddress":""}"#).unwrap();
+        assert!(plain.networking_config.is_none());
     }
 
     #[test]
