@@ -522,10 +522,11 @@ services:
     image: busybox
     command: {api}
     networks:
-      back: {{aliases: [backend-api]}}
+      back: {{aliases: [backend-api], mac_address: '02:42:ac:fb:0d:01'}}
   web:
     image: busybox
     command: {web}
+    mac_address: '02:42:ac:fb:0d:02'
     ports: ['127.0.0.1:{port}:80']
     networks: [front, back]
     depends_on: [api]
@@ -572,6 +573,10 @@ networks:
     assert_eq!(web["Networks"], "app_back,app_front");
     assert_eq!(web["Publishers"][0]["PublishedPort"], port);
     assert_eq!(p.ok(&["port", "web", "80"]), format!("127.0.0.1:{port}\n"));
+    // A network's mac_address, and the service's on its first network.
+    let mac = |service: &str| p.ok(&["exec", "-T", service, "cat", "/sys/class/net/eth0/address"]);
+    assert_eq!(mac("api"), "02:42:ac:fb:0d:01\n");
+    assert_eq!(mac("web"), "02:42:ac:fb:0d:02\n");
     let networks = p.engine_get("/networks");
     assert!(networks.contains("\"app_front\"") && networks.contains("\"app_back\""));
 

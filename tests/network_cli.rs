@@ -1,7 +1,7 @@
 //! Networks end to end, as root, through the real binary (issue 4's "Tests
 //! and evidence"): names resolve within a network and not across; published
 //! ports answer where they are bound and nowhere else; `--internal`, `none`,
-//! `host` and `container:NAME`; DNS forwarding to a fake upstream the test runs on
+//! `host` and `container:NAME`; a fixed MAC address; DNS forwarding to a fake upstream the test runs on
 //! 127.0.0.77; and nothing left behind after removal or a killed daemon.
 //!
 //! Each test has its own state root, run directory, daemon, network names
@@ -459,6 +459,46 @@ fn a_removed_containers_namespace_goes_while_later_ones_run() {
 }
 
 #[test]
+fn a_mac_address_is_the_containers_on_its_network() {
+    let Some(t) = net_test() else { return };
+    t.network("nt-mac", &["--subnet", "10.251.12.0/24"]);
+    let read = "cat /sys/class/net/eth0/address";
+    let flags = ["--network", "nt-mac", "--mac-address", "02:42:AC:FB:0C:0A"];
+    assert_eq!(t.sh_ok(&flags, read), "02:42:ac:fb:0c:0a\n");
+    // On the default bridge too, as with Docker.
+    assert_eq!(
+        t.sh_ok(&["--mac-address", "02:42:ac:fb:0c:0b"], read),
+        "02:42:ac:fb:0c:0b\n"
+    );
+    t.httpd(
+        "fixed",
+        &["--network", "nt-mac", "--mac-address", "02:42:ac:fb:0c:0c"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.ok(&["container", "inspect", "fixed"])).unwrap();
+    assert_eq!(
+        json[0]["NetworkSettings"]["Networks"]["nt-mac"]["MacAddress"],
+        "02:42:ac:fb:0c:0c"
+    );
+    // A multicast address, or one on network mode none, is refused by
+    // name before anything is made.
+    for (flags, named) in [
+        (vec!["--mac-address", "01:00:5e:00:00:01"], "multicast"),
+        (
+            vec!["--network", "none", "--mac-address", "02:42:ac:fb:0c:0d"],
+            "--mac-address and --network none",
+        ),
+    ] {
+        let out = t.sh(&flags, "true");
+        assert_eq!(out.status.code(), Some(125), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{flags:?}: {}", stderr(&out));
+    }
+    let out = t.ok(&["container", "ps", "-a", "-q"]);
+    assert_eq!(out.lines().count(), 1, "only `fixed` exists: {out}");
+    t.finish();
+}
+
+#[test]
 fn nothing_is_left_after_a_killed_daemon() {
     let Some(t) = net_test() else { return };
     t.network("nt-crash", &["--subnet", "10.251.7.0/24"]);
@@ -799,6 +839,19 @@ fn the_docker_client_manages_networks() {
         "{json}"
     );
     assert_eq!(json[0]["Labels"]["via"], "docker", "{json}");
+    // The client of API 1.41 sends --mac-address as the container's.
+    let mac = run(&[
+        "run",
+        "--rm",
+        "--network",
+        "nt-docker",
+        "--mac-address",
+        "02:42:ac:fb:09:0a",
+        "busybox",
+        "cat",
+        "/sys/class/net/eth0/address",
+    ]);
+    assert_eq!(mac, "02:42:ac:fb:09:0a\n");
     run(&[
         "run",
         "-d",

@@ -52,7 +52,14 @@ pub fn create_body(
             endpoints_config: Some(
                 networks
                     .iter()
-                    .map(|n| (n.name.clone(), endpoint(&create.service, n)))
+                    .map(|n| {
+                        // On a network_mode's network, the name is Docker's only.
+                        let service = spec
+                            .network_mode
+                            .is_none()
+                            .then_some(create.service.as_str());
+                        (n.name.clone(), endpoint(service, n))
+                    })
                     .collect(),
             ),
         }),
@@ -131,33 +138,53 @@ struct Attached {
     aliases: Vec<String>,
     ipv4_address: Option<String>,
     ipv6_address: Option<String>,
+    mac_address: Option<String>,
 }
 
 /// The networks a service's containers join: its `networks:` in the order
-/// written, unless `network_mode` says otherwise.
+/// written, unless `network_mode` says otherwise (then only a network it
+/// names, for a service-wide `mac_address`). The service-wide
+/// `mac_address` is the container's on its first network, as Docker
+/// places it, unless that network's settings give one.
 fn attached_networks(project: &Project, spec: &Service) -> Vec<Attached> {
-    if spec.network_mode.is_some() {
-        return Vec::new();
-    }
-    spec.networks
-        .iter()
-        .filter_map(|(key, settings)| {
-            let network = project.networks.get(key)?;
-            let settings = settings.clone().unwrap_or_default();
-            Some(Attached {
-                name: network.name.clone(),
-                aliases: settings.aliases,
-                ipv4_address: settings.ipv4_address,
-                ipv6_address: settings.ipv6_address,
+    let mut attached: Vec<Attached> = match &spec.network_mode {
+        None => spec
+            .networks
+            .iter()
+            .filter_map(|(key, settings)| {
+                let network = project.networks.get(key)?;
+                let settings = settings.clone().unwrap_or_default();
+                Some(Attached {
+                    name: network.name.clone(),
+                    aliases: settings.aliases,
+                    ipv4_address: settings.ipv4_address,
+                    ipv6_address: settings.ipv6_address,
+                    mac_address: settings.mac_address,
+                })
             })
-        })
-        .collect()
+            .collect(),
+        Some(NetworkMode::Bridge | NetworkMode::Other(_)) if spec.mac_address.is_some() => {
+            let name = spec.network_mode.as_ref().map(ToString::to_string);
+            vec![Attached {
+                name: name.unwrap_or_default(),
+                aliases: Vec::new(),
+                ipv4_address: None,
+                ipv6_address: None,
+                mac_address: None,
+            }]
+        }
+        Some(_) => Vec::new(),
+    };
+    if let Some(first) = attached.first_mut() {
+        first.mac_address = first.mac_address.take().or(spec.mac_address.clone());
+    }
+    attached
 }
 
 /// The endpoint of a container of `service` on `network`: reachable by the
-/// service name and the service's aliases there.
-fn endpoint(service: &str, network: &Attached) -> EndpointSettings {
-    let mut aliases = vec![service.to_owned()];
+/// service name (when given) and the service's aliases there.
+fn endpoint(service: Option<&str>, network: &Attached) -> EndpointSettings {
+    let mut aliases: Vec<String> = service.into_iter().map(str::to_owned).collect();
     aliases.extend(network.aliases.iter().cloned());
     let ipam = (network.ipv4_address.is_some() || network.ipv6_address.is_some()).then(|| {
         EndpointIpamConfig {
@@ -167,8 +194,9 @@ fn endpoint(service: &str, network: &Attached) -> EndpointSettings {
         }
     });
     EndpointSettings {
-        aliases: Some(aliases),
+        aliases: (!aliases.is_empty()).then_some(aliases),
         ipam_config: ipam,
+        mac_address: network.mac_address.clone(),
         ..EndpointSettings::default()
     }
 }

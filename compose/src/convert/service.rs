@@ -32,7 +32,6 @@ const UNSUPPORTED: &[&str] = &[
     "label_file",
     "log_driver",
     "log_opt",
-    "mac_address",
     "models",
     "oom_kill_disable",
     "post_start",
@@ -84,6 +83,7 @@ pub(super) fn service(sink: &mut Sink, node: &Node, path: &KeyPath) -> Option<Se
         depends_on: m.read(sink, "depends_on", depends_on).unwrap_or_default(),
         deploy: m.read(sink, "deploy", deploy),
         cgroup: m.parse(sink, "cgroup", cgroup_mode),
+        mac_address: m.read(sink, "mac_address", string),
         device_cgroup_rules: m
             .read(sink, "device_cgroup_rules", string_list)
             .unwrap_or_default(),

@@ -66,6 +66,10 @@ pub struct Service {
     /// Replicas, resources and restart policy (`deploy:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    /// The containers' MAC address on their first network (the per-network
+    /// `mac_address` wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
     /// Cgroup namespace: `host` or `private`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<String>,

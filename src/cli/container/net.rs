@@ -1,6 +1,6 @@
 //! The network flags of `container run` and `create`, as docker's:
 //! `--network` (also `name=NET,alias=A,ip=IP`), `--network-alias`, `--ip`,
-//! `-p/--publish`, `-P/--publish-all`, `--expose`, `--dns*` and `--add-host`.
+//! `--mac-address`, `-p/--publish`, `-P/--publish-all`, `--expose`, `--dns*` and `--add-host`.
 //! Every value is checked here, so a typo is reported with the flag before
 //! the engine creates anything.
 
@@ -28,6 +28,9 @@ pub(super) struct NetworkArgs {
     /// IPv6 address (e.g. 2001:db8::33)
     #[arg(long)]
     ip6: Option<String>,
+    /// Container MAC address on its first network (e.g. 92:d0:c6:0a:29:33)
+    #[arg(long)]
+    mac_address: Option<String>,
     /// Publish a container's port(s) to the host ([IP:][HOST_PORT:]PORT[/PROTO], repeatable)
     #[arg(short = 'p', long = "publish")]
     publish: Vec<String>,
@@ -52,7 +55,7 @@ pub(super) struct NetworkArgs {
 }
 
 /// One `--network`: the network and this container's endpoint on it.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Attachment {
     name: String,
     aliases: Vec<String>,
@@ -108,9 +111,10 @@ impl NetworkArgs {
         host.dns_options = (!self.dns_options.is_empty()).then(|| self.dns_options.clone());
         host.dns_search = (!self.dns_search.is_empty()).then(|| self.dns_search.clone());
         host.extra_hosts = (!extra_hosts.is_empty()).then_some(extra_hosts);
-        let endpoints: HashMap<String, EndpointSettings> = attachments
-            .into_iter()
+        let mut endpoints: HashMap<String, EndpointSettings> = attachments
+            .iter()
             .filter(|a| !is_namespace_mode(&a.name))
+            .cloned()
             .map(|a| {
                 let ipam_config = (a.ip.is_some() || a.ip6.is_some()).then(|| EndpointIpamConfig {
                     ipv4_address: a.ip,
@@ -125,6 +129,14 @@ impl NetworkArgs {
                 (a.name, settings)
             })
             .collect();
+        if let Some(mac) = &self.mac_address {
+            // Docker's: the container's address on the network of NetworkMode.
+            let first = attachments.first().map_or("bridge", |a| a.name.as_str());
+            if is_namespace_mode(first) {
+                bail!("conflicting options: --mac-address and --network {first} (the container has no interface of its own)");
+            }
+            endpoints.entry(first.to_owned()).or_default().mac_address = Some(mac.clone());
+        }
         if !endpoints.is_empty() {
             body.networking_config = Some(NetworkingConfig {
                 endpoints_config: Some(endpoints),
