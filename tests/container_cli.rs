@@ -429,11 +429,8 @@ fn a_test_engine_dropped_with_running_containers_leaves_none() {
         .as_i64()
         .expect("pid")
         .to_string();
-    let cgroups: Vec<std::path::PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
-        .unwrap()
-        .map(|e| e.unwrap().path().join("stack").join(&id))
-        .filter(|d| d.is_dir())
-        .collect();
+    let cgroups: Vec<std::path::PathBuf> =
+        common::cgroup_dirs(&common::cgroup_parent(&engine.root()).join(&id));
     assert!(!cgroups.is_empty(), "the container has no cgroup");
     // What a test that fails before removing its containers leaves to the
     // harness's cleanup.

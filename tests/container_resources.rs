@@ -41,13 +41,17 @@ fn cgroup_v2() -> bool {
     Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
 }
 
-/// A file of container `id`'s cgroup, read on the host: `v1` (controller,
-/// file) on cgroup v1, `v2` on cgroup v2.
-fn cgroup_file(id: &str, v1: (&str, &str), v2: &str) -> String {
+/// A file of container `id`'s cgroup under the engine root `root`, read on
+/// the host: `v1` (controller, file) on cgroup v1, `v2` on cgroup v2.
+fn cgroup_file(root: &Path, id: &str, v1: (&str, &str), v2: &str) -> String {
+    let container = common::cgroup_parent(root).join(id);
     let path: PathBuf = if cgroup_v2() {
-        ["/sys/fs/cgroup/stack", id, v2].iter().collect()
+        Path::new("/sys/fs/cgroup").join(container).join(v2)
     } else {
-        ["/sys/fs/cgroup", v1.0, "stack", id, v1.1].iter().collect()
+        Path::new("/sys/fs/cgroup")
+            .join(v1.0)
+            .join(container)
+            .join(v1.1)
     };
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
@@ -96,7 +100,8 @@ fn limits_reach_the_cgroup_and_show_in_inspect() {
     ]);
     let ids = engine.ids();
     let id = &ids[0];
-    let cgroup = |v1, v2| cgroup_file(id, v1, v2);
+    let root = engine.root();
+    let cgroup = |v1, v2| cgroup_file(&root, id, v1, v2);
     if cgroup_v2() {
         assert_eq!(cgroup(("", ""), "memory.max"), (64u64 << 20).to_string());
         // v2 counts swap alone: memory plus swap minus memory.
@@ -165,15 +170,21 @@ fn limits_reach_the_cgroup_and_show_in_inspect() {
     let (twice, unlimited) = (id_of("twice"), id_of("unlimited"));
     if cgroup_v2() {
         assert_eq!(
-            cgroup_file(&twice, ("", ""), "memory.swap.max"),
+            cgroup_file(&engine.root(), &twice, ("", ""), "memory.swap.max"),
             (64u64 << 20).to_string()
         );
-        assert_eq!(cgroup_file(&unlimited, ("", ""), "memory.swap.max"), "max");
+        assert_eq!(
+            cgroup_file(&engine.root(), &unlimited, ("", ""), "memory.swap.max"),
+            "max"
+        );
     } else {
         let memsw = ("memory", "memory.memsw.limit_in_bytes");
-        assert_eq!(cgroup_file(&twice, memsw, ""), (128u64 << 20).to_string());
+        assert_eq!(
+            cgroup_file(&engine.root(), &twice, memsw, ""),
+            (128u64 << 20).to_string()
+        );
         // The kernel's "no limit" (a page-aligned i64::MAX).
-        assert!(cgroup_file(&unlimited, memsw, "").len() >= 19);
+        assert!(cgroup_file(&engine.root(), &unlimited, memsw, "").len() >= 19);
     }
     // Unlimited swap without a memory limit is the default, as with Docker.
     engine.ok(&["run", "--rm", "--memory-swap", "-1", "busybox", "true"]);
@@ -521,13 +532,26 @@ fn compose_services_get_their_limits_and_namespaces_from_up() {
     assert_eq!(host["ShmSize"], 16 << 20);
     assert_eq!(inspect["Config"]["Domainname"], "example.org");
     assert_eq!(
-        cgroup_file(&id, ("cpuset", "cpuset.cpus"), "cpuset.cpus"),
+        cgroup_file(
+            &project.engine.root(),
+            &id,
+            ("cpuset", "cpuset.cpus"),
+            "cpuset.cpus"
+        ),
         "0"
     );
     if !cgroup_v2() {
-        assert_eq!(cgroup_file(&id, ("cpu", "cpu.shares"), ""), "512");
         assert_eq!(
-            cgroup_file(&id, ("memory", "memory.memsw.limit_in_bytes"), ""),
+            cgroup_file(&project.engine.root(), &id, ("cpu", "cpu.shares"), ""),
+            "512"
+        );
+        assert_eq!(
+            cgroup_file(
+                &project.engine.root(),
+                &id,
+                ("memory", "memory.memsw.limit_in_bytes"),
+                ""
+            ),
             (96u64 << 20).to_string()
         );
     }

@@ -100,11 +100,8 @@ fn a_running_containers_monitor_is_the_watcher_and_still_logs_reaps_and_cleans_u
     let maps = std::fs::read_to_string(format!("/proc/{monitor}/maps")).unwrap();
     assert!(!maps.contains("stack-monitor"), "{maps}");
     assert!(!maps.contains("libseccomp"), "{maps}");
-    let cgroups: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
-        .unwrap()
-        .map(|e| e.unwrap().path().join("stack").join(&id))
-        .filter(|d| d.is_dir())
-        .collect();
+    let cgroups: Vec<PathBuf> =
+        common::cgroup_dirs(&common::cgroup_parent(&engine.root()).join(&id));
     assert!(!cgroups.is_empty(), "the container has no cgroup");
     let runtime_state = engine.run_dir().join("runtime").join(&id);
     assert!(runtime_state.is_dir(), "{}", runtime_state.display());

@@ -19,7 +19,6 @@ use crate::container::run_state::RunStatus;
 use crate::container::Containers;
 use crate::events::EventBus;
 use crate::image::{ImageError, ImageStore};
-use crate::monitor::CGROUP_PARENT;
 use crate::network::manager::{NetworkOptions, Networks};
 use crate::runtime::CgroupMounts;
 use crate::state::{self, Layout, RootLock};
@@ -178,23 +177,24 @@ pub async fn run(
     );
     api::serve(listener, ctx, stop_streams, shutdown).await;
     networks.shutdown().await;
-    if config.root == Path::new(crate::DEFAULT_ROOT) {
-        release_cgroup_parent();
-    }
+    release_cgroup_parent(&crate::cgroup_parent(&config.root));
     drop(socket);
     tracing::info!("stack daemon stopped");
     Ok(())
 }
 
-/// Removes the containers' parent cgroup (`/stack`) in every hierarchy
-/// where no container is left below it. Only the daemon of the default
-/// root does it, once it no longer starts containers: every root's
-/// containers share the parent, and one removed under a start that is
-/// creating its directory fails that start.
-fn release_cgroup_parent() {
+/// Removes this root's parent cgroup (`/stack`, or `/stack-<tag>` for
+/// another root) in every hierarchy where no container is left below it,
+/// once the daemon no longer starts containers. Containers that still run
+/// keep it; a later daemon on the root removes it at its own stop.
+fn release_cgroup_parent(parent: &Path) {
     match CgroupMounts::from_proc() {
-        Ok(mounts) => mounts.remove_empty_parent(Path::new(CGROUP_PARENT)),
-        Err(error) => tracing::warn!(%error, "cannot read the cgroup mounts to release /stack"),
+        Ok(mounts) => mounts.remove_empty_parent(parent),
+        Err(error) => tracing::warn!(
+            %error,
+            parent = %parent.display(),
+            "cannot read the cgroup mounts to release the containers' parent cgroup"
+        ),
     }
 }
 

@@ -62,22 +62,18 @@ pub fn check_no_leaks(root: &Path, ids: &[String]) {
     loop {
         let mounts = mounts_under(root);
         let processes = processes_naming(root);
-        let cgroups: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .flat_map(|h| ids.iter().map(move |id| h.path().join("stack").join(id)))
-            .chain(
-                ids.iter()
-                    .map(|id| Path::new("/sys/fs/cgroup/stack").join(id)),
-            )
-            .filter(|p| p.exists())
+        let parent = crate::common::cgroup_parent(root);
+        let cgroups: Vec<PathBuf> = ids
+            .iter()
+            .flat_map(|id| crate::common::cgroup_dirs(&parent.join(id)))
             .collect();
-        if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
+        // The daemon is stopped: its parent cgroup is gone too.
+        let parents = crate::common::cgroup_dirs(&parent);
+        if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() && parents.is_empty() {
             return;
         }
         if Instant::now() > deadline {
-            panic!("left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}");
+            panic!("left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}, parent cgroups {parents:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -196,29 +196,44 @@ impl Drop for Engine {
             // clean removal.
             let _ = std::fs::remove_dir(dir);
         }
+        // The engine's own parent, which a daemon killed rather than
+        // stopped leaves; no other engine uses it.
+        for dir in cgroup_dirs(&cgroup_parent(&self.root())) {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
 /// The cgroup directories, in every hierarchy, of the containers under
-/// the engine root `root` (the engine puts container `ID` at `/stack/ID`).
+/// the engine root `root` (the engine puts container `ID` at
+/// `<parent>/ID`, see [`cgroup_parent`]).
 fn container_cgroups(root: &Path) -> Vec<PathBuf> {
-    let ids: Vec<String> = std::fs::read_dir(root.join("containers"))
+    let parent = cgroup_parent(root);
+    std::fs::read_dir(root.join("containers"))
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    // cgroup v1: one hierarchy per directory; v2: the root itself.
-    let hierarchies: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+        .flat_map(|e| cgroup_dirs(&parent.join(e.file_name())))
+        .collect()
+}
+
+/// The engine's cgroup parent for the state root `root`, relative to each
+/// hierarchy's mount point (`stack-<tag>`: every test root has its own).
+pub fn cgroup_parent(root: &Path) -> PathBuf {
+    let parent = stack_engine::cgroup_parent(root);
+    parent.strip_prefix("/").unwrap_or(&parent).to_path_buf()
+}
+
+/// The directories `relative` below every cgroup hierarchy (v1: one per
+/// directory of /sys/fs/cgroup; v2: /sys/fs/cgroup itself) that exist.
+pub fn cgroup_dirs(relative: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir("/sys/fs/cgroup")
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .chain([PathBuf::from("/sys/fs/cgroup")])
-        .collect();
-    hierarchies
-        .iter()
-        .flat_map(|h| ids.iter().map(move |id| h.join("stack").join(id)))
+        .map(|h| h.join(relative))
         .filter(|dir| dir.is_dir())
         .collect()
 }

@@ -140,17 +140,20 @@ impl Project {
         loop {
             let mounts = mounts_under(&root);
             let processes = processes_naming(&root);
-            let cgroups: Vec<String> = ids
+            let parent = crate::common::cgroup_parent(&root);
+            let cgroups: Vec<PathBuf> = ids
                 .lines()
-                .map(|id| format!("/sys/fs/cgroup/stack/{id}"))
-                .filter(|p| Path::new(p).exists())
+                .flat_map(|id| crate::common::cgroup_dirs(&parent.join(id)))
                 .collect();
-            if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() {
+            // The daemon is stopped: its parent cgroup is gone too.
+            let parents = crate::common::cgroup_dirs(&parent);
+            if mounts.is_empty() && processes.is_empty() && cgroups.is_empty() && parents.is_empty()
+            {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}"
+                "left behind: mounts {mounts:?}, processes {processes:?}, cgroups {cgroups:?}, parent cgroups {parents:?}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -4,7 +4,9 @@
 //! server) and a cleanup that removes the test's bridges by name when a test
 //! fails.
 
-use crate::common::{is_root, processes_naming, stderr, stdout, Engine};
+use crate::common::{
+    cgroup_dirs, cgroup_parent, is_root, processes_naming, stderr, stdout, Engine,
+};
 use stack_engine::network::names::BridgeName;
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -130,6 +132,11 @@ impl NetTest {
                 processes_naming(&self.engine.root())
                     .iter()
                     .map(|pid| format!("process {pid} still names the engine's root")),
+            );
+            differences.extend(
+                cgroup_dirs(&cgroup_parent(&self.engine.root()))
+                    .iter()
+                    .map(|dir| format!("cgroup {} is left", dir.display())),
             );
             if differences.is_empty() {
                 break;

@@ -21,7 +21,6 @@ use super::record::{ContainerRecord, Status};
 use super::restart::Backoff;
 use super::run_state::{RunState, RunStatus};
 use super::supervision::Supervision;
-use crate::monitor::CGROUP_PARENT;
 use crate::runtime::CgroupMounts;
 use crate::state::{self, time, Layout};
 use crate::volume::{VolumeName, VolumeUsers};
@@ -39,6 +38,8 @@ pub(crate) struct Entry {
     pub(crate) operation: tokio::sync::Mutex<()>,
     /// The delay before its next automatic restart.
     pub(crate) backoff: Mutex<Backoff>,
+    /// Its cgroup in every hierarchy (see [`Layout::container_cgroup`]).
+    pub(crate) cgroup: PathBuf,
 }
 
 /// What the daemon knows of a container's runs.
@@ -193,7 +194,7 @@ impl Containers {
                 })
                 .unwrap_or_default();
             let paused = run.as_ref().is_some_and(|r| r.status == RunStatus::Running)
-                && crate::runtime::freezer::is_frozen(Path::new(CGROUP_PARENT).join(&id))
+                && crate::runtime::freezer::is_frozen(layout.container_cgroup(&id))
                     .unwrap_or(false);
             let snapshot = Snapshot {
                 run,
@@ -201,7 +202,8 @@ impl Containers {
                 paused,
                 ..Snapshot::default()
             };
-            entries.insert(id, Arc::new(new_entry(record, snapshot)));
+            let cgroup = layout.container_cgroup(&id);
+            entries.insert(id, Arc::new(new_entry(record, snapshot, cgroup)));
         }
         Ok(Containers {
             trash: state::Trash::open(layout.trash())?,
@@ -300,7 +302,8 @@ impl Containers {
             let _ = fs::remove_dir_all(self.layout.container(&id));
             return Err(InsertError::Io(error));
         }
-        let entry = Arc::new(new_entry(record, Snapshot::default()));
+        let cgroup = self.layout.container_cgroup(&record.id);
+        let entry = Arc::new(new_entry(record, Snapshot::default(), cgroup));
         entries.insert(id, entry.clone());
         Ok(entry)
     }
@@ -352,7 +355,7 @@ impl Containers {
     /// root filesystem's mount.
     pub(crate) fn remove(&self, entry: &Entry) -> io::Result<()> {
         let id = &entry.record.id;
-        kill_leftovers(id)?;
+        kill_leftovers(&entry.cgroup)?;
         let runtime_state = self.layout.runtime_state().join(id);
         match fs::remove_dir_all(&runtime_state) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -396,22 +399,22 @@ pub(crate) enum InsertError {
     Io(#[source] io::Error),
 }
 
-fn new_entry(record: ContainerRecord, snapshot: Snapshot) -> Entry {
+fn new_entry(record: ContainerRecord, snapshot: Snapshot, cgroup: PathBuf) -> Entry {
     Entry {
         name: RwLock::new(record.name.clone()),
         record,
         run: watch::channel(snapshot).0,
         operation: tokio::sync::Mutex::new(()),
         backoff: Mutex::new(Backoff::default()),
+        cgroup,
     }
 }
 
 /// Kills whatever still runs in the container's cgroup and removes the
 /// cgroup in every hierarchy; nothing to do after a monitor's own cleanup.
-fn kill_leftovers(id: &str) -> io::Result<()> {
+fn kill_leftovers(path: &Path) -> io::Result<()> {
     let mounts = CgroupMounts::from_proc()?;
-    let path = Path::new(CGROUP_PARENT).join(id);
-    let dirs = mounts.dirs(&path);
+    let dirs = mounts.dirs(path);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let pids: Vec<i32> = dirs
@@ -433,7 +436,7 @@ fn kill_leftovers(id: &str) -> io::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    mounts.remove(&path).map_err(|(dir, e)| {
+    mounts.remove(path).map_err(|(dir, e)| {
         io::Error::new(e.kind(), format!("cannot remove {}: {e}", dir.display()))
     })
 }

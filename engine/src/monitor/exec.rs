@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use serde::{Deserialize, Serialize};
 
-use super::{MonitorArgs, CGROUP_PARENT};
+use super::MonitorArgs;
 use crate::container::launch::{resolve_groups, resolve_user, LaunchSpec};
 use crate::runtime::{set_size, ConsoleSocket, ExecConfig, Runtime, Stdio};
 use crate::state::{self, Layout};
@@ -113,7 +113,7 @@ fn start(
     id: &str,
     request: &ExecRequest,
 ) -> Result<(crate::runtime::ExecProcess, Option<OwnedFd>), String> {
-    let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
+    let runtime = Runtime::new(layout.runtime_state(), layout.cgroup_parent());
     let container = runtime
         .load(id)
         .map_err(|e| format!("container {id} is not running: {}", crate::api::chain(&e)))?;

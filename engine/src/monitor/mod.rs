@@ -62,9 +62,6 @@ use rootfs::Rootfs;
 use stdin::StdinHandout;
 use watch::{unix_seconds, Outputs, Watch};
 
-/// The cgroup (in every hierarchy) under which each container gets its own.
-pub(crate) const CGROUP_PARENT: &str = "/stack";
-
 /// The `stack-monitor` executable's work: runs the monitor, or with
 /// `--exec` the exec helper, as `args` (the arguments after the program's
 /// name) say; returns the process's exit code (2 for a command line that
@@ -251,7 +248,7 @@ fn launch(args: &MonitorArgs, ready: &mut Ready) -> io::Result<()> {
     let mut config = spec.runtime_config(rootfs.path(), user, &etc, namespaces);
     config.devices = spec.host_devices()?;
 
-    let runtime = Runtime::new(layout.runtime_state(), CGROUP_PARENT);
+    let runtime = Runtime::new(layout.runtime_state(), layout.cgroup_parent());
     // A container of this id left by a monitor that died: its process is
     // gone with its pid namespace, so only its state and cgroup are left.
     if let Ok(stale) = runtime.load(id) {

@@ -91,8 +91,7 @@ impl NetworkOptions {
     /// keeps the plain names).
     pub(crate) fn for_root(root: &std::path::Path) -> Self {
         let mut tools = Tools::default();
-        if root != std::path::Path::new(crate::DEFAULT_ROOT) {
-            let tag = short_hash(&root.to_string_lossy());
+        if let Some(tag) = crate::root_tag(root) {
             tools.table = format!("stack_{tag}");
             tools.chains = IptablesChains::tagged(&tag);
         }
@@ -119,15 +118,6 @@ impl NetworkOptions {
             sysctl_ipv4: PathBuf::from("/proc/sys/net/ipv4"),
         }
     }
-}
-
-fn short_hash(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// One running container's network, as the manager tracks it.

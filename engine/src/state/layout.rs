@@ -29,6 +29,17 @@ impl Layout {
         &self.run
     }
 
+    /// The cgroup under which this root's containers get theirs (see
+    /// [`crate::cgroup_parent`]).
+    pub(crate) fn cgroup_parent(&self) -> PathBuf {
+        crate::cgroup_parent(&self.root)
+    }
+
+    /// The cgroup of container `id` (`<parent>/<id>`), in every hierarchy.
+    pub(crate) fn container_cgroup(&self, id: &str) -> PathBuf {
+        self.cgroup_parent().join(id)
+    }
+
     /// The daemon's lock file; it holds the pid of the daemon that owns the root.
     pub(crate) fn lock_file(&self) -> PathBuf {
         self.root.join("daemon.lock")
@@ -199,5 +210,27 @@ mod tests {
         assert_eq!(layout.containers(), Path::new("/r/containers"));
         assert_eq!(layout.images(), Path::new("/r/image"));
         assert_eq!(layout.run_dir(), Path::new("/run/x"));
+    }
+
+    #[test]
+    fn the_default_root_keeps_the_plain_cgroup_parent_and_others_get_a_tagged_one() {
+        let default = Layout::new(crate::DEFAULT_ROOT.into(), "/run/stack".into());
+        assert_eq!(default.cgroup_parent(), Path::new("/stack"));
+        assert_eq!(default.container_cgroup("abc"), Path::new("/stack/abc"));
+        let other = Layout::new("/var/lib/stack-bench/root".into(), "/run/x".into());
+        let parent = other.cgroup_parent();
+        let tag = crate::root_tag(Path::new("/var/lib/stack-bench/root")).unwrap();
+        assert_eq!(tag.len(), 8);
+        assert_eq!(parent, PathBuf::from(format!("/stack-{tag}")));
+        // The same root, the same parent: containers are found again after
+        // a restart of the daemon.
+        assert_eq!(
+            Layout::new("/var/lib/stack-bench/root".into(), "/run/y".into()).cgroup_parent(),
+            parent
+        );
+        assert_ne!(
+            Layout::new("/tmp/other".into(), "/run/x".into()).cgroup_parent(),
+            parent
+        );
     }
 }

@@ -3,7 +3,6 @@
 //! The frozen state is the kernel's, so a daemon that starts again reads
 //! it back from the cgroup.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use bollard_stubs::models::EventMessageTypeEnum;
@@ -16,7 +15,6 @@ use super::super::Context;
 use super::{event_attributes, lookup};
 use crate::container::record::Status;
 use crate::container::Entry;
-use crate::monitor::CGROUP_PARENT;
 use crate::runtime::freezer;
 
 /// `POST /containers/{id}/pause` (`paused: true`) or `unpause`.
@@ -53,7 +51,7 @@ pub(crate) async fn set_paused(
 
 /// Freezes or thaws the container's cgroup and records it.
 async fn freeze(entry: &Arc<Entry>, paused: bool) -> Result<(), ApiError> {
-    let path = Path::new(CGROUP_PARENT).join(&entry.record.id);
+    let path = entry.cgroup.clone();
     let id = entry.record.id.clone();
     tokio::task::spawn_blocking(move || freezer::set_frozen(path, paused))
         .await
@@ -75,7 +73,7 @@ pub(super) fn thaw_after_signal(entry: &Entry) {
     if !entry.snapshot().paused {
         return;
     }
-    let path = Path::new(CGROUP_PARENT).join(&entry.record.id);
+    let path = entry.cgroup.clone();
     match freezer::set_frozen(path, false) {
         Ok(()) => entry.update(|s| s.paused = false),
         Err(error) => tracing::warn!(id = entry.record.id, %error, "cannot thaw the container"),

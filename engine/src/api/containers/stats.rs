@@ -28,7 +28,6 @@ use super::super::Context;
 use super::lookup;
 use crate::container::record::Status;
 use crate::container::Entry;
-use crate::monitor::CGROUP_PARENT;
 use crate::runtime::CgroupMounts;
 use crate::state::time::rfc3339_nanos;
 
@@ -91,12 +90,12 @@ fn cpu_of(stats: &ContainerStatsResponse) -> ContainerCpuStats {
 /// One sample (all zero when the container does not run) and its time.
 async fn sample(entry: &Arc<Entry>, mem_total: u64) -> (String, ContainerStatsResponse) {
     let running = entry.snapshot().status() == Status::Running;
-    let id = entry.record.id.clone();
+    let cgroup = entry.cgroup.clone();
     let read = rfc3339_nanos(SystemTime::now());
     if !running {
         return (read, ContainerStatsResponse::default());
     }
-    let sampled = tokio::task::spawn_blocking(move || read_cgroup(&id, mem_total))
+    let sampled = tokio::task::spawn_blocking(move || read_cgroup(&cgroup, mem_total))
         .await
         .ok()
         .and_then(Result::ok)
@@ -128,10 +127,9 @@ fn render(
 }
 
 /// Reads the container's cgroup files.
-fn read_cgroup(id: &str, mem_total: u64) -> std::io::Result<ContainerStatsResponse> {
+fn read_cgroup(path: &Path, mem_total: u64) -> std::io::Result<ContainerStatsResponse> {
     let mounts = CgroupMounts::from_proc()?;
-    let path = Path::new(CGROUP_PARENT).join(id);
-    let dir = |controller: &str| mounts.controller_dir(controller, &path);
+    let dir = |controller: &str| mounts.controller_dir(controller, path);
     let files = |controller: &str| CgroupFiles(dir(controller).unwrap_or_default());
     let (system, online) = host_cpu(&std::fs::read_to_string("/proc/stat")?);
     let mut cpu = if mounts.is_v1("cpuacct") {

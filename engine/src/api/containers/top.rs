@@ -15,7 +15,6 @@ use super::super::reply::{self, Body};
 use super::super::Context;
 use super::lookup;
 use crate::container::record::Status;
-use crate::monitor::CGROUP_PARENT;
 use crate::runtime::CgroupMounts;
 
 /// `GET /containers/{id}/top`.
@@ -31,7 +30,8 @@ pub(crate) async fn top(
     if entry.snapshot().status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {id} is not running")));
     }
-    let pids = tokio::task::spawn_blocking(move || container_pids(&id))
+    let cgroup = entry.cgroup.clone();
+    let pids = tokio::task::spawn_blocking(move || container_pids(&cgroup))
         .await
         .map_err(|e| ApiError::internal(format!("the process listing failed: {e}")))?
         .map_err(|e| ApiError::internal(format!("cannot list the container's processes: {e}")))?;
@@ -59,10 +59,10 @@ pub(crate) async fn top(
 }
 
 /// The pids of the processes in the container's cgroup.
-fn container_pids(id: &str) -> std::io::Result<Vec<i32>> {
+fn container_pids(cgroup: &Path) -> std::io::Result<Vec<i32>> {
     let mounts = CgroupMounts::from_proc()?;
     let dir = mounts
-        .controller_dir("pids", &Path::new(CGROUP_PARENT).join(id))
+        .controller_dir("pids", cgroup)
         .ok_or_else(|| std::io::Error::other("no cgroup hierarchy is mounted"))?;
     let procs = std::fs::read_to_string(dir.join("cgroup.procs"))?;
     Ok(procs
