@@ -476,8 +476,34 @@ fn mark_dead(run: &mut RunState) {
 /// got its pid later): its command line, after the program's name, is a
 /// monitor's for this container, and not an exec helper's (which names the
 /// container too, but watches no run).
+///
+/// Right after its container starts, the monitor `execve`s the watcher,
+/// and while the kernel builds the new program's memory its command line
+/// reads empty: a stop, kill or removal asked for at that moment found no
+/// monitor and waited in vain for the container to end. An empty command
+/// line of a process that is not a zombie is therefore read again, for up
+/// to half a second.
 pub(crate) fn monitor_alive(pid: i32, id: &str) -> bool {
-    fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| is_monitor_of(&cmdline, id))
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        match fs::read(format!("/proc/{pid}/cmdline")) {
+            Ok(cmdline) if !cmdline.is_empty() => return is_monitor_of(&cmdline, id),
+            Ok(_) if !is_zombie(pid) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Whether `pid` has exited and waits to be reaped (or is gone).
+fn is_zombie(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        // The state follows the command name, which is in parentheses.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state == "Z" || state == "X")
+    })
 }
 
 /// Whether `cmdline` (NUL-separated, as in `/proc/PID/cmdline`) is the
@@ -571,6 +597,14 @@ mod tests {
         // Another program that names the id, and a process without arguments.
         assert!(!is_monitor_of(b"/bin/sleep\0abc\0", "abc"));
         assert!(!is_monitor_of(b"", "abc"));
+    }
+
+    #[test]
+    fn a_live_process_is_no_zombie_and_a_gone_one_counts_as_one() {
+        assert!(!is_zombie(std::process::id() as i32));
+        assert!(is_zombie(i32::MAX));
+        // Our own command line is no monitor's, and is answered at once.
+        assert!(!monitor_alive(std::process::id() as i32, "abc"));
     }
 
     #[test]
