@@ -12,7 +12,6 @@
 
 // Its helpers on `Engine`; its `engine()` is replaced here by one whose
 // image has a group file of its own.
-#[allow(dead_code)]
 #[path = "common/busybox.rs"]
 mod busybox;
 mod common;
@@ -57,17 +56,6 @@ fn cgroup_file(root: &Path, id: &str, v1: (&str, &str), v2: &str) -> String {
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
         .trim()
         .to_owned()
-}
-
-/// `stack container run --name NAME ARGS...` that must fail with docker's
-/// 125 and a message containing `named`.
-fn refused(engine: &Engine, args: &[&str], named: &str) {
-    let mut all = vec!["container", "run", "--name", "never"];
-    all.extend_from_slice(args);
-    all.extend(["busybox", "true"]);
-    let out = engine.stack(&all);
-    assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr(&out));
-    assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
 }
 
 #[test]
@@ -268,8 +256,7 @@ fn sysctls_groups_namespaces_shm_and_domainname_reach_the_container() {
         run(&[], "readlink /proc/self/ns/cgroup"),
         format!("{}\n", host_cgroupns.display())
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--uts", "host", "--hostname", "web"],
         "Conflicting options: a hostname or domain name and the UTS mode host",
     );
@@ -316,8 +303,7 @@ fn a_container_joins_the_pid_namespace_of_a_running_one() {
         "{}",
         stderr(&out)
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--pid", "container:nobody"],
         "HostConfig.PidMode \"container:nobody\": No such container: nobody",
     );
@@ -328,53 +314,37 @@ fn a_container_joins_the_pid_namespace_of_a_running_one() {
 #[test]
 fn bad_values_are_refused_by_name_and_nothing_is_created() {
     let Some(engine) = engine() else { return };
-    refused(
-        &engine,
+    engine.refused(
         &["--sysctl", "vm.swappiness=10"],
         "sysctl vm.swappiness: not namespaced",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"],
         "sysctl net.ipv4.ip_forward: it belongs to the net namespace",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--ipc", "host", "--sysctl", "kernel.shmmax=1"],
         "sysctl kernel.shmmax: it belongs to the ipc namespace",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--cpus", "1", "--cpu-quota", "50000"],
         "HostConfig.NanoCpus (--cpus) and HostConfig.CpuQuota cannot both be set",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--cpuset-cpus", "0-4095"],
         "HostConfig.CpusetCpus \"0-4095\"",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--memory-swap", "1g"],
         "HostConfig.MemorySwap 1073741824: a memory plus swap limit needs a memory limit",
     );
-    refused(
-        &engine,
-        &["--oom-score-adj", "2000"],
-        "HostConfig.OomScoreAdj 2000",
-    );
-    refused(
-        &engine,
-        &["--cpus", "4096"],
-        "the range of CPUs is from 0.01 to",
-    );
-    refused(
-        &engine,
+    engine.refused(&["--oom-score-adj", "2000"], "HostConfig.OomScoreAdj 2000");
+    engine.refused(&["--cpus", "4096"], "the range of CPUs is from 0.01 to");
+    engine.refused(
         &["--ipc", "container:other"],
         "HostConfig.IpcMode \"container:other\" is not supported yet",
     );
-    refused(
-        &engine,
+    engine.refused(
         &["--sysctl", "kernel.shmmax"],
         "invalid --sysctl \"kernel.shmmax\"",
     );

@@ -139,42 +139,34 @@ fn security_options_reach_the_process_and_show_in_inspect() {
 #[test]
 fn bad_ulimits_and_security_options_are_refused_by_name() {
     let Some(engine) = engine() else { return };
-    let refused = |args: &[&str], named: &str| {
-        let mut all = vec!["container", "run", "--name", "never"];
-        all.extend_from_slice(args);
-        all.extend(["busybox", "true"]);
-        let out = engine.stack(&all);
-        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
-    };
-    refused(&["--ulimit", "files=1:1"], r#"ulimit "files": unknown"#);
-    refused(
+    engine.refused(&["--ulimit", "files=1:1"], r#"ulimit "files": unknown"#);
+    engine.refused(
         &["--ulimit", "nofile=2048:1024"],
         "ulimit nofile: soft limit 2048 is above the hard limit 1024",
     );
-    refused(&["--ulimit", "nofile"], r#"invalid --ulimit "nofile""#);
-    refused(
+    engine.refused(&["--ulimit", "nofile"], r#"invalid --ulimit "nofile""#);
+    engine.refused(
         &["--security-opt", "foo=bar"],
         r#"HostConfig.SecurityOpt "foo=bar": unknown option "foo""#,
     );
-    refused(
+    engine.refused(
         &["--security-opt", "no-new-privileges=maybe"],
         r#""maybe" is not a boolean"#,
     );
     let missing = engine.dir().join("missing.json");
-    refused(
+    engine.refused(
         &["--security-opt", &format!("seccomp={}", missing.display())],
         &format!("cannot read the seccomp profile {}", missing.display()),
     );
     let not_json = engine.dir().join("profile.yaml");
     std::fs::write(&not_json, "defaultAction: SCMP_ACT_ALLOW\n").unwrap();
-    refused(
+    engine.refused(
         &["--security-opt", &format!("seccomp={}", not_json.display())],
         &format!("the seccomp profile {} is not JSON", not_json.display()),
     );
     let bad_profile = engine.dir().join("bad.json");
     std::fs::write(&bad_profile, r#"{"defaultAction":"SCMP_ACT_SOMETIMES"}"#).unwrap();
-    refused(
+    engine.refused(
         &[
             "--security-opt",
             &format!("seccomp={}", bad_profile.display()),
@@ -395,21 +387,9 @@ fn a_host_device_is_usable_as_its_permissions_say_and_a_missing_one_is_refused()
     ]);
     assert_ne!(out.status.code(), Some(0));
     // A missing device is named, and nothing is created.
-    let out = engine.stack(&[
-        "container",
-        "run",
-        "--name",
-        "nodev",
-        "--device",
-        "/dev/stack-no-such-device",
-        "busybox",
-        "true",
-    ]);
-    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("cannot add device /dev/stack-no-such-device"),
-        "{}",
-        stderr(&out)
+    engine.refused(
+        &["--device", "/dev/stack-no-such-device"],
+        "cannot add device /dev/stack-no-such-device",
     );
     assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
     engine.finish(&[]);
@@ -433,19 +413,9 @@ fn a_device_cgroup_rule_allows_a_device_dockers_rules_deny() {
     };
     assert_eq!(run(None), "denied\n");
     assert_eq!(run(Some("c 10:229 r")), "opened\n");
-    let out = engine.stack(&[
-        "container",
-        "run",
-        "--device-cgroup-rule",
-        "c 10 r",
-        "busybox",
-        "true",
-    ]);
-    assert_eq!(out.status.code(), Some(125));
-    assert!(
-        stderr(&out).contains("invalid device cgroup rule \"c 10 r\""),
-        "{}",
-        stderr(&out)
+    engine.refused(
+        &["--device-cgroup-rule", "c 10 r"],
+        "invalid device cgroup rule \"c 10 r\"",
     );
     assert_eq!(engine.ok(&["ps", "-a", "-q"]), "");
     engine.finish(&[]);

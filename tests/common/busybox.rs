@@ -4,6 +4,9 @@
 //! binary with `#[path]`: the image tests have helpers of the same names): no mount under the root, no cgroup
 //! of their containers, no process naming the root.
 
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use crate::common::{is_root, mounts_under, processes_naming, stderr, stdout, Engine};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -42,6 +45,17 @@ impl Engine {
             .lines()
             .map(str::to_owned)
             .collect()
+    }
+
+    /// `stack container run --name never ARGS... busybox true`, which must
+    /// fail with docker's 125 and a message containing `named`.
+    pub fn refused(&self, args: &[&str], named: &str) {
+        let mut all = vec!["container", "run", "--name", "never"];
+        all.extend_from_slice(args);
+        all.extend(["busybox", "true"]);
+        let out = self.stack(&all);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
     }
 
     /// Removes every container, stops the daemon, and checks for leaks.
