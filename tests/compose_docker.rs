@@ -2,11 +2,12 @@
 //! at a real Docker Engine (Debian's dockerd 20.10) brings a two-service
 //! stack up, runs `ps`, `exec`, `logs`, `images`, `run`, and takes it down,
 //! leaving nothing. The test starts its own dockerd on its own socket, data
-//! root, exec root and pidfile, with no iptables rules, no default bridge
-//! and an address pool of its own (10.253.0.0/16), so that it never touches
-//! another engine or the host's firewall; it stops it and removes all of it
-//! after, even when it fails. Without root, dockerd or Docker's client, it
-//! says why and skips.
+//! root, exec root and pidfile, with no iptables rules, a default bridge and
+//! an address pool of its own (10.253.0.0/16), so that it never touches
+//! another engine, the host's firewall or the host's `docker0` (a dockerd
+//! told `--bridge=none` deletes `docker0`, the one of a Docker engine the
+//! host may run); it stops it and removes all of it after, even when it
+//! fails. Without root, dockerd or Docker's client, it says why and skips.
 
 mod common;
 
@@ -22,6 +23,10 @@ const DOCKER: &str = "/usr/bin/docker";
 /// The address pool of this test's dockerd; its bridges are found by it.
 const POOL: &str = "10.253.0.0/16";
 const POOL_PREFIX: &str = "10.253.";
+/// The default bridge of this test's dockerd, made by the test, and its
+/// address (in the pool, so that the clean-up finds it too).
+const BRIDGE: &str = "stkt-dockerd";
+const BRIDGE_ADDRESS: &str = "10.253.255.1/24";
 
 /// A dockerd of this test's own, stopped and cleaned up on drop.
 struct Dockerd {
@@ -42,6 +47,18 @@ impl Dockerd {
                 return None;
             }
         }
+        let forward = Command::new("iptables")
+            .args(["-S", "FORWARD"])
+            .output()
+            .map(|o| stdout(&o))
+            .unwrap_or_default();
+        if forward.lines().any(|l| l == "-P FORWARD DROP") {
+            eprintln!(
+                "skipped: the host's FORWARD policy is DROP (another Docker engine runs here); \
+                 this test's dockerd adds no iptables rules, so its containers could not reach each other"
+            );
+            return None;
+        }
         let taken = Command::new("ip")
             .args(["-o", "-4", "addr", "show"])
             .output()
@@ -59,6 +76,14 @@ impl Dockerd {
             child: None,
         };
         std::fs::write(dockerd.path("daemon.json"), "{}").expect("daemon.json");
+        for args in [
+            vec!["link", "add", BRIDGE, "type", "bridge"],
+            vec!["addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE],
+            vec!["link", "set", BRIDGE, "up"],
+        ] {
+            let out = Command::new("ip").args(&args).output().expect("ip");
+            assert!(out.status.success(), "ip {args:?}: {}", stderr(&out));
+        }
         let log = std::fs::File::create(dockerd.path("dockerd.log")).expect("log");
         let spawned = Command::new(DOCKERD)
             .arg("--host")
@@ -75,7 +100,7 @@ impl Dockerd {
                 "--iptables=false",
                 "--ip-forward=false",
                 "--ip-masq=false",
-                "--bridge=none",
+                &format!("--bridge={BRIDGE}"),
                 "--default-address-pool",
                 &format!("base={POOL},size=24"),
             ])
@@ -347,7 +372,7 @@ volumes:
     assert_eq!(stdout(&dockerd.docker(&["volume", "ls", "-q"])), "");
     let networks = stdout(&dockerd.docker(&["network", "ls", "--format", "{{.Name}}"]));
     assert!(!networks.contains("dk_"), "down left networks: {networks}");
-    assert_eq!(pool_links(), Vec::<String>::new(), "down left bridges");
+    assert_eq!(pool_links(), [BRIDGE], "down left bridges");
     assert!(
         !dockerd.path("stack-root").exists(),
         "stack started its own daemon instead of using dockerd"
