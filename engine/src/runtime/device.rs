@@ -306,7 +306,7 @@ mod tests {
         fs::create_dir(dir.path().join("sub")).unwrap();
         let made = rustix::fs::mknodat(
             rustix::fs::CWD,
-            &dir.path().join("sub/zero"),
+            dir.path().join("sub/zero"),
             rustix::fs::FileType::CharacterDevice,
             rustix::fs::Mode::from_raw_mode(0o640),
             rustix::fs::makedev(1, 5),
