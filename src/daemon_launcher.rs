@@ -65,9 +65,12 @@ impl Target {
 /// How long a freshly started daemon may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Starts the embedded daemon detached (its own process group, so a Ctrl-C
-/// in the CLI's terminal does not stop it) and waits until `answers` says
-/// it is serving. On failure the error quotes the end of its log.
+/// Starts the embedded daemon detached, in a session of its own as a daemon
+/// runs (a Ctrl-C or hang-up of the CLI's terminal does not reach it, and
+/// where the kernel groups each session for the scheduler, it does not
+/// share the CPU share of whatever else that terminal runs), and waits
+/// until `answers` says it is serving. On failure the error quotes the end
+/// of its log.
 pub async fn start_daemon<F, Fut>(root: &PathBuf, run_dir: &PathBuf, answers: F) -> Result<()>
 where
     F: Fn() -> Fut,
@@ -86,7 +89,8 @@ where
         .open(&log_path)
         .with_context(|| format!("opening {}", log_path.display()))?;
     let exe = std::env::current_exe().context("finding the stack binary")?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("daemon")
         .arg("--root")
         .arg(root)
@@ -94,10 +98,12 @@ where
         .arg(run_dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("duplicating the log file")?)
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .context("starting stack daemon")?;
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| rustix::process::setsid().map(drop).map_err(Into::into));
+    }
+    let mut child = command.spawn().context("starting stack daemon")?;
     let started = Instant::now();
     loop {
         if answers().await {

@@ -204,6 +204,10 @@ fn containers_survive_a_killed_daemon() {
     let brief_pid = engine.inspect("brief")["State"]["Pid"].as_i64().unwrap();
     let ids = engine.ids();
     let pid = engine.daemon_pid().expect("daemon pid");
+    // Started on demand, it leads a session of its own, as a daemon does.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    assert_eq!(fields[3], pid.to_string(), "the daemon's session: {stat}");
     Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
