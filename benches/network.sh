@@ -8,8 +8,9 @@
 #   and one query at a time (benches/dnslat.py: queries/s, p50/p99);
 # - HTTP requests/s with wrk to busybox httpd in a container, through its
 #   published port on 127.0.0.1 and to the container's address directly,
-#   beside the same httpd on the host's loopback (the direct runs go to a
-#   second httpd in the same container, on port 81: see `web_cmd`);
+#   beside the same httpd on the host's loopback, in a session of its own
+#   and in wrk's (the direct runs go to a second httpd in the same
+#   container, on port 81: see `web_cmd`);
 # - TCP throughput container to container with iperf3 (the host's iperf3
 #   run in each container's network namespace with nsenter), beside the
 #   host's loopback.
@@ -187,7 +188,7 @@ start_engine() {
     fi
     web_ip[$engine]=$(eng "$engine" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' stackbench-web)
     if ((published[$engine])); then
-        nsenter -t "$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)" -n \
+        setsid nsenter -t "$(eng "$engine" inspect -f '{{.State.Pid}}' stackbench-web)" -n \
             busybox httpd -f -p 82 -h "$work/www" &
         path_httpd[$engine]=$!
     fi
@@ -249,14 +250,26 @@ measure_dns_iperf() {
     fi
 }
 
-# The same httpd on the host's loopback.
+# The same httpd on the host's loopback, in a session of its own, as a
+# server started from another terminal or as a service runs, and as every
+# container's server runs: where kernel.sched_autogroup_enabled is 1 (as on
+# the machines of benches/README.md) each session of the root cgroup is one
+# scheduling group, and a container's cgroup is one too, so either server
+# then competes with wrk's session as one group. The same httpd started in wrk's own session
+# is measured beside it: it shares wrk's group, gets a larger part of the
+# CPU when both are busy, and no container's server can be run that way.
 mkdir -p "$work/www"
 echo ok >"$work/www/index.html"
-busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
-httpd_pid=$!
-bench_cleanup_hooks+=("kill $httpd_pid")
+setsid busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
+bench_cleanup_hooks+=("kill $!")
+busybox httpd -f -p 127.0.0.1:18079 -h "$work/www" &
+bench_cleanup_hooks+=("kill $!")
 wait_http 127.0.0.1 18080
-host_round() { record host http_published "$(wrk_rps http://127.0.0.1:18080/)"; }
+wait_http 127.0.0.1 18079
+host_round() {
+    record host http_published "$(wrk_rps http://127.0.0.1:18080/)"
+    record host http_same_session "$(wrk_rps http://127.0.0.1:18079/)"
+}
 
 scripts/busybox-image --stack "$stack" >/dev/null
 candidates=()
@@ -319,6 +332,7 @@ rows = [
     ("dns1_p50", "  latency p50", "us", False),
     ("dns1_p99", "  latency p99", "us", False),
     ("http_published", "HTTP via 127.0.0.1 port", "req/s", True),
+    ("http_same_session", "  in wrk's session", "req/s", True),
     ("http_path", "  same port, host's httpd", "req/s", True),
     ("http_direct", "HTTP to container address", "req/s", True),
     ("iperf", "TCP container->container", "Gbit/s", True),
@@ -343,7 +357,9 @@ for key, label, unit, higher_better in rows:
             cell += f" ({ratio:.2f}x)"
         row += f"{cell:>20}"
     print(row)
-print("  host: busybox httpd and iperf3 on the host's loopback (no container)")
+print("  host: busybox httpd (in a session of its own, as a server runs) and iperf3 on the host's loopback")
+if val["http_same_session"]:
+    print("  in wrk's session: the host's httpd sharing the load generator's scheduling group")
 if val["http_path"]:
     print("  same port, host's httpd: the host's busybox httpd in the web container's network namespace,")
     print("    reached through the same kind of published port: the network path without the container")
