@@ -20,7 +20,8 @@
 # SECONDS (default 5) is the length of each load run. Every engine's
 # containers are started first, then ROUNDS rounds (default 3 for `all`, 5
 # for `http`) go through host, stack, docker and podman in turn
-# (interleaved, so that the machine's load changes hit every engine alike),
+# (interleaved, so that the machine's load changes hit every engine alike;
+# each round starts one further on),
 # and the medians are printed. With `http`, only the HTTP part runs. Ratios are stack's
 # figure over the peer's (above 1 is better for stack). Traffic goes only to
 # 127.0.0.1 and to the networks this script creates. busybox httpd has no
@@ -295,19 +296,30 @@ for engine in "${candidates[@]}"; do
         engines+=("$engine")
     fi
 done
-for _ in $(seq "$rounds"); do
-    host_round
-    if [[ $mode == all ]]; then
-        # iperf3 over the host's loopback.
-        iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
-        iperf_pid=$!
-        sleep 0.3
-        record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
-        wait "$iperf_pid" || true
+# One round's measurements of one engine (or of the host).
+measure() {
+    if [[ $1 == host ]]; then
+        host_round
+        if [[ $mode == all ]]; then
+            # iperf3 over the host's loopback.
+            iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
+            iperf_pid=$!
+            sleep 0.3
+            record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
+            wait "$iperf_pid" || true
+        fi
+        return
     fi
-    for engine in "${engines[@]:1}"; do
-        [[ $mode == all ]] && measure_dns_iperf "$engine"
-        http_round "$engine"
+    [[ $mode == all ]] && measure_dns_iperf "$1"
+    http_round "$1"
+}
+# Each round starts one engine further on, so that no engine always runs
+# right after the same one: the runs before leave sockets in TIME_WAIT and
+# entries in the connection tracking table behind, which the next run's
+# connections pay for.
+for round in $(seq 0 $((rounds - 1))); do
+    for i in "${!engines[@]}"; do
+        measure "${engines[(round + i) % ${#engines[@]}]}"
     done
 done
 for engine in "${engines[@]:1}"; do
