@@ -256,9 +256,10 @@ measure_dns_iperf() {
 # container's server runs: where kernel.sched_autogroup_enabled is 1 (as on
 # the machines of benches/README.md) each session of the root cgroup is one
 # scheduling group, and a container's cgroup is one too, so either server
-# then competes with wrk's session as one group. The same httpd started in wrk's own session
-# is measured beside it: it shares wrk's group, gets a larger part of the
-# CPU when both are busy, and no container's server can be run that way.
+# then competes with wrk's session as one group. The same httpd started in
+# wrk's own session is measured beside it: it shares wrk's group, gets a
+# larger part of the CPU when both are busy, and no container's server can
+# be run that way.
 mkdir -p "$work/www"
 echo ok >"$work/www/index.html"
 setsid busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
@@ -267,9 +268,16 @@ busybox httpd -f -p 127.0.0.1:18079 -h "$work/www" &
 bench_cleanup_hooks+=("kill $!")
 wait_http 127.0.0.1 18080
 wait_http 127.0.0.1 18079
+# The host's round: both httpds, and in `all` mode iperf3 over loopback.
 host_round() {
     record host http_published "$(wrk_rps http://127.0.0.1:18080/)"
     record host http_same_session "$(wrk_rps http://127.0.0.1:18079/)"
+    [[ $mode == all ]] || return 0
+    iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
+    local iperf_pid=$!
+    sleep 0.3
+    record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
+    wait "$iperf_pid" || true
 }
 
 scripts/busybox-image --stack "$stack" >/dev/null
@@ -298,20 +306,13 @@ for engine in "${candidates[@]}"; do
 done
 # One round's measurements of one engine (or of the host).
 measure() {
-    if [[ $1 == host ]]; then
-        host_round
-        if [[ $mode == all ]]; then
-            # iperf3 over the host's loopback.
-            iperf3 -s -1 -B 127.0.0.1 -p 15201 >/dev/null 2>&1 &
-            iperf_pid=$!
-            sleep 0.3
-            record host iperf "$(iperf3 -c 127.0.0.1 -p 15201 -t "$secs" -J | gbits)"
-            wait "$iperf_pid" || true
-        fi
-        return
-    fi
-    [[ $mode == all ]] && measure_dns_iperf "$1"
-    http_round "$1"
+    case $1 in
+    host) host_round ;;
+    *)
+        [[ $mode == all ]] && measure_dns_iperf "$1"
+        http_round "$1"
+        ;;
+    esac
 }
 # Each round starts one engine further on, so that no engine always runs
 # right after the same one: the runs before leave sockets in TIME_WAIT and
